@@ -1,0 +1,59 @@
+import { InvalidParamsError } from './errors.js'
+
+/** One L2 chain served by this deployment. */
+export type ShardConfig = { chainId: number; name: string }
+
+/** Everything the node reads from its environment, parsed once (ponder's `buildOptions`). */
+export type Config = {
+  shards: ShardConfig[]
+  /** Milliseconds between blocks when there is work; 0 seals at once (automine). */
+  blockTimeMs: number
+  blockGasLimit: bigint
+  rpcMaxBatch: number
+  rpcMaxBodyBytes: number
+  logsMaxRange: number
+}
+
+type ConfigEnv = {
+  SHARDS?: string
+  BLOCK_TIME_MS?: string
+  BLOCK_GAS_LIMIT?: string
+  RPC_MAX_BATCH?: string
+  RPC_MAX_BODY_BYTES?: string
+  LOGS_MAX_RANGE?: string
+}
+
+const DEFAULT_SHARDS: ShardConfig[] = [{ chainId: 901, name: 'edge-l2' }]
+
+/** Builds the typed `Config` from the Worker's `env` vars; throws on a malformed value. */
+export function buildConfig(env: ConfigEnv): Config {
+  const shards = env.SHARDS ? (JSON.parse(env.SHARDS) as ShardConfig[]) : DEFAULT_SHARDS
+  if (!Array.isArray(shards) || shards.length === 0) throw new Error('SHARDS must list at least one shard')
+  for (const s of shards)
+    if (!Number.isSafeInteger(s.chainId) || s.chainId <= 0) throw new Error(`bad shard chain id ${s.chainId}`)
+  return {
+    shards,
+    blockTimeMs: int(env.BLOCK_TIME_MS, 1000),
+    blockGasLimit: BigInt(env.BLOCK_GAS_LIMIT ?? 30_000_000),
+    rpcMaxBatch: int(env.RPC_MAX_BATCH, 100),
+    rpcMaxBodyBytes: int(env.RPC_MAX_BODY_BYTES, 1 << 20),
+    logsMaxRange: int(env.LOGS_MAX_RANGE, 10_000),
+  }
+}
+
+function int(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bad numeric setting ${value}`)
+  return n
+}
+
+/** The shard for a chain id, or an error naming the ones served. */
+export function findShard(config: Config, chainId: number): ShardConfig {
+  const shard = config.shards.find((s) => s.chainId === chainId)
+  if (!shard)
+    throw new InvalidParamsError(
+      `unknown chain id ${chainId}; served: ${config.shards.map((s) => s.chainId).join(', ')}`,
+    )
+  return shard
+}
