@@ -1,0 +1,111 @@
+import type { Hex } from 'viem'
+import { blobToBytes, type Sql } from '../state/sql.js'
+
+/** Tables of a shard's own chain: sealed blocks and their transactions with receipts. */
+export const CHAIN_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, header BLOB NOT NULL, rpc TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, block_number INTEGER NOT NULL, idx INTEGER NOT NULL, raw BLOB NOT NULL, rpc TEXT NOT NULL, receipt TEXT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS txs_by_block ON txs (block_number, idx)`,
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+]
+
+/** A block as stored: its header RLP and its RPC JSON (transactions as hashes). */
+export type StoredBlock = { number: bigint; hash: Hex; header: Uint8Array; rpc: string }
+/** A mined transaction as stored: raw bytes, RPC JSON and receipt JSON. */
+export type StoredTx = { hash: Hex; blockNumber: bigint; index: number; raw: Uint8Array; rpc: string; receipt: string }
+
+type BlockRow = { number: number; hash: string; header: ArrayBuffer; rpc: string }
+type TxRow = { hash: string; block_number: number; idx: number; raw: ArrayBuffer; rpc: string; receipt: string }
+
+/**
+ * Reads and writes a shard's blocks and transactions in its Durable Object's SQLite. Writes are
+ * plain statements: the caller wraps a block's writes in one storage transaction.
+ */
+export class ChainStore {
+  constructor(private readonly sql: Sql) {
+    for (const stmt of CHAIN_SCHEMA) sql.exec(stmt)
+  }
+
+  head(): StoredBlock | undefined {
+    const rows = this.sql.exec<BlockRow>('SELECT * FROM blocks ORDER BY number DESC LIMIT 1').toArray()
+    return rows.length ? toBlock(rows[0]) : undefined
+  }
+
+  blockByNumber(n: bigint): StoredBlock | undefined {
+    const rows = this.sql.exec<BlockRow>('SELECT * FROM blocks WHERE number = ?', Number(n)).toArray()
+    return rows.length ? toBlock(rows[0]) : undefined
+  }
+
+  blockByHash(hash: Hex): StoredBlock | undefined {
+    const rows = this.sql.exec<BlockRow>('SELECT * FROM blocks WHERE hash = ?', hash.toLowerCase()).toArray()
+    return rows.length ? toBlock(rows[0]) : undefined
+  }
+
+  blockHash(n: bigint): Hex | undefined {
+    const rows = this.sql.exec<{ hash: string }>('SELECT hash FROM blocks WHERE number = ?', Number(n)).toArray()
+    return rows.length ? (rows[0].hash as Hex) : undefined
+  }
+
+  tx(hash: Hex): StoredTx | undefined {
+    const rows = this.sql.exec<TxRow>('SELECT * FROM txs WHERE hash = ?', hash.toLowerCase()).toArray()
+    return rows.length ? toTx(rows[0]) : undefined
+  }
+
+  txsOfBlock(n: bigint): StoredTx[] {
+    return this.sql
+      .exec<TxRow>('SELECT * FROM txs WHERE block_number = ? ORDER BY idx', Number(n))
+      .toArray()
+      .map(toTx)
+  }
+
+  txAt(n: bigint, index: number): StoredTx | undefined {
+    const rows = this.sql
+      .exec<TxRow>('SELECT * FROM txs WHERE block_number = ? AND idx = ?', Number(n), index)
+      .toArray()
+    return rows.length ? toTx(rows[0]) : undefined
+  }
+
+  putBlock(block: StoredBlock, txs: StoredTx[]): void {
+    this.sql.exec(
+      'INSERT INTO blocks (number, hash, header, rpc) VALUES (?, ?, ?, ?)',
+      Number(block.number),
+      block.hash,
+      block.header,
+      block.rpc,
+    )
+    for (const t of txs)
+      this.sql.exec(
+        'INSERT INTO txs (hash, block_number, idx, raw, rpc, receipt) VALUES (?, ?, ?, ?, ?, ?)',
+        t.hash,
+        Number(t.blockNumber),
+        t.index,
+        t.raw,
+        t.rpc,
+        t.receipt,
+      )
+  }
+
+  getMeta(key: string): string | undefined {
+    const rows = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()
+    return rows.length ? rows[0].value : undefined
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+  }
+}
+
+function toBlock(r: BlockRow): StoredBlock {
+  return { number: BigInt(r.number), hash: r.hash as Hex, header: blobToBytes(r.header), rpc: r.rpc }
+}
+
+function toTx(r: TxRow): StoredTx {
+  return {
+    hash: r.hash as Hex,
+    blockNumber: BigInt(r.block_number),
+    index: r.idx,
+    raw: blobToBytes(r.raw),
+    rpc: r.rpc,
+    receipt: r.receipt,
+  }
+}

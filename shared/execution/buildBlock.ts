@@ -1,0 +1,112 @@
+import { createBlock, genTransactionsTrieRoot, type Block, type BlockHeader } from '@ethereumjs/block'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { keccak256 } from 'viem'
+import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
+import type { Address as Hex20 } from 'viem'
+import type { Execution } from './createExecution.js'
+
+/** A transaction ready to execute: decoded, with its sender already recovered. */
+export type ReadyTx = { hash: `0x${string}`; sender: `0x${string}`; tx: TypedTransaction }
+
+/**
+ * Candidates in block order (geth's `TransactionsByPriceAndNonce`): `peek` the best, `shift` to take
+ * it and move to its sender's next nonce, `pop` to skip the rest of its sender's transactions.
+ */
+export type TxCandidates = { peek(): ReadyTx | undefined; shift(): void; pop(): void }
+
+/** What happened to each candidate. */
+export type BlockOutcome = {
+  block: Block
+  included: { ready: ReadyTx; result: RunTxResult }[]
+  /** Invalid against the state at their turn; they leave the pool with this reason. */
+  dropped: { ready: ReadyTx; reason: string }[]
+}
+
+export type BuildBlockOpts = { timestamp: bigint; coinbase: Hex20; gasLimit: bigint }
+
+/**
+ * Executes candidates on top of `parent` with `runTx` against one fixed header and computes the
+ * roots once (BlockBuilder rebuilds the block per transaction, which is quadratic). The whole block
+ * runs inside one state checkpoint, so nothing reaches the trie until the block is complete; on any
+ * throw the state is reverted and the parent stays the head.
+ */
+export async function buildBlock(
+  exec: Execution,
+  parent: BlockHeader,
+  candidates: TxCandidates,
+  opts: BuildBlockOpts,
+): Promise<BlockOutcome> {
+  const { vm, state, common } = exec
+  const headerData = {
+    parentHash: parent.hash(),
+    coinbase: opts.coinbase,
+    number: parent.number + 1n,
+    gasLimit: opts.gasLimit,
+    timestamp: opts.timestamp > parent.timestamp ? opts.timestamp : parent.timestamp + 1n,
+    baseFeePerGas: parent.calcNextBaseFee(),
+    // Deterministic randomness: every peer derives the same value from the chain alone.
+    mixHash: keccak256(parent.hash(), 'bytes'),
+    excessBlobGas: 0n,
+    blobGasUsed: 0n,
+    parentBeaconBlockRoot: new Uint8Array(32),
+  }
+  const env = createBlock({ header: headerData }, { common })
+  const baseFee = headerData.baseFeePerGas
+  const included: BlockOutcome['included'] = []
+  const dropped: BlockOutcome['dropped'] = []
+  let gasUsed = 0n
+
+  await state.checkpoint()
+  try {
+    for (let next = candidates.peek(); next; next = candidates.peek()) {
+      const { tx } = next
+      if (gasUsed + tx.gasLimit > opts.gasLimit) {
+        candidates.pop() // does not fit; waits for the next block
+        continue
+      }
+      if ('maxFeePerGas' in tx ? tx.maxFeePerGas < baseFee : (tx as { gasPrice: bigint }).gasPrice < baseFee) {
+        candidates.pop() // priced below the base fee; waits until the fee falls
+        continue
+      }
+      try {
+        const result = await runTx(vm, { tx, block: env, blockGasUsed: gasUsed, skipHardForkValidation: true })
+        gasUsed += result.totalGasSpent
+        included.push({ ready: next, result })
+        candidates.shift()
+      } catch (err) {
+        dropped.push({ ready: next, reason: (err as Error).message })
+        candidates.pop()
+      }
+    }
+    await state.commit()
+    await state.flush()
+  } catch (err) {
+    await state.revert()
+    exec.nodes.discard()
+    throw err
+  }
+
+  const txs = included.map((i) => i.ready.tx)
+  const receiptTrie = new MerklePatriciaTrie({ common })
+  for (const [i, { result, ready }] of included.entries())
+    await receiptTrie.put(RLP.encode(i), encodeReceipt(result.receipt, ready.tx.type))
+  const bloom = new Bloom(undefined, common)
+  for (const { result } of included) bloom.or(result.bloom)
+  const block = createBlock(
+    {
+      header: {
+        ...headerData,
+        stateRoot: await state.getStateRoot(),
+        transactionsTrie: await genTransactionsTrieRoot(txs, new MerklePatriciaTrie({ common })),
+        receiptTrie: receiptTrie.root(),
+        logsBloom: bloom.bitvector,
+        gasUsed,
+      },
+      transactions: txs,
+    },
+    { common },
+  )
+  return { block, included, dropped }
+}

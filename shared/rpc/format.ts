@@ -1,0 +1,135 @@
+import type { Block } from '@ethereumjs/block'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { bytesToHex } from '@ethereumjs/util'
+import type { RunTxResult } from '@ethereumjs/vm'
+import { numberToHex, type Hex, type RpcLog, type RpcTransaction, type RpcTransactionReceipt } from 'viem'
+
+/** A block header as geth serves it, with transactions given by hash (or full objects later). */
+export type RpcHeaderJson = Record<string, unknown> & { hash: Hex; number: Hex; transactions: unknown[] }
+
+const q = (n: bigint | number) => numberToHex(n)
+
+/** The JSON-RPC block object (geth's field names) for a sealed ethereumjs block. */
+export function formatBlock(block: Block, txHashes: Hex[]): RpcHeaderJson {
+  const h = block.header
+  const out: RpcHeaderJson = {
+    hash: bytesToHex(block.hash()),
+    parentHash: bytesToHex(h.parentHash),
+    sha3Uncles: bytesToHex(h.uncleHash),
+    miner: h.coinbase.toString(),
+    stateRoot: bytesToHex(h.stateRoot),
+    transactionsRoot: bytesToHex(h.transactionsTrie),
+    receiptsRoot: bytesToHex(h.receiptTrie),
+    logsBloom: bytesToHex(h.logsBloom),
+    difficulty: q(h.difficulty),
+    number: q(h.number),
+    gasLimit: q(h.gasLimit),
+    gasUsed: q(h.gasUsed),
+    timestamp: q(h.timestamp),
+    extraData: bytesToHex(h.extraData),
+    mixHash: bytesToHex(h.mixHash),
+    nonce: bytesToHex(h.nonce),
+    baseFeePerGas: q(h.baseFeePerGas ?? 0n),
+    size: q(block.serialize().length),
+    uncles: [],
+    transactions: txHashes,
+  }
+  if (h.withdrawalsRoot) {
+    out.withdrawalsRoot = bytesToHex(h.withdrawalsRoot)
+    out.withdrawals = []
+  }
+  if (h.blobGasUsed !== undefined) out.blobGasUsed = q(h.blobGasUsed)
+  if (h.excessBlobGas !== undefined) out.excessBlobGas = q(h.excessBlobGas)
+  if (h.parentBeaconBlockRoot) out.parentBeaconBlockRoot = bytesToHex(h.parentBeaconBlockRoot)
+  if (h.requestsHash) out.requestsHash = bytesToHex(h.requestsHash)
+  return out
+}
+
+/** Where a transaction sits once mined. */
+export type TxLocation = { blockHash: Hex; blockNumber: bigint; index: number; baseFee: bigint }
+
+/** The price a transaction pays per gas under a base fee (EIP-1559), as receipts report it. */
+export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
+  if ('maxFeePerGas' in tx) {
+    const tip = tx.maxFeePerGas - baseFee < tx.maxPriorityFeePerGas ? tx.maxFeePerGas - baseFee : tx.maxPriorityFeePerGas
+    return baseFee + tip
+  }
+  return (tx as { gasPrice: bigint }).gasPrice
+}
+
+/** The JSON-RPC transaction object as geth serves it, pending (no location) or mined. */
+export function formatTransaction(tx: TypedTransaction, from: Hex, loc?: TxLocation): RpcTransaction {
+  const j = tx.toJSON() as Record<string, unknown>
+  const out: Record<string, unknown> = {
+    blockHash: loc?.blockHash ?? null,
+    blockNumber: loc ? q(loc.blockNumber) : null,
+    transactionIndex: loc ? q(loc.index) : null,
+    from: from.toLowerCase(),
+    gas: q(tx.gasLimit),
+    hash: bytesToHex(tx.hash()),
+    input: bytesToHex(tx.data),
+    nonce: q(tx.nonce),
+    to: tx.to ? tx.to.toString() : null,
+    value: q(tx.value),
+    type: q(tx.type),
+    v: q(tx.v ?? 0n),
+    r: q(tx.r ?? 0n),
+    s: q(tx.s ?? 0n),
+  }
+  if ('maxFeePerGas' in tx) {
+    out.maxFeePerGas = q(tx.maxFeePerGas)
+    out.maxPriorityFeePerGas = q(tx.maxPriorityFeePerGas)
+    out.gasPrice = q(loc ? effectiveGasPrice(tx, loc.baseFee) : tx.maxFeePerGas)
+  } else {
+    out.gasPrice = q((tx as { gasPrice: bigint }).gasPrice)
+  }
+  if (tx.type !== 0 || isEip155(tx)) out.chainId = q(tx.common.chainId())
+  if (tx.type !== 0) {
+    out.accessList = j.accessList ?? []
+    out.yParity = q(tx.v ?? 0n)
+  }
+  if (j.authorizationList !== undefined) out.authorizationList = j.authorizationList
+  return out as unknown as RpcTransaction
+}
+
+function isEip155(tx: TypedTransaction): boolean {
+  return tx.type === 0 && (tx.v ?? 0n) >= 35n
+}
+
+/** The JSON-RPC receipt for a transaction's run result at its place in a block. */
+export function formatReceipt(
+  tx: TypedTransaction,
+  from: Hex,
+  result: RunTxResult,
+  loc: TxLocation & { timestamp: bigint; firstLogIndex: number },
+): RpcTransactionReceipt {
+  const hash = bytesToHex(tx.hash())
+  const logs: RpcLog[] = result.receipt.logs.map(([address, topics, data], i) => ({
+    address: bytesToHex(address).toLowerCase() as Hex,
+    topics: topics.map((t) => bytesToHex(t)) as [Hex, ...Hex[]],
+    data: bytesToHex(data),
+    blockNumber: q(loc.blockNumber),
+    blockHash: loc.blockHash,
+    blockTimestamp: q(loc.timestamp),
+    transactionHash: hash,
+    transactionIndex: q(loc.index),
+    logIndex: q(loc.firstLogIndex + i),
+    removed: false,
+  }))
+  return {
+    blockHash: loc.blockHash,
+    blockNumber: q(loc.blockNumber),
+    contractAddress: result.createdAddress ? result.createdAddress.toString() : null,
+    cumulativeGasUsed: q(result.receipt.cumulativeBlockGasUsed),
+    effectiveGasPrice: q(effectiveGasPrice(tx, loc.baseFee)),
+    from: from.toLowerCase() as Hex,
+    gasUsed: q(result.totalGasSpent),
+    logs,
+    logsBloom: bytesToHex(result.bloom.bitvector),
+    status: 'status' in result.receipt && result.receipt.status === 1 ? '0x1' : '0x0',
+    to: tx.to ? (tx.to.toString() as Hex) : null,
+    transactionHash: hash,
+    transactionIndex: q(loc.index),
+    type: q(tx.type) as RpcTransactionReceipt['type'],
+  } as RpcTransactionReceipt
+}

@@ -1,0 +1,372 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * Child processes for end-to-end tests and scripts: an anvil L1 and an L2 node (`wrangler dev`),
+ * both on 127.0.0.1 only. Pure Node, no test framework.
+ *
+ * Invariant: every child runs in its own process group (wrangler spawns workerd, the anvil npm
+ * shim spawns the native binary) and is stopped by signalling that group by id, then waiting until
+ * the group is empty. Groups still alive when this process exits or is signalled are killed, and a
+ * detached `sh` watchdog kills them if this process dies without running any handler (SIGKILL).
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const bin = (name: string) => path.join(root, 'node_modules', '.bin', name)
+const host = '127.0.0.1'
+const logLines = 200
+
+/** How a child process ended: its exit code, or the signal that ended it. */
+export type Exit = { code: number | null; signal: NodeJS.Signals | null }
+
+/** A running anvil instance. `stop()` ends it and removes its temporary directory. */
+export type Anvil = {
+  url: string
+  port: number
+  pid: number
+  stop(signal?: NodeJS.Signals): Promise<void>
+  logs(): string
+  exited: Promise<Exit>
+}
+
+/** A running L2 node (`wrangler dev`). `stop()` ends the whole process group; state stays. */
+export type L2Node = Anvil & { inspectorPort: number; persistDir: string }
+
+export type StartAnvilOptions = {
+  port?: number
+  chainId?: number
+  hardfork?: string
+  /** Seconds between blocks (interval mining); automine when absent. */
+  blockTime?: number
+  /** Loaded at start if it exists and dumped on stop (`anvil --state`). */
+  stateFile?: string
+  extraArgs?: string[]
+  onLog?: (line: string) => void
+}
+
+export type StartNodeOptions = {
+  port?: number
+  /** Local state of D1 and the Durable Objects; a temporary directory removed on stop if absent. */
+  persistDir?: string
+  /** `--var KEY:VALUE` each, over the `[vars]` of wrangler.toml. */
+  vars?: Record<string, string>
+  /** The directory of the wrangler.toml to run; the repository root by default. */
+  cwd?: string
+  onLog?: (line: string) => void
+}
+
+type Group = {
+  pid: number
+  child: ChildProcess
+  exited: Promise<Exit>
+  logs(): string
+  /** Directories removed once the group is gone. */
+  cleanup: string[]
+  stopping?: Promise<void>
+}
+
+const live = new Set<Group>()
+
+/** A TCP port that was free on 127.0.0.1 a moment ago (bound to port 0, then released). */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts anvil on 127.0.0.1 and resolves once `eth_chainId` answers. Its state snapshots go to a
+ * private temporary HOME and cache dir (bounded by `--max-persisted-states` unless `extraArgs`
+ * chooses), removed on stop; `stop()` sends SIGTERM so that `stateFile` is dumped.
+ */
+export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
+  const extra = opts.extraArgs ?? []
+  return retryOnPortClash(opts.port, async (port) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'edge-l2-anvil-'))
+    const args = ['--host', host, '--port', String(port), '--cache-path', path.join(dir, 'cache')]
+    if (!extra.some((a) => a.startsWith('--prune-history') || a.startsWith('--max-persisted')))
+      args.push('--max-persisted-states', '256')
+    if (opts.chainId !== undefined) args.push('--chain-id', String(opts.chainId))
+    if (opts.hardfork) args.push('--hardfork', opts.hardfork)
+    if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime))
+    if (opts.stateFile) args.push('--state', opts.stateFile)
+    const group = spawnGroup(bin('anvil'), [...args, ...extra], {
+      cwd: root,
+      env: { ...process.env, HOME: dir },
+      cleanup: [dir],
+      onLog: opts.onLog,
+    })
+    const url = `http://${host}:${port}`
+    await waitUntil(group, 30_000, `anvil at ${url}`, async () => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      })
+      return res.ok && typeof ((await res.json()) as { result?: unknown }).result === 'string'
+    })
+    return { url, port, ...handle(group) }
+  })
+}
+
+/**
+ * Starts the L2 node: applies the D1 migrations to `persistDir`, then runs `wrangler dev` with
+ * `--test-scheduled` on 127.0.0.1 (and a free inspector port, so nodes can run side by side), and
+ * resolves once `GET /health` answers 200. A stopped node starts again on the same `persistDir`.
+ */
+export async function startNode(opts: StartNodeOptions = {}): Promise<L2Node> {
+  const cwd = path.resolve(opts.cwd ?? root)
+  const env = {
+    ...process.env,
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_SEND_METRICS: 'false',
+    NO_COLOR: '1',
+  }
+  const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`])
+  return retryOnPortClash(opts.port, async (port) => {
+    const owned = opts.persistDir === undefined
+    const persistDir = owned
+      ? mkdtempSync(path.join(tmpdir(), 'edge-l2-node-'))
+      : path.resolve(opts.persistDir!)
+    try {
+      await applyMigrations(cwd, persistDir, env)
+    } catch (err) {
+      if (owned) rmSync(persistDir, { recursive: true, force: true })
+      throw err
+    }
+    const inspectorPort = await getFreePort()
+    const args = ['dev', '--ip', host, '--port', String(port), '--inspector-ip', host]
+    args.push('--inspector-port', String(inspectorPort), '--test-scheduled')
+    args.push('--persist-to', persistDir, '--show-interactive-dev-session=false', ...vars)
+    const group = spawnGroup(bin('wrangler'), args, {
+      cwd,
+      env,
+      cleanup: owned ? [persistDir] : [],
+      onLog: opts.onLog,
+    })
+    const url = `http://${host}:${port}`
+    await waitUntil(group, 60_000, `wrangler dev at ${url}`, async () => {
+      const res = await fetch(`${url}/health`)
+      await res.body?.cancel()
+      return res.status === 200
+    })
+    return { url, port, inspectorPort, persistDir, ...handle(group) }
+  })
+}
+
+/** Runs `wrangler d1 migrations apply DB --local` when the config has D1 and SQL files exist. */
+async function applyMigrations(cwd: string, persistDir: string, env: NodeJS.ProcessEnv) {
+  const config = path.join(cwd, 'wrangler.toml')
+  const toml = existsSync(config) ? readFileSync(config, 'utf8') : ''
+  if (!/^\s*\[\[d1_databases\]\]/m.test(toml)) return
+  const dir = path.join(
+    cwd,
+    /^\s*migrations_dir\s*=\s*["']([^"']+)["']/m.exec(toml)?.[1] ?? 'migrations',
+  )
+  if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith('.sql'))) return
+  const args = ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir]
+  const group = spawnGroup(bin('wrangler'), args, { cwd, env, cleanup: [] })
+  const timer = setTimeout(() => void stopGroup(group, 'SIGKILL'), 60_000)
+  const exit = await group.exited.finally(() => clearTimeout(timer))
+  live.delete(group)
+  if (exit.code !== 0)
+    throw new Error(`wrangler d1 migrations apply failed (${describe(exit)}):\n${group.logs()}`)
+}
+
+function handle(group: Group) {
+  return {
+    pid: group.pid,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => stopGroup(group, signal),
+    logs: group.logs,
+    exited: group.exited,
+  }
+}
+
+type SpawnOptions = {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  cleanup: string[]
+  onLog?: (line: string) => void
+}
+
+/** Spawns `node <script>` as the leader of a new process group, keeping its last output lines. */
+function spawnGroup(script: string, args: string[], opts: SpawnOptions): Group {
+  installExitHandlers()
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  if (child.pid === undefined) throw new Error(`could not spawn ${script}`)
+  const lines: string[] = []
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n')
+      partial = parts.pop()!
+      for (const line of parts) {
+        lines.push(line)
+        opts.onLog?.(line)
+      }
+      if (lines.length > logLines) lines.splice(0, lines.length - logLines)
+    })
+  }
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }))
+    child.on('error', () => resolve({ code: null, signal: null }))
+  })
+  const group: Group = {
+    pid: child.pid,
+    child,
+    exited,
+    logs: () => lines.join('\n'),
+    cleanup: opts.cleanup,
+  }
+  live.add(group)
+  startWatchdog(group)
+  return group
+}
+
+/** Signals the group, waits until it is empty (SIGKILL after 10 s), removes its directories. */
+function stopGroup(group: Group, signal: NodeJS.Signals): Promise<void> {
+  group.stopping ??= (async () => {
+    signalGroup(group.pid, signal)
+    if (!(await groupGone(group.pid, 10_000))) {
+      signalGroup(group.pid, 'SIGKILL')
+      await groupGone(group.pid, 5_000)
+    }
+    await group.exited
+    for (const dir of group.cleanup) rmSync(dir, { recursive: true, force: true })
+    live.delete(group)
+  })()
+  return group.stopping
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (signalGroup(pgid, 0)) {
+    if (Date.now() > deadline) return false
+    await sleep(50)
+  }
+  return true
+}
+
+/** Polls `ready` until it holds; fails with the captured output on timeout or early exit. */
+async function waitUntil(
+  group: Group,
+  timeoutMs: number,
+  what: string,
+  ready: () => Promise<boolean>,
+) {
+  const deadline = Date.now() + timeoutMs
+  let exit: Exit | undefined
+  void group.exited.then((e) => (exit = e))
+  while (!exit && Date.now() < deadline) {
+    if (await ready().catch(() => false)) return
+    await sleep(100)
+  }
+  await stopGroup(group, 'SIGKILL')
+  const why = exit ? `exited early (${describe(exit)})` : `not ready after ${timeoutMs / 1000} s`
+  throw new StartError(`${what} ${why}; last output:\n${group.logs()}`, group.logs())
+}
+
+class StartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Retries `start` on a fresh port when the port we picked was taken before the child bound it. */
+async function retryOnPortClash<T>(port: number | undefined, start: (port: number) => Promise<T>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(port ?? (await getFreePort()))
+    } catch (err) {
+      const clash =
+        err instanceof StartError && /EADDRINUSE|address already in use/i.test(err.output)
+      if (port !== undefined || !clash || attempt >= 3) throw err
+    }
+  }
+}
+
+let handlersInstalled = false
+
+/** Kills every live group on exit; on a signal stops them, then keeps the default behaviour. */
+function installExitHandlers() {
+  if (handlersInstalled) return
+  handlersInstalled = true
+  process.on('exit', () => {
+    for (const group of live) {
+      signalGroup(group.pid, 'SIGKILL')
+      for (const dir of group.cleanup) rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = async () => {
+      await Promise.all([...live].map((group) => stopGroup(group, 'SIGTERM')))
+      // Alone, we re-raise the signal so the process ends as it would have without us.
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal)
+        process.kill(process.pid, signal)
+      }
+    }
+    process.on(signal, onSignal)
+  }
+}
+
+/**
+ * A detached `sh` loop that kills the group and removes its directories once this process is gone
+ * (even by SIGKILL), and ends by itself once the group is gone.
+ */
+function startWatchdog(group: Group) {
+  const script = [
+    'parent=$1; pgid=$2; shift 2',
+    'while kill -s 0 "$parent" 2>/dev/null; do',
+    '  kill -s 0 -- "-$pgid" 2>/dev/null || exit 0',
+    '  sleep 1',
+    'done',
+    'kill -s KILL -- "-$pgid" 2>/dev/null',
+    'rm -rf "$@"',
+  ].join('\n')
+  const args = [
+    '-c',
+    script,
+    'edge-l2-watchdog',
+    String(process.pid),
+    String(group.pid),
+    ...group.cleanup,
+  ]
+  spawn('/bin/sh', args, { detached: true, stdio: 'ignore' }).unref()
+}
+
+function describe(exit: Exit) {
+  return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
