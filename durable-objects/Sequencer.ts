@@ -1,2 +1,148 @@
 import { DurableObject } from 'cloudflare:workers'
-export class Sequencer extends DurableObject<Env> {}
+import type { RpcLog } from 'viem'
+import genesis from '../genesis.json'
+import { buildConfig, type Config } from '../shared/config.js'
+import type { GenesisSpec } from '../shared/chain/genesis.js'
+import { receiptLogs } from '../shared/chain/receiptLogs.js'
+import { ShardChain, type SealResult, type Submission } from '../shared/chain/shardChain.js'
+import { indexBlocks } from '../shared/db/indexBlocks.js'
+import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
+import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
+import { MethodNotFoundError } from '../shared/errors.js'
+import { toRpcError } from '../shared/rpc/toRpcError.js'
+
+const INDEX_BATCH = 32
+const INDEX_RETRY_MS = 5_000
+
+/**
+ * The sequencer of one shard: admits transactions, seals blocks on its alarm, keeps the chain in its
+ * SQLite, then indexes history into D1 and publishes to the feed. A shell over `ShardChain`.
+ */
+export class Sequencer extends DurableObject<Env> {
+  private readonly config: Config
+  private chain?: ShardChain
+  private alarmAt?: number
+  private lastSealMs = 0
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.config = buildConfig(env)
+    ctx.blockConcurrencyWhile(async () => {
+      const chainId = await ctx.storage.get<number>('chainId')
+      if (chainId !== undefined) await this.open(chainId)
+    })
+  }
+
+  /** Answers a sequencer-side JSON-RPC method; errors come back as data. */
+  async rpc(chainId: number, method: string, params: unknown[]): Promise<RpcResult> {
+    try {
+      const fn = sequencerMethods[method]
+      if (!fn) throw new MethodNotFoundError(method)
+      return { result: await fn(await this.open(chainId), params) }
+    } catch (err) {
+      return { error: toRpcError(err) }
+    }
+  }
+
+  /** Admits a transaction the Worker decoded; the hash is returned once the pool row is stored. */
+  async submit(chainId: number, s: Submission): Promise<RpcResult> {
+    try {
+      const chain = await this.open(chainId)
+      const hash = await chain.submit(s)
+      await this.schedule()
+      return { result: hash }
+    } catch (err) {
+      return { error: toRpcError(err) }
+    }
+  }
+
+  /** Logs of blocks above the D1 index head, from the receipts. */
+  async logs(chainId: number, q: ResolvedLogQuery): Promise<RpcLog[]> {
+    return receiptLogs((await this.open(chainId)).store, q.fromBlock, q.toBlock, q)
+  }
+
+  /** Seals a block if there is work, then indexes and publishes; re-arms while work remains. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = undefined
+    const chain = this.chain
+    if (!chain) return
+    let sealed: SealResult | undefined
+    try {
+      sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), genesis.coinbase as `0x${string}`)
+    } catch (err) {
+      console.error('sealing failed', err)
+    }
+    if (sealed) {
+      this.lastSealMs = Date.now()
+      this.feed().publish(chain.chainId, sealed).catch((err) => console.error('feed publish failed', err))
+    }
+    await this.schedule()
+    const caughtUp = await this.index(chain)
+    if (!caughtUp && this.alarmAt === undefined) await this.setAlarm(Date.now() + INDEX_RETRY_MS)
+  }
+
+  private async open(chainId: number): Promise<ShardChain> {
+    if (this.chain) {
+      if (this.chain.chainId !== chainId) throw new Error(`sequencer of chain ${this.chain.chainId} asked for ${chainId}`)
+      return this.chain
+    }
+    const storage = this.ctx.storage
+    const chain = await ShardChain.open({
+      sql: storage.sql,
+      transact: (fn) => storage.transactionSync(fn),
+      chainId,
+      genesis: genesis as GenesisSpec,
+      blockGasLimit: this.config.blockGasLimit,
+    })
+    if (this.chain) return this.chain
+    this.chain = chain
+    await storage.put('chainId', chainId)
+    await this.schedule()
+    await this.index(chain)
+    return chain
+  }
+
+  /** Arms the alarm for the next block when the pool has work: at once in automine, else a block time after the last. */
+  private async schedule(): Promise<void> {
+    if (this.alarmAt !== undefined || !this.chain || !(await this.chain.hasWork())) return
+    const at = this.config.blockTimeMs === 0 ? Date.now() : Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs)
+    await this.setAlarm(at)
+  }
+
+  private async setAlarm(at: number): Promise<void> {
+    this.alarmAt = at
+    await this.ctx.storage.setAlarm(at)
+  }
+
+  /** Indexes every block the D1 history lacks (idempotent; resumes after any failure). Returns whether it caught up. */
+  private async index(chain: ShardChain): Promise<boolean> {
+    this.indexing ??= this.indexOnce(chain).finally(() => (this.indexing = undefined))
+    return this.indexing
+  }
+
+  private indexing?: Promise<boolean>
+
+  private async indexOnce(chain: ShardChain): Promise<boolean> {
+    const head = chain.headHeader.number
+    let next = BigInt(chain.store.getMeta('indexed') ?? '-1') + 1n
+    try {
+      while (next <= head) {
+        const blocks = []
+        for (let n = next; n <= head && blocks.length < INDEX_BATCH; n++) blocks.push(chain.indexedBlock(n)!)
+        await indexBlocks(this.env.DB, chain.chainId, blocks)
+        next += BigInt(blocks.length)
+        chain.store.setMeta('indexed', String(next - 1n))
+      }
+      return true
+    } catch (err) {
+      console.error('indexing into D1 failed; will retry', err)
+      return false
+    }
+  }
+
+  private feedStub?: DurableObjectStub<import('./Feed.js').Feed>
+  private feed() {
+    const id = this.env.FEED.idFromName(`feed:${this.chain!.chainId}`)
+    return (this.feedStub ??= this.env.FEED.get(id) as DurableObjectStub<import('./Feed.js').Feed>)
+  }
+}

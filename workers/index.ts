@@ -1,7 +1,74 @@
 import { Hono } from 'hono'
+import { cors } from 'hono/cors'
+import { buildConfig, findShard, type Config } from '../shared/config.js'
+import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
+import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
+import { toRpcError } from '../shared/rpc/toRpcError.js'
+import { createEdgeContext, shardStubs } from '../durable-objects/edgeContext.js'
+
 export { Sequencer } from '../durable-objects/Sequencer.js'
 export { Feed } from '../durable-objects/Feed.js'
 
-const app = new Hono<{ Bindings: Env }>()
+type AppEnv = { Bindings: Env; Variables: { config: Config } }
+
+/**
+ * The stateless edge: JSON-RPC over HTTP (single and batch) and websocket upgrades for every shard,
+ * at /chain/<chainId> and, for the first shard, at /. No state of its own.
+ */
+const app = new Hono<AppEnv>()
+
+let cachedConfig: Config | undefined
+app.use('*', async (c, next) => {
+  c.set('config', (cachedConfig ??= buildConfig(c.env)))
+  await next()
+})
+app.use('*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 86400 }))
+
 app.get('/health', (c) => c.json({ ok: true }))
+
+app.get('/chains', (c) => {
+  const url = new URL(c.req.url)
+  const ws = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  return c.json(
+    c.get('config').shards.map((s) => ({
+      chainId: s.chainId,
+      name: s.name,
+      rpcUrl: `${url.origin}/chain/${s.chainId}`,
+      wsUrl: `${ws}//${url.host}/chain/${s.chainId}`,
+    })),
+  )
+})
+
+async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promise<Response> {
+  const config = c.get('config')
+  try {
+    findShard(config, chainId)
+  } catch (err) {
+    return c.json({ jsonrpc: '2.0', id: null, error: toRpcError(err) }, 404)
+  }
+  if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+    const headers = new Headers(c.req.raw.headers)
+    headers.set('x-chain-id', String(chainId))
+    return shardStubs(c.env, chainId).feed.fetch(new Request(c.req.raw.url, { headers }))
+  }
+  if (c.req.method === 'GET') return c.json({ chainId, rpc: 'POST JSON-RPC 2.0 here, or open a websocket' })
+  const length = Number(c.req.header('content-length') ?? 0)
+  if (length > config.rpcMaxBodyBytes)
+    return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body too large: ${length} bytes, limit ${config.rpcMaxBodyBytes}` } }, 413)
+  const body = await c.req.text()
+  const dispatch = createEdgeDispatch(createEdgeContext(c.env, config, chainId, (p) => c.executionCtx.waitUntil(p)))
+  const response = await handleJsonRpc(body, dispatch, { maxBatch: config.rpcMaxBatch, maxBodyBytes: config.rpcMaxBodyBytes })
+  return response === undefined ? c.body(null, 204) : c.json(response)
+}
+
+app.on(['GET', 'POST'], '/', (c) => serve(c, c.get('config').shards[0].chainId))
+app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
+  const id = Number(c.req.param('chainId'))
+  if (!Number.isSafeInteger(id)) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32602, message: 'bad chain id in path' } }, 404)
+  return serve(c, id)
+})
+
+app.notFound((c) => c.json({ error: 'not found' }, 404))
+app.onError((err, c) => c.json({ jsonrpc: '2.0', id: null, error: toRpcError(err) }, 500))
+
 export default app

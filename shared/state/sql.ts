@@ -2,15 +2,10 @@
 export type SqlValue = string | number | null | ArrayBuffer | Uint8Array
 
 /**
- * The slice of a Durable Object's `ctx.storage.sql` that shared/ code uses: a structural type, so that
- * shared/ never imports `cloudflare:*` and any synchronous SQLite with this shape can stand in.
+ * The slice of a Durable Object's `ctx.storage.sql` that shared/ code uses. A type only (workerd's
+ * global `SqlStorage`), so shared/ never imports `cloudflare:*` at run time.
  */
-export type Sql = {
-  exec<T extends Record<string, SqlValue> = Record<string, SqlValue>>(
-    query: string,
-    ...bindings: SqlValue[]
-  ): { toArray(): T[]; one(): T }
-}
+export type Sql = Pick<SqlStorage, 'exec'>
 
 /** Bytes read back from SQLite (workerd returns BLOBs as ArrayBuffer). */
 export function blobToBytes(v: SqlValue | undefined): Uint8Array {

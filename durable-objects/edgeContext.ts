@@ -1,0 +1,49 @@
+import type { Hex, RpcLog } from 'viem'
+import { getIndexedHead } from '../shared/db/indexBlocks.js'
+import { queryLogs } from '../shared/db/queryLogs.js'
+import type { Config } from '../shared/config.js'
+import type { EdgeContext, ResolvedLogQuery } from '../shared/rpc/edgeMethods.js'
+
+/** The most logs one eth_getLogs answers (geth has no cap; ours keeps a Worker's memory bounded). */
+export const MAX_LOG_RESULTS = 100_000
+
+/** Stubs of a shard's Durable Objects: one sequencer and one feed per chain id. */
+export function shardStubs(env: Env, chainId: number) {
+  return {
+    sequencer: env.SEQUENCER.get(env.SEQUENCER.idFromName(`sequencer:${chainId}`)),
+    feed: env.FEED.get(env.FEED.idFromName(`feed:${chainId}`)),
+  }
+}
+
+/**
+ * Builds the edge's view of a shard from bindings: used by the Worker for HTTP and by the feed
+ * Durable Object for websocket requests, so both answer every method the same way.
+ */
+export function createEdgeContext(env: Env, config: Config, chainId: number, waitUntil: (p: Promise<unknown>) => void): EdgeContext {
+  const { sequencer, feed } = shardStubs(env, chainId)
+  return {
+    chainId,
+    config,
+    sequencer: {
+      rpc: (method, params) => sequencer.rpc(chainId, method, params),
+      submit: (s) => sequencer.submit(chainId, s),
+    },
+    feed: {
+      rpc: (method, params) => feed.rpc(chainId, method, params),
+      pending: (hash: Hex) => waitUntil(feed.pending(chainId, hash).catch(() => {})),
+    },
+    logs: async (q: ResolvedLogQuery): Promise<RpcLog[]> => {
+      const indexed = (await getIndexedHead(env.DB, chainId)) ?? -1n
+      const out: RpcLog[] = []
+      if (q.fromBlock <= indexed) {
+        const to = q.toBlock < indexed ? q.toBlock : indexed
+        out.push(...(await queryLogs(env.DB, chainId, { ...q, toBlock: to }, { limit: MAX_LOG_RESULTS })))
+      }
+      if (q.toBlock > indexed) {
+        const from = q.fromBlock > indexed ? q.fromBlock : indexed + 1n
+        out.push(...((await sequencer.logs(chainId, { ...q, fromBlock: from })) as RpcLog[]))
+      }
+      return out
+    },
+  }
+}

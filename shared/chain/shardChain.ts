@@ -1,0 +1,302 @@
+import { createBlockHeaderFromRLP, type Block, type BlockHeader } from '@ethereumjs/block'
+import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { Hex } from 'viem'
+import { ResourceNotFoundError, TransactionRejectedError } from '../errors.js'
+import type { BlockRef } from '../rpc/params.js'
+import { buildBlock } from '../execution/buildBlock.js'
+import { createExecution, type Execution } from '../execution/createExecution.js'
+import { formatBlock, formatReceipt, formatTransaction } from '../rpc/format.js'
+import { blobToBytes, type Sql } from '../state/sql.js'
+import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
+import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
+import { DEFAULT_POOL_LIMITS, TxPool, type PoolEntry, type PoolLimits } from '../txpool/txPool.js'
+import { validateTransaction } from '../txpool/validateTransaction.js'
+import { createChainCommon } from './chainCommon.js'
+import { ChainStore, type StoredBlock, type StoredTx } from './chainStore.js'
+import { buildGenesisAlloc, buildGenesisBlock, writeGenesisState, type GenesisSpec } from './genesis.js'
+import { buildIndexedBlock, type IndexedBlock } from './indexedBlock.js'
+
+const POOL_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS pool (hash TEXT PRIMARY KEY, sender TEXT NOT NULL, nonce INTEGER NOT NULL, raw BLOB NOT NULL, pubkey BLOB NOT NULL, seq INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS dropped (hash TEXT PRIMARY KEY, reason TEXT NOT NULL, block_number INTEGER NOT NULL)`,
+]
+
+/** What the sequencer needs from its host: synchronous SQL and an atomic storage transaction. */
+export type ShardChainDeps = {
+  sql: Sql
+  transact: (fn: () => void) => void
+  chainId: number
+  genesis: GenesisSpec
+  blockGasLimit: bigint
+  limits?: PoolLimits
+}
+
+/** A transaction handed over by the Worker: raw bytes with the sender it recovered. */
+export type Submission = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8Array }
+
+/** A sealed block and what left the pool with it. */
+export type SealResult = {
+  indexed: IndexedBlock
+  dropped: { hash: Hex; reason: string }[]
+}
+
+/**
+ * One shard's chain as its sequencer holds it: world state, sealed blocks and the transaction pool,
+ * all in the host's SQLite. Runtime-agnostic: the Durable Object passes in its storage.
+ */
+export class ShardChain {
+  readonly pool = new TxPool()
+  readonly store: ChainStore
+  private seq = 0
+
+  private constructor(
+    private readonly deps: ShardChainDeps,
+    private exec: Execution,
+    private head: Block | BlockHeader,
+  ) {
+    this.store = new ChainStore(deps.sql)
+  }
+
+  get chainId(): number {
+    return this.deps.chainId
+  }
+
+  /** Opens the chain in `sql`, writing genesis on first use and reloading the pool after a restart. */
+  static async open(deps: ShardChainDeps): Promise<ShardChain> {
+    const { sql, chainId } = deps
+    sql.exec(TRIE_NODES_SCHEMA)
+    for (const s of POOL_SCHEMA) sql.exec(s)
+    const store = new ChainStore(sql)
+    const common = createChainCommon(chainId)
+    const lookup = (n: bigint) => store.blockHash(n)
+    let stored = store.head()
+    let exec: Execution
+    if (!stored) {
+      exec = await createExecution(sql, common, undefined, lookup, { cached: true })
+      const root = await writeGenesisState(exec.state, buildGenesisAlloc(deps.genesis))
+      const genesis = buildGenesisBlock(common, deps.genesis, root)
+      const nodes = exec.nodes.drain()
+      deps.transact(() => {
+        TrieNodeStore.write(sql, nodes)
+        store.putBlock(toStoredBlock(genesis, []), [])
+      })
+      stored = store.head()!
+    }
+    const header = createBlockHeaderFromRLP(stored.header, { common })
+    exec ??= await createExecution(sql, common, header.stateRoot, lookup, { cached: true })
+    const chain = new ShardChain(deps, exec, header)
+    chain.reloadPool()
+    return chain
+  }
+
+  /** The head header. */
+  get headHeader(): BlockHeader {
+    return 'header' in this.head ? this.head.header : this.head
+  }
+
+  /** The base fee the next block will charge. */
+  nextBaseFee(): bigint {
+    return this.headHeader.calcNextBaseFee()
+  }
+
+  /** The account at the head (nonce, balance) as the pool validates against it. */
+  async headAccount(address: Hex): Promise<{ nonce: bigint; balance: bigint }> {
+    const acct = await this.exec.state.getAccount(new Address(hexToBytes(address)))
+    return { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n }
+  }
+
+  /** The next nonce of `address` counting its pooled transactions (eth_getTransactionCount "pending"). */
+  async pendingNonce(address: Hex): Promise<bigint> {
+    const { nonce } = await this.headAccount(address)
+    return this.pool.nextNonce(address.toLowerCase() as Hex, nonce)
+  }
+
+  /**
+   * Admits a transaction to the pool (persisted before the hash is returned) or throws a
+   * `TransactionRejectedError` in geth's words. Nothing changes on rejection.
+   */
+  async submit(s: Submission): Promise<Hex> {
+    const sender = s.sender.toLowerCase() as Hex
+    const tx = restoreTransaction(s.raw, { pubkey: s.pubkey }, this.chainId)
+    const hash = bytesToHex(tx.hash()) as Hex
+    if (hash !== s.hash.toLowerCase()) throw new TransactionRejectedError('transaction hash mismatch')
+    const existing = this.pool.at(sender, tx.nonce)
+    const verdict = validateTransaction(tx, {
+      hash,
+      sender,
+      account: await this.headAccount(sender),
+      baseFee: this.nextBaseFee(),
+      blockGasLimit: this.deps.blockGasLimit,
+      txGasCap: tx.common.isActivatedEIP(7825) ? tx.common.param('maxTransactionGasLimit') : undefined,
+      alreadyKnown: this.pool.get(hash) !== undefined || this.store.tx(hash) !== undefined,
+      existing,
+      senderCount: this.pool.countOf(sender),
+      poolSize: this.pool.size,
+      limits: this.deps.limits ?? DEFAULT_POOL_LIMITS,
+    })
+    if (!verdict.ok) throw new TransactionRejectedError(verdict.error)
+    const entry: PoolEntry = { hash, sender, tx, nonce: tx.nonce, raw: s.raw, pubkey: s.pubkey, seq: ++this.seq }
+    this.deps.transact(() => {
+      if (existing) this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', existing.hash)
+      this.deps.sql.exec(
+        'INSERT INTO pool (hash, sender, nonce, raw, pubkey, seq) VALUES (?, ?, ?, ?, ?, ?)',
+        hash,
+        sender,
+        Number(tx.nonce),
+        s.raw,
+        s.pubkey,
+        entry.seq,
+      )
+    })
+    this.pool.add(entry)
+    return hash
+  }
+
+  /** Why a transaction left the pool without being mined, if it did. */
+  droppedReason(hash: Hex): string | undefined {
+    const rows = this.deps.sql
+      .exec<{ reason: string }>('SELECT reason FROM dropped WHERE hash = ?', hash.toLowerCase())
+      .toArray()
+    return rows[0]?.reason
+  }
+
+  /** The state nonce of every sender with pooled transactions. */
+  async senderNonces(): Promise<Map<Hex, bigint>> {
+    const out = new Map<Hex, bigint>()
+    for (const sender of this.pool.senders()) out.set(sender, (await this.headAccount(sender)).nonce)
+    return out
+  }
+
+  /** Whether a block sealed now would include anything. */
+  async hasWork(): Promise<boolean> {
+    return this.pool.candidates(await this.senderNonces(), this.nextBaseFee()).peek() !== undefined
+  }
+
+  /**
+   * Seals the next block from the pool: executes, then commits trie nodes, block, transactions,
+   * receipts and pool removals in one storage transaction (invariant 1). Returns undefined when
+   * there was nothing to include.
+   */
+  async seal(nowSeconds: bigint, coinbase: Hex): Promise<SealResult | undefined> {
+    const nonces = await this.senderNonces()
+    const candidates = this.pool.candidates(nonces, this.nextBaseFee())
+    if (!candidates.peek()) return undefined
+    const parent = this.headHeader
+    const outcome = await buildBlock(this.exec, parent, candidates, {
+      timestamp: nowSeconds,
+      coinbase,
+      gasLimit: this.deps.blockGasLimit,
+    })
+    const dropped = outcome.dropped.map((d) => ({ hash: d.ready.hash, reason: d.reason }))
+    const { block } = outcome
+    const number = block.header.number
+    const nodes = this.exec.nodes.drain()
+    const blockHash = bytesToHex(block.hash()) as Hex
+    const loc = { blockHash, blockNumber: number, baseFee: block.header.baseFeePerGas ?? 0n, timestamp: block.header.timestamp }
+    let firstLogIndex = 0
+    const txs: StoredTx[] = outcome.included.map(({ ready, result }, index) => {
+      const rpc = formatTransaction(ready.tx, ready.sender, { ...loc, index })
+      const receipt = formatReceipt(ready.tx, ready.sender, result, { ...loc, index, firstLogIndex })
+      firstLogIndex += result.receipt.logs.length
+      const entry = ready as PoolEntry
+      return { hash: ready.hash, blockNumber: number, index, raw: entry.raw, rpc: JSON.stringify(rpc), receipt: JSON.stringify(receipt) }
+    })
+    if (txs.length === 0) {
+      this.removeFromPool([], dropped, parent.number)
+      return undefined
+    }
+    const stored = toStoredBlock(block, txs.map((t) => t.hash))
+    try {
+      this.deps.transact(() => {
+        TrieNodeStore.write(this.deps.sql, nodes)
+        this.store.putBlock(stored, txs)
+        this.removeFromPoolSql(txs.map((t) => t.hash), dropped, number)
+      })
+    } catch (err) {
+      // The storage transaction rolled back: put the in-memory state back on the old head.
+      this.exec.state.clearCaches()
+      await this.exec.state.setStateRoot(parent.stateRoot)
+      throw err
+    }
+    for (const t of txs) this.pool.remove(t.hash)
+    for (const d of dropped) this.pool.remove(d.hash)
+    this.head = block
+    return { indexed: buildIndexedBlock(stored, txs), dropped }
+  }
+
+  /** The stored block a block parameter names, or undefined if there is none (yet). */
+  resolve(ref: BlockRef): StoredBlock | undefined {
+    if ('tag' in ref) return ref.tag === 'earliest' ? this.store.blockByNumber(0n) : this.store.head()
+    if ('number' in ref) return this.store.blockByNumber(ref.number)
+    return this.store.blockByHash(ref.hash)
+  }
+
+  /** Like `resolve`, but a missing block is geth's "header not found" error. */
+  resolveOrThrow(ref: BlockRef): StoredBlock {
+    const block = this.resolve(ref)
+    if (!block) throw new ResourceNotFoundError('header not found')
+    return block
+  }
+
+  /** The decoded header of a stored block. */
+  header(block: StoredBlock): BlockHeader {
+    return createBlockHeaderFromRLP(block.header, { common: this.exec.common })
+  }
+
+  /**
+   * A throwaway VM over the state after `block` (archive: any past block). Its writes stay in memory
+   * and are dropped with it.
+   */
+  async stateAt(block: StoredBlock): Promise<{ exec: Execution; header: BlockHeader }> {
+    const header = this.header(block)
+    const exec = await createExecution(this.deps.sql, createChainCommon(this.chainId), header.stateRoot, (n) =>
+      this.store.blockHash(n),
+    )
+    return { exec, header }
+  }
+
+  /** The index rows of a stored block (D1 catch-up). */
+  indexedBlock(n: bigint): IndexedBlock | undefined {
+    const block = this.store.blockByNumber(n)
+    return block && buildIndexedBlock(block, this.store.txsOfBlock(n))
+  }
+
+  private removeFromPool(mined: Hex[], dropped: { hash: Hex; reason: string }[], at: bigint): void {
+    this.deps.transact(() => this.removeFromPoolSql(mined, dropped, at))
+    for (const h of mined) this.pool.remove(h)
+    for (const d of dropped) this.pool.remove(d.hash)
+  }
+
+  private removeFromPoolSql(mined: Hex[], dropped: { hash: Hex; reason: string }[], at: bigint): void {
+    for (const h of mined) this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', h)
+    for (const d of dropped) {
+      this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', d.hash)
+      this.deps.sql.exec(
+        'INSERT OR REPLACE INTO dropped (hash, reason, block_number) VALUES (?, ?, ?)',
+        d.hash,
+        d.reason,
+        Number(at),
+      )
+    }
+  }
+
+  private reloadPool(): void {
+    const rows = this.deps.sql
+      .exec<{ hash: string; sender: string; nonce: number; raw: ArrayBuffer; pubkey: ArrayBuffer; seq: number }>(
+        'SELECT * FROM pool ORDER BY seq',
+      )
+      .toArray()
+    for (const r of rows) {
+      const raw = blobToBytes(r.raw)
+      const pubkey = blobToBytes(r.pubkey)
+      const tx = restoreTransaction(raw, { pubkey }, this.chainId)
+      this.pool.add({ hash: r.hash as Hex, sender: r.sender as Hex, tx, nonce: tx.nonce, raw, pubkey, seq: r.seq })
+      this.seq = Math.max(this.seq, r.seq)
+    }
+  }
+}
+
+function toStoredBlock(block: Block, txHashes: Hex[]): StoredBlock {
+  const rpc = formatBlock(block, txHashes)
+  return { number: block.header.number, hash: rpc.hash, header: block.header.serialize(), rpc: JSON.stringify(rpc) }
+}

@@ -1,0 +1,160 @@
+import { createBlock, type BlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { createTx, type TypedTransaction } from '@ethereumjs/tx'
+import { Account, Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { runTx, type RunTxResult } from '@ethereumjs/vm'
+import { decodeErrorResult, type Hex } from 'viem'
+import { ExecutionError, ExecutionRevertedError } from '../errors.js'
+import type { CallRequest, StateOverride } from '../rpc/params.js'
+import type { Execution } from './createExecution.js'
+
+/** The default and largest gas a call may use: the block gas limit, capped by EIP-7825 under Osaka. */
+export function callGasCap(common: Common, header: BlockHeader): bigint {
+  const cap = common.isActivatedEIP(7825) ? common.param('maxTransactionGasLimit') : header.gasLimit
+  return cap < header.gasLimit ? cap : header.gasLimit
+}
+
+/**
+ * Builds the unsigned transaction a call request describes, with the sender set without a signature
+ * (as geth's `ToMessage`). Without any fee field the call runs with no base fee (geth's NoBaseFee).
+ */
+export function buildCallTx(common: Common, req: CallRequest, gas: bigint): TypedTransaction {
+  const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
+  const base = { nonce: req.nonce ?? 0n, gasLimit: gas, to: req.to, value: req.value ?? 0n, data: req.data ?? '0x' }
+  const accessList = req.accessList?.map((e) => ({ address: e.address, storageKeys: e.storageKeys }))
+  const tx =
+    req.gasPrice !== undefined || !priced
+      ? createTx({ ...base, type: accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n, accessList }, { common })
+      : createTx(
+          {
+            ...base,
+            type: 2,
+            maxFeePerGas: req.maxFeePerGas ?? req.maxPriorityFeePerGas ?? 0n,
+            maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
+            accessList: accessList ?? [],
+          },
+          { common },
+        )
+  const from = new Address(hexToBytes(req.from ?? '0x0000000000000000000000000000000000000000'))
+  tx.getSenderAddress = () => from
+  return tx
+}
+
+/** Applies an eth_call state override set to the state about to run the call. */
+export async function applyStateOverride(exec: Execution, override: StateOverride | undefined): Promise<void> {
+  if (!override) return
+  const { state } = exec
+  for (const [addr, o] of Object.entries(override)) {
+    const address = new Address(hexToBytes(addr as Hex))
+    const acct = (await state.getAccount(address)) ?? new Account()
+    if (o.balance !== undefined) acct.balance = o.balance
+    if (o.nonce !== undefined) acct.nonce = o.nonce
+    await state.putAccount(address, acct)
+    if (o.code !== undefined) await state.putCode(address, hexToBytes(o.code))
+    if (o.state) await state.clearStorage(address)
+    for (const [k, v] of Object.entries(o.state ?? o.stateDiff ?? {}))
+      await state.putStorage(address, hexToBytes(k as Hex), setLengthLeft(hexToBytes(v), 32))
+  }
+}
+
+export type SimulateOpts = { reportAccessList?: boolean }
+
+/**
+ * Runs a call request as a transaction on top of the state in `exec`, in the context of `header`
+ * (nonce and balance checks off, like geth's eth_call), and reverts every change it made.
+ */
+export async function simulate(
+  exec: Execution,
+  header: BlockHeader,
+  req: CallRequest,
+  gas: bigint,
+  opts: SimulateOpts = {},
+): Promise<RunTxResult> {
+  const tx = buildCallTx(exec.common, req, gas)
+  const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
+  const block = createBlock(
+    { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
+    { common: exec.common },
+  )
+  await exec.state.checkpoint()
+  try {
+    return await runTx(exec.vm, {
+      tx,
+      block,
+      skipNonce: true,
+      skipBalance: !priced,
+      skipBlockGasLimitValidation: true,
+      skipHardForkValidation: true,
+      reportAccessList: opts.reportAccessList,
+    })
+  } catch (err) {
+    throw new ExecutionError(simplify((err as Error).message), { cause: err })
+  } finally {
+    await exec.state.revert()
+  }
+}
+
+/** Throws the JSON-RPC error geth gives for a failed call: code 3 for reverts, -32000 otherwise. */
+export function assertCallSucceeded(result: RunTxResult): void {
+  const err = result.execResult.exceptionError
+  if (!err) return
+  const ret = bytesToHex(result.execResult.returnValue)
+  if (err.error === 'revert') {
+    const reason = revertReason(ret)
+    throw new ExecutionRevertedError(reason ? `execution reverted: ${reason}` : 'execution reverted', { data: ret })
+  }
+  throw new ExecutionError(gethVmError(err.error))
+}
+
+/** Decodes Error(string) and Panic(uint256) revert data the way geth words it. */
+export function revertReason(data: Hex): string | undefined {
+  if (data.length < 10) return undefined
+  try {
+    const { errorName, args } = decodeErrorResult({ data, abi: [] })
+    if (errorName === 'Error') return String(args?.[0])
+    if (errorName === 'Panic') return panicReason(args?.[0] as bigint)
+  } catch {}
+  return undefined
+}
+
+const PANICS: Record<number, string> = {
+  0x00: 'generic panic',
+  0x01: 'assert(false)',
+  0x11: 'arithmetic underflow or overflow',
+  0x12: 'division or modulo by zero',
+  0x21: 'enum overflow',
+  0x22: 'invalid encoded storage byte array accessed',
+  0x31: 'out-of-bounds array access; popping on an empty array',
+  0x32: 'out-of-bounds access of an array or bytesN',
+  0x41: 'out of memory',
+  0x51: 'uninitialized function',
+}
+
+function panicReason(code: bigint): string {
+  const known = PANICS[Number(code)]
+  return known ? `${known} (0x${code.toString(16).padStart(2, '0')})` : `unknown panic code: 0x${code.toString(16)}`
+}
+
+/** ethereumjs's VM error names, as geth says them. */
+function gethVmError(e: string): string {
+  if (e === 'out of gas') return 'out of gas'
+  if (e === 'invalid opcode') return 'invalid opcode: INVALID'
+  if (e === 'stack underflow') return 'stack underflow'
+  if (e === 'stack overflow') return 'stack limit reached 1024 (1023)'
+  if (e === 'invalid JUMP') return 'invalid jump destination'
+  if (e === 'static state change') return 'write protection'
+  if (e === 'code store out of gas') return 'contract creation code storage out of gas'
+  if (e === 'create collision') return 'contract address collision'
+  if (e === 'insufficient balance') return 'insufficient balance for transfer'
+  return e
+}
+
+/** ethereumjs errors carry a long context suffix; keep the first clause, in geth's words where known. */
+function simplify(msg: string): string {
+  const first = msg.split(' (')[0].split(' -> ')[0]
+  if (/sender doesn't have enough funds|insufficient balance/i.test(first)) return 'insufficient funds for gas * price + value'
+  if (/base fee/i.test(first)) return 'max fee per gas less than block base fee'
+  if (/gasLimit is too low|intrinsic/i.test(first)) return 'intrinsic gas too low'
+  return first
+}
+

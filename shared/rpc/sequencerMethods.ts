@@ -1,0 +1,271 @@
+import { createBlock } from '@ethereumjs/block'
+import { getMerkleStateProof } from '@ethereumjs/statemanager'
+import { runTx } from '@ethereumjs/vm'
+import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { numberToHex, type Hex, type RpcTransactionReceipt } from 'viem'
+import type { ShardChain } from '../chain/shardChain.js'
+import type { StoredBlock } from '../chain/chainStore.js'
+import { InvalidParamsError, ResourceNotFoundError } from '../errors.js'
+import { createAccessList, estimateGas } from '../execution/estimateGas.js'
+import { applyStateOverride, assertCallSucceeded, buildCallTx, callGasCap, simulate } from '../execution/simulate.js'
+import { traceTransaction, type TraceConfig } from '../execution/traceTransaction.js'
+import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
+import { formatTransaction } from './format.js'
+import { feeHistory, suggestTip } from './feeHistory.js'
+import * as p from './params.js'
+
+/** A method the sequencer answers from its own storage: decode params, call the domain, format. */
+export type SequencerMethod = (chain: ShardChain, params: unknown[]) => Promise<unknown>
+
+const q = (n: bigint | number) => numberToHex(n)
+
+function blockJson(chain: ShardChain, b: StoredBlock | undefined, full: boolean) {
+  if (!b) return null
+  const rpc = JSON.parse(b.rpc)
+  if (full) rpc.transactions = chain.store.txsOfBlock(b.number).map((t) => JSON.parse(t.rpc))
+  return rpc
+}
+
+async function stateOf(chain: ShardChain, ref: p.BlockRef) {
+  return chain.stateAt(chain.resolveOrThrow(ref))
+}
+
+/** The methods served by the shard's sequencer Durable Object (state, blocks, pool, tracing). */
+export const sequencerMethods: Record<string, SequencerMethod> = {
+  eth_blockNumber: async (chain) => q(chain.headHeader.number),
+
+  eth_syncing: async () => false,
+
+  eth_gasPrice: async (chain) => q(chain.nextBaseFee() + (await suggestTip(chain))),
+
+  eth_maxPriorityFeePerGas: async (chain) => q(await suggestTip(chain)),
+
+  eth_feeHistory: async (chain, params) => {
+    p.arity(params, 2, 3)
+    const count = typeof params[0] === 'number' ? BigInt(params[0]) : p.quantity(params[0], 0)
+    const newest = chain.resolveOrThrow(p.blockRef(params[1], 1))
+    const percentiles = params[2] ?? []
+    if (!Array.isArray(percentiles) || percentiles.some((x, i) => typeof x !== 'number' || x < 0 || x > 100 || (i > 0 && x < percentiles[i - 1])))
+      throw new InvalidParamsError('invalid argument 2: reward percentiles must be ascending numbers in [0, 100]')
+    return feeHistory(chain, count, newest.number, percentiles as number[])
+  },
+
+  eth_getBalance: async (chain, params) => {
+    p.arity(params, 1, 2)
+    const addr = p.address(params[0], 0)
+    const { exec } = await stateOf(chain, p.blockRef(params[1], 1))
+    return q((await exec.state.getAccount(new Address(hexToBytes(addr))))?.balance ?? 0n)
+  },
+
+  eth_getTransactionCount: async (chain, params) => {
+    p.arity(params, 1, 2)
+    const addr = p.address(params[0], 0)
+    const ref = p.blockRef(params[1], 1)
+    if ('tag' in ref && ref.tag === 'pending') return q(await chain.pendingNonce(addr))
+    const { exec } = await stateOf(chain, ref)
+    return q((await exec.state.getAccount(new Address(hexToBytes(addr))))?.nonce ?? 0n)
+  },
+
+  eth_getCode: async (chain, params) => {
+    p.arity(params, 1, 2)
+    const addr = p.address(params[0], 0)
+    const { exec } = await stateOf(chain, p.blockRef(params[1], 1))
+    return bytesToHex(await exec.state.getCode(new Address(hexToBytes(addr))))
+  },
+
+  eth_getStorageAt: async (chain, params) => {
+    p.arity(params, 2, 3)
+    const addr = p.address(params[0], 0)
+    const slot = setLengthLeft(hexToBytes(numberToHex(p.slot(params[1], 1))), 32)
+    const { exec } = await stateOf(chain, p.blockRef(params[2], 2))
+    const value = await exec.state.getStorage(new Address(hexToBytes(addr)), slot)
+    return bytesToHex(setLengthLeft(value, 32))
+  },
+
+  eth_call: async (chain, params) => {
+    p.arity(params, 1, 4)
+    const req = p.callRequest(params[0], 0)
+    const override = p.stateOverride(params[2], 2)
+    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
+    await applyStateOverride(exec, override)
+    const result = await simulate(exec, header, req, req.gas ?? callGasCap(exec.common, header))
+    assertCallSucceeded(result)
+    return bytesToHex(result.execResult.returnValue)
+  },
+
+  eth_estimateGas: async (chain, params) => {
+    p.arity(params, 1, 3)
+    const req = p.callRequest(params[0], 0)
+    const override = p.stateOverride(params[2], 2)
+    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
+    await applyStateOverride(exec, override)
+    return q(await estimateGas(exec, header, req))
+  },
+
+  eth_createAccessList: async (chain, params) => {
+    p.arity(params, 1, 2)
+    const req = p.callRequest(params[0], 0)
+    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
+    const out = await createAccessList(exec, header, req)
+    return { ...out, gasUsed: q(out.gasUsed) }
+  },
+
+  eth_getProof: async (chain, params) => {
+    p.arity(params, 2, 3)
+    const addr = p.address(params[0], 0)
+    if (!Array.isArray(params[1])) throw new InvalidParamsError('invalid argument 1: expected an array of storage keys')
+    const keys = params[1].map((k) => setLengthLeft(hexToBytes(numberToHex(p.slot(k, 1))), 32))
+    const { exec } = await stateOf(chain, p.blockRef(params[2], 2))
+    const proof = await getMerkleStateProof(exec.state, new Address(hexToBytes(addr)), keys)
+    return {
+      ...proof,
+      address: addr,
+      storageProof: proof.storageProof.map((s, i) => ({ ...s, key: (params[1] as Hex[])[i], value: q(BigInt(s.value)) })),
+    }
+  },
+
+  eth_getBlockByNumber: async (chain, params) => {
+    p.arity(params, 1, 2)
+    return blockJson(chain, chain.resolve(p.blockRef(params[0], 0)), p.bool(params[1], 1))
+  },
+
+  eth_getBlockByHash: async (chain, params) => {
+    p.arity(params, 1, 2)
+    return blockJson(chain, chain.store.blockByHash(p.hash32(params[0], 0)), p.bool(params[1], 1))
+  },
+
+  eth_getBlockTransactionCountByNumber: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const b = chain.resolve(p.blockRef(params[0], 0))
+    return b ? q(JSON.parse(b.rpc).transactions.length) : null
+  },
+
+  eth_getBlockTransactionCountByHash: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const b = chain.store.blockByHash(p.hash32(params[0], 0))
+    return b ? q(JSON.parse(b.rpc).transactions.length) : null
+  },
+
+  eth_getTransactionByBlockNumberAndIndex: async (chain, params) => {
+    p.arity(params, 2, 2)
+    const b = chain.resolve(p.blockRef(params[0], 0))
+    const t = b && chain.store.txAt(b.number, Number(p.quantity(params[1], 1)))
+    return t ? JSON.parse(t.rpc) : null
+  },
+
+  eth_getTransactionByBlockHashAndIndex: async (chain, params) => {
+    p.arity(params, 2, 2)
+    const b = chain.store.blockByHash(p.hash32(params[0], 0))
+    const t = b && chain.store.txAt(b.number, Number(p.quantity(params[1], 1)))
+    return t ? JSON.parse(t.rpc) : null
+  },
+
+  eth_getTransactionByHash: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const hash = p.hash32(params[0], 0)
+    const mined = chain.store.tx(hash)
+    if (mined) return JSON.parse(mined.rpc)
+    const pending = chain.pool.get(hash)
+    return pending ? formatTransaction(pending.tx, pending.sender) : null
+  },
+
+  eth_getRawTransactionByHash: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const hash = p.hash32(params[0], 0)
+    const raw = chain.store.tx(hash)?.raw ?? chain.pool.get(hash)?.raw
+    return raw ? bytesToHex(raw) : null
+  },
+
+  eth_getTransactionReceipt: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const t = chain.store.tx(p.hash32(params[0], 0))
+    return t ? JSON.parse(t.receipt) : null
+  },
+
+  eth_getBlockReceipts: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const b = chain.resolve(p.blockRef(params[0], 0))
+    return b ? chain.store.txsOfBlock(b.number).map((t) => JSON.parse(t.receipt) as RpcTransactionReceipt) : null
+  },
+
+  /** Not in geth: where a transaction stands (invariant 5: mined, pending, or dropped with a reason). */
+  edge_getTransactionStatus: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const hash = p.hash32(params[0], 0)
+    const mined = chain.store.tx(hash)
+    if (mined) return { status: 'mined', blockNumber: q(mined.blockNumber) }
+    if (chain.pool.get(hash)) return { status: 'pending' }
+    const reason = chain.droppedReason(hash)
+    return reason ? { status: 'dropped', reason } : { status: 'unknown' }
+  },
+
+  /** Internal (block filters): hashes of blocks `from..to`. */
+  edge_blockHashes: async (chain, params) => {
+    const [from, to] = params as [number, number]
+    const out: Hex[] = []
+    for (let n = BigInt(from); n <= BigInt(to); n++) {
+      const h = chain.store.blockHash(n)
+      if (h) out.push(h)
+    }
+    return out
+  },
+
+  txpool_status: async (chain) => {
+    const { pending, queued } = chain.pool.split(await chain.senderNonces())
+    return { pending: q(pending.length), queued: q(queued.length) }
+  },
+
+  txpool_content: async (chain) => {
+    const { pending, queued } = chain.pool.split(await chain.senderNonces())
+    const group = (entries: typeof pending) => {
+      const out: Record<string, Record<string, unknown>> = {}
+      for (const e of entries) (out[e.sender] ??= {})[e.nonce.toString()] = formatTransaction(e.tx, e.sender)
+      return out
+    }
+    return { pending: group(pending), queued: group(queued) }
+  },
+
+  debug_traceTransaction: async (chain, params) => {
+    p.arity(params, 1, 2)
+    const hash = p.hash32(params[0], 0)
+    const mined = chain.store.tx(hash)
+    if (!mined) throw new ResourceNotFoundError(`transaction ${hash} not found`)
+    const block = chain.store.blockByNumber(mined.blockNumber)!
+    const parent = chain.store.blockByNumber(mined.blockNumber - 1n)!
+    const { exec } = await chain.stateAt(parent)
+    const header = chain.header(block)
+    const env = createBlock({ header: { ...header.toJSON(), gasUsed: 0n } }, { common: exec.common })
+    const txs = chain.store.txsOfBlock(block.number)
+    let gasUsed = 0n
+    for (const t of txs) {
+      const tx = restoreTransaction(t.raw, { address: JSON.parse(t.rpc).from }, chain.chainId)
+      const opts = { tx, block: env, blockGasUsed: gasUsed, skipHardForkValidation: true }
+      if (t.hash === hash) return traceTransaction(exec.vm, opts, traceConfig(params[1]))
+      gasUsed += (await runTx(exec.vm, opts)).totalGasSpent
+    }
+    throw new ResourceNotFoundError(`transaction ${hash} not found`)
+  },
+
+  debug_traceCall: async (chain, params) => {
+    p.arity(params, 1, 3)
+    const req = p.callRequest(params[0], 0)
+    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
+    const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
+    const env = createBlock(
+      { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
+      { common: exec.common },
+    )
+    const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header))
+    return traceTransaction(
+      exec.vm,
+      { tx, block: env, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true },
+      traceConfig(params[2]),
+    )
+  },
+}
+
+function traceConfig(v: unknown): TraceConfig {
+  if (v === undefined || v === null) return {}
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParamsError('invalid argument 1: expected a trace config object')
+  return v as TraceConfig
+}

@@ -1,0 +1,87 @@
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import { RLP } from '@ethereumjs/rlp'
+import { Address, bytesToHex, hexToBytes, isHexString } from '@ethereumjs/util'
+import type { Hex } from 'viem'
+import { InvalidParamsError, TransactionRejectedError } from '../errors.js'
+import { createChainCommon } from '../chain/chainCommon.js'
+
+/** The largest raw transaction accepted (geth's txMaxSize, 4 slots of 32 KiB). */
+export const MAX_TX_BYTES = 128 * 1024
+
+/** Transaction types a user may send: legacy, EIP-2930, EIP-1559, EIP-7702. */
+export const SUPPORTED_TX_TYPES = [0, 1, 2, 4] as const
+
+/** A raw transaction decoded and with its sender recovered: what the sequencer admits. */
+export type DecodedTx = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8Array; tx: TypedTransaction }
+
+/**
+ * Decodes `eth_sendRawTransaction`'s parameter and recovers the sender (the costly part, ~2 ms,
+ * done in the stateless Worker where it scales out). Rejections use geth's wording.
+ */
+export function decodeRawTransaction(rawHex: unknown, chainId: number): DecodedTx {
+  if (typeof rawHex !== 'string' || !isHexString(rawHex) || rawHex.length % 2 !== 0)
+    throw new InvalidParamsError('invalid argument 0: expected hex-encoded transaction bytes')
+  const raw = hexToBytes(rawHex as Hex)
+  if (raw.length === 0) throw new InvalidParamsError('invalid argument 0: empty transaction')
+  if (raw.length > MAX_TX_BYTES)
+    throw new TransactionRejectedError(`oversized data: transaction size ${raw.length}, limit ${MAX_TX_BYTES}`)
+  const type = raw[0] >= 0xc0 ? 0 : raw[0]
+  if (!(SUPPORTED_TX_TYPES as readonly number[]).includes(type))
+    throw new TransactionRejectedError('transaction type not supported')
+  const txChainId = readChainId(raw, type)
+  if (txChainId !== undefined && txChainId !== BigInt(chainId))
+    throw new TransactionRejectedError(`invalid chain id for signer: have ${txChainId} want ${chainId}`)
+  let tx: TypedTransaction
+  try {
+    tx = createTxFromRLP(raw, { common: createChainCommon(chainId) })
+  } catch (err) {
+    throw new InvalidParamsError(`invalid argument 0: ${shortReason(err)}`)
+  }
+  let pubkey: Uint8Array
+  try {
+    if (!tx.isSigned()) throw new Error('unsigned')
+    pubkey = tx.getSenderPublicKey()
+  } catch {
+    throw new TransactionRejectedError('invalid sender')
+  }
+  return { raw, hash: bytesToHex(tx.hash()) as Hex, sender: tx.getSenderAddress().toString() as Hex, pubkey, tx }
+}
+
+/**
+ * Re-creates a transaction from its raw bytes with the sender already known (its public key, or just
+ * its address for re-execution), so the signature is not recovered a second time.
+ */
+export function restoreTransaction(
+  raw: Uint8Array,
+  sender: { pubkey: Uint8Array } | { address: Hex },
+  chainId: number,
+): TypedTransaction {
+  const tx = createTxFromRLP(raw, { common: createChainCommon(chainId) })
+  if ('pubkey' in sender) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
+  else {
+    const address = new Address(hexToBytes(sender.address))
+    tx.getSenderAddress = () => address
+  }
+  return tx
+}
+
+/** The chain id a transaction commits to, or undefined for a pre-EIP-155 legacy transaction. */
+function readChainId(raw: Uint8Array, type: number): bigint | undefined {
+  let fields: Uint8Array[]
+  try {
+    const decoded = RLP.decode(type === 0 ? raw : raw.subarray(1))
+    if (!Array.isArray(decoded)) throw new Error('not a list')
+    fields = decoded as Uint8Array[]
+  } catch (err) {
+    throw new InvalidParamsError(`invalid argument 0: rlp: ${shortReason(err)}`)
+  }
+  const asInt = (b: unknown) => (b instanceof Uint8Array && b.length ? BigInt(bytesToHex(b)) : 0n)
+  if (type !== 0) return asInt(fields[0])
+  const v = asInt(fields[6])
+  return v >= 35n ? (v - 35n) / 2n : undefined
+}
+
+function shortReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  return msg.split('\n')[0].replace(/ \(.*\)$/, '').slice(0, 200)
+}
