@@ -35,7 +35,7 @@ export function decodeRawTransaction(rawHex: unknown, chainId: number): DecodedT
   try {
     tx = createTxFromRLP(raw, { common: createChainCommon(chainId) })
   } catch (err) {
-    throw new InvalidParamsError(`invalid argument 0: ${shortReason(err)}`)
+    throw gethRejection(err instanceof Error ? err.message : String(err))
   }
   let pubkey: Uint8Array
   try {
@@ -79,6 +79,16 @@ function readChainId(raw: Uint8Array, type: number): bigint | undefined {
   if (type !== 0) return asInt(fields[0])
   const v = asInt(fields[6])
   return v >= 35n ? (v - 35n) / 2n : undefined
+}
+
+/** ethereumjs refuses some transactions while decoding; say it as geth would. */
+function gethRejection(reason: string): Error {
+  const cap = /gas limit (\d+) exceeds the maximum allowed by EIP-7825 \((\d+)\)/.exec(reason)
+  if (cap) return new TransactionRejectedError(`transaction gas limit too high (cap: ${cap[2]}, tx: ${cap[1]})`)
+  if (reason.includes('maxFeePerGas cannot be less than maxPriorityFeePerGas'))
+    return new TransactionRejectedError('max priority fee per gas higher than max fee per gas')
+  if (/Invalid Signature|invalid signature|v value|s-values/i.test(reason)) return new TransactionRejectedError('invalid sender')
+  return new InvalidParamsError(`invalid argument 0: ${shortReason(reason)}`)
 }
 
 function shortReason(err: unknown): string {

@@ -1,0 +1,37 @@
+import { describe, expect, test } from 'vitest'
+import { parseGwei, serializeTransaction, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { decodeRawTransaction } from './decodeRawTransaction.js'
+
+const alice = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+const sign = (over: Record<string, unknown> = {}) =>
+  alice.signTransaction({ chainId: 901, type: 'eip1559', nonce: 0, gas: 21000n, maxFeePerGas: parseGwei('2'), maxPriorityFeePerGas: 1n, to, value: 1n, ...over } as never)
+
+describe('decodeRawTransaction', () => {
+  test('default: recovers the sender and hash', async () => {
+    const d = decodeRawTransaction(await sign(), 901)
+    expect(d.sender).toBe(alice.address.toLowerCase())
+    expect(d.pubkey.length).toBe(64)
+  })
+
+  test('behavior: wrong chain id', async () => {
+    expect(() => decodeRawTransaction(Promise.resolve() && ('' as Hex), 901)).toThrow('invalid argument 0')
+    const raw = await sign({ chainId: 1 })
+    expect(() => decodeRawTransaction(raw, 901)).toThrow('invalid chain id for signer: have 1 want 901')
+  })
+
+  test('behavior: bad signature, unsupported type, oversized, garbage', async () => {
+    const unsigned = serializeTransaction({ chainId: 901, type: 'eip1559', nonce: 0, gas: 21000n, maxFeePerGas: 10n, maxPriorityFeePerGas: 1n, to })
+    expect(() => decodeRawTransaction(unsigned, 901)).toThrow()
+    expect(() => decodeRawTransaction('0x03c0', 901)).toThrow('transaction type not supported')
+    expect(() => decodeRawTransaction(`0x02${'00'.repeat(140_000)}`, 901)).toThrow('oversized data')
+    expect(() => decodeRawTransaction('0x02zz', 901)).toThrow('invalid argument 0')
+    expect(() => decodeRawTransaction('0x02c3010203', 901)).toThrow('invalid argument 0')
+  })
+
+  test('behavior: tip above fee cap and EIP-7825 cap use geth wording', async () => {
+    const big = await sign({ gas: 20_000_000n })
+    expect(() => decodeRawTransaction(big, 901)).toThrow('transaction gas limit too high (cap: 16777216, tx: 20000000)')
+  })
+})
