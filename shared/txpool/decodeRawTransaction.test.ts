@@ -27,7 +27,7 @@ describe('decodeRawTransaction', () => {
     expect(() => decodeRawTransaction('0x03c0', 901)).toThrow('transaction type not supported')
     expect(() => decodeRawTransaction(`0x02${'00'.repeat(140_000)}`, 901)).toThrow('oversized data')
     expect(() => decodeRawTransaction('0x02zz', 901)).toThrow('invalid argument 0')
-    expect(() => decodeRawTransaction('0x02c3010203', 901)).toThrow('invalid argument 0')
+    expect(() => decodeRawTransaction('0x02c3820385', 901)).toThrow('invalid argument 0')
   })
 
   test('behavior: tip above fee cap and EIP-7825 cap use geth wording', async () => {
