@@ -45,7 +45,9 @@ export async function traceTransaction(
   if (name === 'callTracer') return traceCalls(vm, opts, config.tracerConfig ?? {})
   if (name === 'prestateTracer' && !config.tracerConfig?.diffMode)
     return tracePrestate(vm, opts, config.tracerConfig ?? {})
-  throw new Error(`tracer not supported: ${name}${config.tracerConfig?.diffMode ? ' (diffMode)' : ''}`)
+  throw new Error(
+    `tracer not supported: ${name}${config.tracerConfig?.diffMode ? ' (diffMode)' : ''}`,
+  )
 }
 
 type Hook<T> = (data: T) => void | Promise<void>
@@ -146,7 +148,14 @@ async function traceCalls(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConfig[
         }
       } else if (op === 0xff && s.length >= 1) {
         const to = stackAddress(s[s.length - 1])
-        f.selfdestruct = frame('SELFDESTRUCT', e.address, to, e.account.balance, 0n, new Uint8Array())
+        f.selfdestruct = frame(
+          'SELFDESTRUCT',
+          e.address,
+          to,
+          e.account.balance,
+          0n,
+          new Uint8Array(),
+        )
       } else if (CALL_TYPES[op]) {
         f.unentered = unenteredCall(e, f.value, stipend)
       }
@@ -159,7 +168,10 @@ async function traceCalls(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConfig[
       const from = type === 'DELEGATECALL' ? m.to! : m.caller
       const value = type === 'STATICCALL' ? undefined : m.value
       const gas = m.depth === 0 ? opts.tx.gasLimit : m.gasLimit
-      open.push({ call: frame(type, from, coded ? m.codeAddress : m.to, value, gas, m.data), value: m.value })
+      open.push({
+        call: frame(type, from, coded ? m.codeAddress : m.to, value, gas, m.data.slice()),
+        value: m.value,
+      })
     },
     exit(r) {
       const f = open.pop()!
@@ -169,11 +181,11 @@ async function traceCalls(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConfig[
       if (!err && f.selfdestruct) attach(f, f.selfdestruct)
       call.gasUsed = executionGasUsed
       if (isCreate(call.type)) call.to = err ? undefined : r.createdAddress
-      if (!err) call.output = returnValue
+      if (!err) call.output = returnValue.slice()
       else {
         call.error = gethError(err, f.last, isCreate(call.type))
         if (err.error === EVMError.errorMessages.REVERT && returnValue.length > 0) {
-          call.output = returnValue
+          call.output = returnValue.slice()
           call.revertReason = decodeRevert(returnValue)
         }
       }
@@ -188,7 +200,14 @@ async function traceCalls(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConfig[
   return encodeCall(root)
 }
 
-function frame(type: string, from: Address, to: Address | undefined, value: bigint | undefined, gas: bigint, input: Uint8Array): CallFrame {
+function frame(
+  type: string,
+  from: Address,
+  to: Address | undefined,
+  value: bigint | undefined,
+  gas: bigint,
+  input: Uint8Array,
+): CallFrame {
   return { type, from, to, value, gas, gasUsed: 0n, input, calls: [], logs: [] }
 }
 
@@ -215,10 +234,16 @@ function unenteredCall(e: InterpreterStep, value: bigint, stipend: bigint): Call
   if (!tooDeep && !(valued && sent > e.account.balance)) return undefined
   const available = e.gasLeft - stepCost(e)
   const cap = available - available / 64n
-  const [offset, size] = create ? [s[n - 2], s[n - 3]] : valued ? [s[n - 4], s[n - 5]] : [s[n - 3], s[n - 4]]
+  const [offset, size] = create
+    ? [s[n - 2], s[n - 3]]
+    : valued
+      ? [s[n - 4], s[n - 5]]
+      : [s[n - 3], s[n - 4]]
   const input = readMemory(e.memory, offset, size) || new Uint8Array()
   const to = create ? undefined : stackAddress(s[n - 2])
-  const gas = create ? cap : (s[n - 1] < cap ? s[n - 1] : cap) + (valued && sent > 0n ? stipend : 0n)
+  const gas = create
+    ? cap
+    : (s[n - 1] < cap ? s[n - 1] : cap) + (valued && sent > 0n ? stipend : 0n)
   const call = frame(type, e.address, to, type === 'STATICCALL' ? undefined : sent, gas, input)
   call.error = tooDeep ? 'max call depth exceeded' : 'insufficient balance for transfer'
   return call
@@ -232,7 +257,11 @@ function clearFailedLogs(call: CallFrame, parentFailed: boolean) {
 
 /** geth's JSON for a call frame, fields in geth's order. */
 function encodeCall(c: CallFrame): Record<string, unknown> {
-  const out: Record<string, unknown> = { from: c.from.toString(), gas: qty(c.gas), gasUsed: qty(c.gasUsed) }
+  const out: Record<string, unknown> = {
+    from: c.from.toString(),
+    gas: qty(c.gas),
+    gasUsed: qty(c.gasUsed),
+  }
   if (c.to) out.to = c.to.toString()
   out.input = bytesToHex(c.input)
   if (c.output?.length) out.output = bytesToHex(c.output)
@@ -254,8 +283,21 @@ function encodeCall(c: CallFrame): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // struct logger (geth eth/tracers/logger/logger.go, legacy JSON)
 
-type StructLog = { pc: number; op: string; gas: bigint; gasCost: bigint; depth: number; error?: string }
-type StructLogDetail = { stack?: Hex[]; returnData?: Hex; memory?: string[]; storage?: Record<string, string>; refund?: bigint }
+type StructLog = {
+  pc: number
+  op: string
+  gas: bigint
+  gasCost: bigint
+  depth: number
+  error?: string
+}
+type StructLogDetail = {
+  stack?: Hex[]
+  returnData?: Hex
+  memory?: string[]
+  storage?: Record<string, string>
+  refund?: bigint
+}
 /** Errors geth raises before tracing the opcode, so that the opcode's log carries them. */
 const PRE_EXECUTION_ERRORS = new Set<string>([
   EVMError.errorMessages.OUT_OF_GAS,
@@ -284,7 +326,8 @@ async function traceStructLogs(vm: VM, opts: RunTxOpts, cfg: TraceConfig) {
       // geth counts the gas handed to the callee in the CALL-family opcode's cost
       if (op === 0xf1 || op === 0xf2 || op === 0xf4 || op === 0xfa) cost += callGas(e, cost)
       const log = { pc: e.pc, op: f.last.name, gas: e.gasLeft, gasCost: cost, depth: e.depth + 1 }
-      f.lastIndex = logs.push({ ...log, ...detail(e.stack, e.memory, e.gasRefund, f.returnData) }) - 1
+      f.lastIndex =
+        logs.push({ ...log, ...detail(e.stack, e.memory, e.gasRefund, f.returnData) }) - 1
       if (!cfg.disableStorage && (op === 0x54 || op === 0x55) && e.stack.length >= op - 0x53) {
         const s = e.stack
         const key = s[s.length - 1]
@@ -292,7 +335,9 @@ async function traceStructLogs(vm: VM, opts: RunTxOpts, cfg: TraceConfig) {
           op === 0x55 ? s[s.length - 2] : BigInt(bytesToHex(await readSlot(e, e.address, key)))
         const slots = storage.get(e.address.toString()) ?? new Map<string, string>()
         storage.set(e.address.toString(), slots.set(word(key).slice(2), word(value).slice(2)))
-        logs[f.lastIndex].storage = Object.fromEntries([...slots].sort(([a], [b]) => (a < b ? -1 : 1)))
+        logs[f.lastIndex].storage = Object.fromEntries(
+          [...slots].sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
       }
     },
     enter() {
@@ -313,7 +358,7 @@ async function traceStructLogs(vm: VM, opts: RunTxOpts, cfg: TraceConfig) {
       const parent = open[open.length - 1]
       if (!parent) top = r
       else if (err ? err.error === EVMError.errorMessages.REVERT : !r.createdAddress)
-        parent.returnData = returnValue
+        parent.returnData = returnValue.slice()
       else parent.returnData = new Uint8Array()
     },
   })
@@ -322,13 +367,21 @@ async function traceStructLogs(vm: VM, opts: RunTxOpts, cfg: TraceConfig) {
   return {
     gas: Number(result.totalGasSpent),
     failed: err !== undefined,
-    returnValue: bytesToHex(!err || err.error === EVMError.errorMessages.REVERT ? returnValue : new Uint8Array()),
+    returnValue: bytesToHex(
+      !err || err.error === EVMError.errorMessages.REVERT ? returnValue : new Uint8Array(),
+    ),
     structLogs: logs.map(encodeStructLog),
   }
 }
 
 function encodeStructLog(l: StructLog & StructLogDetail): Record<string, unknown> {
-  const out: Record<string, unknown> = { pc: l.pc, op: l.op, gas: Number(l.gas), gasCost: Number(l.gasCost), depth: l.depth }
+  const out: Record<string, unknown> = {
+    pc: l.pc,
+    op: l.op,
+    gas: Number(l.gas),
+    gasCost: Number(l.gasCost),
+    depth: l.depth,
+  }
   if (l.error) out.error = l.error
   if (l.stack) out.stack = l.stack
   if (l.returnData) out.returnData = l.returnData
@@ -349,16 +402,27 @@ function callGas(e: InterpreterStep, cost: bigint): bigint {
 
 function memoryWords(memory: Uint8Array): string[] {
   const words: string[] = []
-  for (let i = 0; i + 32 <= memory.length; i += 32) words.push(bytesToHex(memory.subarray(i, i + 32)).slice(2))
+  for (let i = 0; i + 32 <= memory.length; i += 32)
+    words.push(bytesToHex(memory.subarray(i, i + 32)).slice(2))
   return words
 }
 
 // ---------------------------------------------------------------------------------------------
 // prestateTracer (geth eth/tracers/native/prestate.go, non-diff mode)
 
-type PreAccount = { balance: bigint; nonce: bigint; code: Uint8Array; storage: Map<bigint, bigint>; empty: boolean }
+type PreAccount = {
+  balance: bigint
+  nonce: bigint
+  code: Uint8Array
+  storage: Map<bigint, bigint>
+  empty: boolean
+}
 
-async function tracePrestate(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConfig['tracerConfig']>) {
+async function tracePrestate(
+  vm: VM,
+  opts: RunTxOpts,
+  cfg: NonNullable<TraceConfig['tracerConfig']>,
+) {
   const pre = new Map<string, PreAccount>()
   const created = new Set<string>()
   const state = vm.stateManager
@@ -388,7 +452,8 @@ async function tracePrestate(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConf
       if ((op === 0x54 || op === 0x55) && n >= 1) {
         await lookup(e.address)
         const slots = pre.get(e.address.toString())!.storage
-        if (!slots.has(s[n - 1])) slots.set(s[n - 1], BigInt(bytesToHex(await readSlot(e, e.address, s[n - 1]))))
+        if (!slots.has(s[n - 1]))
+          slots.set(s[n - 1], BigInt(bytesToHex(await readSlot(e, e.address, s[n - 1]))))
       } else if ([0x31, 0x3b, 0x3c, 0x3f, 0xff].includes(op) && n >= 1) {
         await lookup(stackAddress(s[n - 1]))
       } else if ([0xf1, 0xf2, 0xf4, 0xfa].includes(op) && n >= 5) {
@@ -413,7 +478,9 @@ async function tracePrestate(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConf
     if (!cfg.disableCode && a.code.length) json.code = bytesToHex(a.code)
     if (a.nonce > 0n) json.nonce = Number(a.nonce)
     if (!cfg.disableStorage && a.storage.size)
-      json.storage = Object.fromEntries([...a.storage].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [word(k), word(v)]))
+      json.storage = Object.fromEntries(
+        [...a.storage].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [word(k), word(v)]),
+      )
     out[address] = json
   }
   return out
@@ -424,13 +491,20 @@ async function tracePrestate(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConf
 
 const qty = (n: bigint): Hex => `0x${n.toString(16)}`
 const word = (n: bigint): Hex => `0x${n.toString(16).padStart(64, '0')}`
-const stackAddress = (n: bigint) => new Address(setLengthLeft(bigIntToBytes(n & ((1n << 160n) - 1n)), 20))
+const stackAddress = (n: bigint) =>
+  new Address(setLengthLeft(bigIntToBytes(n & ((1n << 160n) - 1n)), 20))
 const stepCost = (e: InterpreterStep) => e.opcode.dynamicFee ?? BigInt(e.opcode.fee)
 
 function lastStep(e: InterpreterStep): LastStep {
   // geth has no PREVRANDAO name for 0x44
   const name = e.opcode.name === 'PREVRANDAO' ? 'DIFFICULTY' : e.opcode.name
-  return { op: e.opcode.code, name, stackLen: e.stack.length, gasLeft: e.gasLeft, cost: stepCost(e) }
+  return {
+    op: e.opcode.code,
+    name,
+    stackLen: e.stack.length,
+    gasLeft: e.gasLeft,
+    cost: stepCost(e),
+  }
 }
 
 async function readSlot(e: InterpreterStep, address: Address, key: bigint): Promise<Uint8Array> {
@@ -468,7 +542,9 @@ function gethError(err: EVMError, last: LastStep | undefined, create: boolean): 
   const m = EVMError.errorMessages
   switch (err.error) {
     case m.STACK_UNDERFLOW:
-      return last ? `stack underflow (${last.stackLen} <=> ${stackInputs(last.op)})` : 'stack underflow'
+      return last
+        ? `stack underflow (${last.stackLen} <=> ${stackInputs(last.op)})`
+        : 'stack underflow'
     case m.STACK_OVERFLOW:
       return last ? `stack limit reached ${last.stackLen} (1023)` : 'stack overflow'
     case m.INVALID_OPCODE:
@@ -487,9 +563,15 @@ function gethError(err: EVMError, last: LastStep | undefined, create: boolean): 
 const INPUTS = new Map<number, number>(
   (
     [
-      [1, [0x15, 0x19, 0x1e, 0x31, 0x35, 0x3b, 0x3f, 0x40, 0x49, 0x50, 0x51, 0x54, 0x56, 0x5c, 0xff]],
+      [
+        1,
+        [0x15, 0x19, 0x1e, 0x31, 0x35, 0x3b, 0x3f, 0x40, 0x49, 0x50, 0x51, 0x54, 0x56, 0x5c, 0xff],
+      ],
       [2, [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0a, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14]],
-      [2, [0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d, 0x20, 0x52, 0x53, 0x55, 0x57, 0x5d, 0xf3, 0xfd]],
+      [
+        2,
+        [0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d, 0x20, 0x52, 0x53, 0x55, 0x57, 0x5d, 0xf3, 0xfd],
+      ],
       [3, [0x08, 0x09, 0x37, 0x39, 0x3e, 0x5e, 0xf0]],
       [4, [0x3c, 0xf5]],
       [6, [0xf4, 0xfa]],
@@ -514,7 +596,7 @@ function decodeRevert(data: Uint8Array): string | undefined {
     if (selector === '0x08c379a0') return decodeAbiParameters([{ type: 'string' }], args)[0]
     if (selector !== '0x4e487b71') return undefined
     const code = decodeAbiParameters([{ type: 'uint256' }], args)[0]
-    return PANICS[Number(code)] && code < 0x100n ? PANICS[Number(code)] : `unknown panic code: ${qty(code)}`
+    return (code < 0x100n && PANICS[Number(code)]) || `unknown panic code: ${qty(code)}`
   } catch {
     return undefined
   }
