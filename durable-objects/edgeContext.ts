@@ -41,7 +41,7 @@ export function createEdgeContext(env: Env, config: Config, chainId: number, wai
       }
       if (q.toBlock > indexed) {
         const from = q.fromBlock > indexed ? q.fromBlock : indexed + 1n
-        out.push(...((await sequencer.logs(chainId, { ...q, fromBlock: from })) as RpcLog[]))
+        out.push(...((await sequencer.logs(chainId, { ...q, fromBlock: from })) as unknown as RpcLog[]))
       }
       return out
     },

@@ -264,8 +264,13 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
   },
 }
 
+const TRACERS = new Set(['', 'callTracer', 'prestateTracer'])
+
 function traceConfig(v: unknown): TraceConfig {
   if (v === undefined || v === null) return {}
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParamsError('invalid argument 1: expected a trace config object')
-  return v as TraceConfig
+  const config = v as TraceConfig
+  if (config.tracer !== undefined && !TRACERS.has(config.tracer))
+    throw new InvalidParamsError(`tracer not supported: ${String(config.tracer)}; use callTracer or prestateTracer`)
+  return config
 }

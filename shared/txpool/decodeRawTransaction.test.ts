@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { parseGwei, serializeTransaction, type Hex } from 'viem'
+import { parseGwei, serializeTransaction } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { decodeRawTransaction } from './decodeRawTransaction.js'
 
@@ -16,7 +16,7 @@ describe('decodeRawTransaction', () => {
   })
 
   test('behavior: wrong chain id', async () => {
-    expect(() => decodeRawTransaction(Promise.resolve() && ('' as Hex), 901)).toThrow('invalid argument 0')
+    expect(() => decodeRawTransaction('0x', 901)).toThrow('invalid argument 0')
     const raw = await sign({ chainId: 1 })
     expect(() => decodeRawTransaction(raw, 901)).toThrow('invalid chain id for signer: have 1 want 901')
   })
