@@ -8,9 +8,12 @@ import { ExecutionError, ExecutionRevertedError } from '../errors.js'
 import type { CallRequest, StateOverride } from '../rpc/params.js'
 import type { Execution } from './createExecution.js'
 
+/** EIP-7825 (Osaka): no transaction may have a gas limit above 2^24. */
+export const EIP7825_TX_GAS_CAP = 16_777_216n
+
 /** The default and largest gas a call may use: the block gas limit, capped by EIP-7825 under Osaka. */
 export function callGasCap(common: Common, header: BlockHeader): bigint {
-  const cap = common.isActivatedEIP(7825) ? common.param('maxTransactionGasLimit') : header.gasLimit
+  const cap = common.isActivatedEIP(7825) ? EIP7825_TX_GAS_CAP : header.gasLimit
   return cap < header.gasLimit ? cap : header.gasLimit
 }
 
@@ -24,7 +27,7 @@ export function buildCallTx(common: Common, req: CallRequest, gas: bigint): Type
   const accessList = req.accessList?.map((e) => ({ address: e.address, storageKeys: e.storageKeys }))
   const tx =
     req.gasPrice !== undefined || !priced
-      ? createTx({ ...base, type: accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n, accessList }, { common })
+      ? createTx({ ...base, type: accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n, accessList }, { common, freeze: false })
       : createTx(
           {
             ...base,
@@ -33,7 +36,7 @@ export function buildCallTx(common: Common, req: CallRequest, gas: bigint): Type
             maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
             accessList: accessList ?? [],
           },
-          { common },
+          { common, freeze: false },
         )
   const from = new Address(hexToBytes(req.from ?? '0x0000000000000000000000000000000000000000'))
   tx.getSenderAddress = () => from

@@ -56,7 +56,7 @@ export function restoreTransaction(
   sender: { pubkey: Uint8Array } | { address: Hex },
   chainId: number,
 ): TypedTransaction {
-  const tx = createTxFromRLP(raw, { common: createChainCommon(chainId) })
+  const tx = createTxFromRLP(raw, { common: createChainCommon(chainId), freeze: false })
   if ('pubkey' in sender) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
   else {
     const address = new Address(hexToBytes(sender.address))
