@@ -1,24 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { createRequire } from 'node:module'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 /**
  * Child processes for end-to-end tests and scripts: an anvil L1 and an L2 node (`wrangler dev`),
  * both on 127.0.0.1 only. Pure Node, no test framework.
  *
- * Invariant: every child runs in its own process group (wrangler spawns workerd, the anvil npm
- * shim spawns the native binary) and is stopped by signalling that group by id, then waiting until
- * the group is empty. Groups still alive when this process exits or is signalled are killed, and a
+ * Invariant: every child runs in its own process group (wrangler spawns a second node and workerd
+ * processes) and is stopped by signalling that group by id, then waiting until the group is empty. Groups still alive when this process exits or is signalled are killed, and a
  * detached `sh` watchdog kills them if this process dies without running any handler (SIGKILL).
  */
 
+const localRequire = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name)
+const wrangler = [process.execPath, bin('wrangler')]
 const host = '127.0.0.1'
 const logLines = 200
+const ansi = /\x1b\[[0-9;]*m/g
 
 /** How a child process ended: its exit code, or the signal that ended it. */
 export type Exit = { code: number | null; signal: NodeJS.Signals | null }
@@ -28,7 +32,9 @@ export type Anvil = {
   url: string
   port: number
   pid: number
+  /** SIGTERM by default (anvil dumps its `stateFile`); SIGKILL simulates a crash. */
   stop(signal?: NodeJS.Signals): Promise<void>
+  /** The last 200 lines of stdout and stderr. */
   logs(): string
   exited: Promise<Exit>
 }
@@ -61,7 +67,6 @@ export type StartNodeOptions = {
 
 type Group = {
   pid: number
-  child: ChildProcess
   exited: Promise<Exit>
   logs(): string
   /** Directories removed once the group is gone. */
@@ -71,13 +76,30 @@ type Group = {
 
 const live = new Set<Group>()
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (bound to port 0, then released). */
-export async function getFreePort(): Promise<number> {
+/**
+ * The native anvil binary of @foundry-rs/anvil's platform package, spawned directly so that its
+ * pid is anvil's own; the package's node shim (node_modules/.bin/anvil) when there is none.
+ */
+function anvil(): string[] {
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch
+  const exe = process.platform === 'win32' ? 'anvil.exe' : 'anvil'
+  try {
+    return [localRequire.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/${exe}`)]
+  } catch {
+    return [process.execPath, bin('anvil')]
+  }
+}
+
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago: bound, then released. Port 0 (the default)
+ * lets the system pick one; another port is checked, and the error is EADDRINUSE when it is taken.
+ */
+export async function getFreePort(port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
     server.on('error', reject)
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       const { port } = server.address() as { port: number }
       server.close(() => resolve(port))
     })
@@ -100,7 +122,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
     if (opts.hardfork) args.push('--hardfork', opts.hardfork)
     if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime))
     if (opts.stateFile) args.push('--state', opts.stateFile)
-    const group = spawnGroup(bin('anvil'), [...args, ...extra], {
+    const group = spawnGroup([...anvil(), ...args, ...extra], {
       cwd: root,
       env: { ...process.env, HOME: dir },
       cleanup: [dir],
@@ -112,6 +134,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+        signal: AbortSignal.timeout(5_000),
       })
       return res.ok && typeof ((await res.json()) as { result?: unknown }).result === 'string'
     })
@@ -148,7 +171,7 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<L2Node> {
     const args = ['dev', '--ip', host, '--port', String(port), '--inspector-ip', host]
     args.push('--inspector-port', String(inspectorPort), '--test-scheduled')
     args.push('--persist-to', persistDir, '--show-interactive-dev-session=false', ...vars)
-    const group = spawnGroup(bin('wrangler'), args, {
+    const group = spawnGroup([...wrangler, ...args], {
       cwd,
       env,
       cleanup: owned ? [persistDir] : [],
@@ -156,7 +179,7 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<L2Node> {
     })
     const url = `http://${host}:${port}`
     await waitUntil(group, 60_000, `wrangler dev at ${url}`, async () => {
-      const res = await fetch(`${url}/health`)
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) })
       await res.body?.cancel()
       return res.status === 200
     })
@@ -169,13 +192,11 @@ async function applyMigrations(cwd: string, persistDir: string, env: NodeJS.Proc
   const config = path.join(cwd, 'wrangler.toml')
   const toml = existsSync(config) ? readFileSync(config, 'utf8') : ''
   if (!/^\s*\[\[d1_databases\]\]/m.test(toml)) return
-  const dir = path.join(
-    cwd,
-    /^\s*migrations_dir\s*=\s*["']([^"']+)["']/m.exec(toml)?.[1] ?? 'migrations',
-  )
+  const migrationsDir = /^\s*migrations_dir\s*=\s*["']([^"']+)["']/m.exec(toml)?.[1]
+  const dir = path.join(cwd, migrationsDir ?? 'migrations')
   if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith('.sql'))) return
   const args = ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir]
-  const group = spawnGroup(bin('wrangler'), args, { cwd, env, cleanup: [] })
+  const group = spawnGroup([...wrangler, ...args], { cwd, env, cleanup: [] })
   const timer = setTimeout(() => void stopGroup(group, 'SIGKILL'), 60_000)
   const exit = await group.exited.finally(() => clearTimeout(timer))
   live.delete(group)
@@ -199,16 +220,16 @@ type SpawnOptions = {
   onLog?: (line: string) => void
 }
 
-/** Spawns `node <script>` as the leader of a new process group, keeping its last output lines. */
-function spawnGroup(script: string, args: string[], opts: SpawnOptions): Group {
+/** Spawns a command as the leader of a new process group, keeping its last output lines. */
+function spawnGroup([command, ...args]: string[], opts: SpawnOptions): Group {
   installExitHandlers()
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(command, args, {
     cwd: opts.cwd,
     env: opts.env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  if (child.pid === undefined) throw new Error(`could not spawn ${script}`)
+  if (child.pid === undefined) throw new Error(`could not spawn ${command}`)
   const lines: string[] = []
   for (const stream of [child.stdout!, child.stderr!]) {
     let partial = ''
@@ -216,7 +237,7 @@ function spawnGroup(script: string, args: string[], opts: SpawnOptions): Group {
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n')
       partial = parts.pop()!
-      for (const line of parts) {
+      for (const line of parts.map((l) => l.replace(ansi, ''))) {
         lines.push(line)
         opts.onLog?.(line)
       }
@@ -229,7 +250,6 @@ function spawnGroup(script: string, args: string[], opts: SpawnOptions): Group {
   })
   const group: Group = {
     pid: child.pid,
-    child,
     exited,
     logs: () => lines.join('\n'),
     cleanup: opts.cleanup,
@@ -263,51 +283,68 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Whether a process of the group still runs. On Linux, zombies do not count: an orphan that has
+ * exited stays one until init reaps it, which some inits do only every second or so.
+ */
+function groupAlive(pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false
+  if (process.platform !== 'linux') return true
+  return readdirSync('/proc').some((pid) => {
+    if (!/^\d+$/.test(pid)) return false
+    const stat = readProcStat(pid)
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(pgrp) === pgid && state !== 'Z' && state !== 'X'
+  })
+}
+
+function readProcStat(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return '' // it has ended meanwhile
+  }
+}
+
 async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
-  while (signalGroup(pgid, 0)) {
+  while (groupAlive(pgid)) {
     if (Date.now() > deadline) return false
     await sleep(50)
   }
   return true
 }
 
-/** Polls `ready` until it holds; fails with the captured output on timeout or early exit. */
-async function waitUntil(
-  group: Group,
-  timeoutMs: number,
-  what: string,
-  ready: () => Promise<boolean>,
-) {
-  const deadline = Date.now() + timeoutMs
-  let exit: Exit | undefined
-  void group.exited.then((e) => (exit = e))
-  while (!exit && Date.now() < deadline) {
+/** Polls `ready` until it holds; fails with the captured output on timeout, exit or build error. */
+async function waitUntil(group: Group, ms: number, what: string, ready: () => Promise<boolean>) {
+  const deadline = Date.now() + ms
+  let why: string | undefined
+  void group.exited.then((exit) => (why ??= `exited early (${describe(exit)})`))
+  while (!why) {
     if (await ready().catch(() => false)) return
-    await sleep(100)
+    // wrangler dev keeps running after a failed build, waiting for a change of the sources.
+    if (/Build failed/.test(group.logs())) why = 'failed to build'
+    else if (Date.now() > deadline) why = `not ready after ${ms / 1000} s`
+    else await sleep(100)
   }
-  await stopGroup(group, 'SIGKILL')
-  const why = exit ? `exited early (${describe(exit)})` : `not ready after ${timeoutMs / 1000} s`
-  throw new StartError(`${what} ${why}; last output:\n${group.logs()}`, group.logs())
+  await stopGroup(group, 'SIGTERM') // SIGTERM lets wrangler remove its .wrangler/tmp dirs
+  throw new Error(`${what} ${why}; last output:\n${group.logs()}`)
 }
 
-class StartError extends Error {
-  constructor(
-    message: string,
-    readonly output: string,
-  ) {
-    super(message)
-  }
-}
-
-/** Retries `start` on a fresh port when the port we picked was taken before the child bound it. */
+/**
+ * Checks a chosen port is free first (else a server already there would pass the readiness check),
+ * and retries `start` on a fresh port when a picked one was taken before the child bound it.
+ */
 async function retryOnPortClash<T>(port: number | undefined, start: (port: number) => Promise<T>) {
+  if (port !== undefined)
+    await getFreePort(port).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use`) : err
+    })
   for (let attempt = 1; ; attempt++) {
     try {
       return await start(port ?? (await getFreePort()))
     } catch (err) {
-      const clash =
-        err instanceof StartError && /EADDRINUSE|address already in use/i.test(err.output)
+      const clash = /EADDRINUSE|address already in use/i.test(String(err))
       if (port !== undefined || !clash || attempt >= 3) throw err
     }
   }
@@ -352,21 +389,13 @@ function startWatchdog(group: Group) {
     'kill -s KILL -- "-$pgid" 2>/dev/null',
     'rm -rf "$@"',
   ].join('\n')
-  const args = [
-    '-c',
-    script,
-    'edge-l2-watchdog',
-    String(process.pid),
-    String(group.pid),
-    ...group.cleanup,
-  ]
-  spawn('/bin/sh', args, { detached: true, stdio: 'ignore' }).unref()
+  const args = [String(process.pid), String(group.pid), ...group.cleanup]
+  spawn('/bin/sh', ['-c', script, 'edge-l2-watchdog', ...args], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref()
 }
 
 function describe(exit: Exit) {
   return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
-}
-
-function sleep(ms: number) {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
