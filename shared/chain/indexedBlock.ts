@@ -1,16 +1,8 @@
 import type { Hex, RpcLog, RpcTransactionReceipt } from 'viem'
+import type { IndexedBlock } from '../db/indexBlocks.js'
 import type { StoredBlock, StoredTx } from './chainStore.js'
 
-/** A block with its transactions and logs, shaped for the D1 history index (shared/db). */
-export type IndexedBlock = {
-  number: bigint
-  hash: Hex
-  parentHash: Hex
-  timestamp: bigint
-  rpc: string
-  transactions: { hash: Hex; index: number; from: Hex; to: Hex | null; rpc: string; receipt: string }[]
-  logs: { logIndex: number; transactionIndex: number; transactionHash: Hex; address: Hex; topics: Hex[]; data: Hex }[]
-}
+export type { IndexedBlock }
 
 /** Builds the index rows of a stored block: the same function serves live indexing and catch-up. */
 export function buildIndexedBlock(block: StoredBlock, txs: StoredTx[]): IndexedBlock {

@@ -37,8 +37,8 @@ describe('ERC20 through viem', () => {
   test('behavior: revert reasons and custom errors reach viem', async () => {
     const token = await deployToken()
     const t = { address: token, abi: testTokenAbi } as const
-    await expect(alice.public.simulateContract({ ...t, functionName: 'failWithReason', account: alice.account })).rejects.toThrow('token: nope')
-    await expect(bob.public.simulateContract({ ...t, functionName: 'guarded', account: bob.account })).rejects.toThrow('NotAllowed')
+    await expect(alice.public.readContract({ ...t, functionName: 'failWithReason' })).rejects.toThrow('token: nope')
+    await expect(bob.public.readContract({ ...t, functionName: 'guarded', account: bob.account })).rejects.toThrow('NotAllowed')
     const raw = await call('eth_call', [{ to: token, data: encodeFunctionData({ abi: testTokenAbi, functionName: 'failWithReason' }) }])
     expect(raw.error.code).toBe(3)
     expect(raw.error.message).toBe('execution reverted: token: nope')
