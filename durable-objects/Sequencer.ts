@@ -77,8 +77,8 @@ export class Sequencer extends DurableObject<Env> {
       this.feed().publish(chain.chainId, sealed).catch((err) => console.error('feed publish failed', err))
     }
     await this.schedule()
-    const caughtUp = await this.index(chain)
-    if (!caughtUp && this.alarmAt === undefined) await this.setAlarm(Date.now() + INDEX_RETRY_MS)
+    // Indexing into D1 runs beside sealing, never in its way: the next block need not wait for it.
+    this.ctx.waitUntil(this.index(chain))
   }
 
   private async open(chainId: number): Promise<ShardChain> {
@@ -122,7 +122,14 @@ export class Sequencer extends DurableObject<Env> {
 
   private indexing?: Promise<boolean>
 
+  /** Indexes until caught up; after a failure, retries on a later alarm. */
   private async indexOnce(chain: ShardChain): Promise<boolean> {
+    const caughtUp = await this.indexRange(chain)
+    if (!caughtUp && this.alarmAt === undefined) await this.setAlarm(Date.now() + INDEX_RETRY_MS)
+    return caughtUp
+  }
+
+  private async indexRange(chain: ShardChain): Promise<boolean> {
     const head = chain.headHeader.number
     let next = BigInt(chain.store.getMeta('indexed') ?? '-1') + 1n
     try {

@@ -4,7 +4,8 @@ import type { Hex } from 'viem'
 import { ResourceNotFoundError, TransactionRejectedError } from '../errors.js'
 import type { BlockRef } from '../rpc/params.js'
 import { buildBlock } from '../execution/buildBlock.js'
-import { createExecution, type Execution } from '../execution/createExecution.js'
+import { createExecution, createState, type Execution } from '../execution/createExecution.js'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { formatBlock, formatReceipt, formatTransaction } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
@@ -253,6 +254,12 @@ export class ShardChain {
       this.store.blockHash(n),
     )
     return { exec, header }
+  }
+
+  /** The state after `block` without a VM (cheaper): balance, nonce, code, storage, proofs. */
+  async stateOnlyAt(block: StoredBlock): Promise<MerkleStateManager> {
+    const { state } = await createState(this.deps.sql, this.exec.common, this.header(block).stateRoot)
+    return state
   }
 
   /** The index rows of a stored block (D1 catch-up). */

@@ -25,19 +25,7 @@ export async function createExecution(
   blockHash: BlockHashLookup,
   opts: { cached?: boolean } = {},
 ): Promise<Execution> {
-  const nodes = new TrieNodeStore(sql)
-  const trie = new MerklePatriciaTrie({
-    db: nodes,
-    useKeyHashing: true,
-    valueEncoding: ValueEncoding.Bytes,
-    common,
-  })
-  const state = new MerkleStateManager({
-    trie,
-    common,
-    caches: opts.cached ? new Caches() : undefined,
-  })
-  if (stateRoot) await state.setStateRoot(stateRoot)
+  const { state, nodes } = await createState(sql, common, stateRoot, opts)
   const blockchain = {
     async getBlock(n: number) {
       const hash = blockHash(BigInt(n))
@@ -51,4 +39,27 @@ export async function createExecution(
   }
   const vm = await createVM({ common, stateManager: state, blockchain: blockchain as never })
   return { vm, state, nodes, common }
+}
+
+/** Just the state at a root, without a VM: for balance, nonce, code, storage and proof reads. */
+export async function createState(
+  sql: Sql,
+  common: Common,
+  stateRoot: Uint8Array | undefined,
+  opts: { cached?: boolean } = {},
+): Promise<{ state: MerkleStateManager; nodes: TrieNodeStore }> {
+  const nodes = new TrieNodeStore(sql)
+  const trie = new MerklePatriciaTrie({
+    db: nodes,
+    useKeyHashing: true,
+    valueEncoding: ValueEncoding.Bytes,
+    common,
+  })
+  const state = new MerkleStateManager({
+    trie,
+    common,
+    caches: opts.cached ? new Caches() : undefined,
+  })
+  if (stateRoot) await state.setStateRoot(stateRoot)
+  return { state, nodes }
 }

@@ -30,6 +30,10 @@ async function stateOf(chain: ShardChain, ref: p.BlockRef) {
   return chain.stateAt(chain.resolveOrThrow(ref))
 }
 
+async function readState(chain: ShardChain, ref: p.BlockRef) {
+  return chain.stateOnlyAt(chain.resolveOrThrow(ref))
+}
+
 /** The methods served by the shard's sequencer Durable Object (state, blocks, pool, tracing). */
 export const sequencerMethods: Record<string, SequencerMethod> = {
   eth_blockNumber: async (chain) => q(chain.headHeader.number),
@@ -53,8 +57,8 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
   eth_getBalance: async (chain, params) => {
     p.arity(params, 1, 2)
     const addr = p.address(params[0], 0)
-    const { exec } = await stateOf(chain, p.blockRef(params[1], 1))
-    return q((await exec.state.getAccount(new Address(hexToBytes(addr))))?.balance ?? 0n)
+    const state = await readState(chain, p.blockRef(params[1], 1))
+    return q((await state.getAccount(new Address(hexToBytes(addr))))?.balance ?? 0n)
   },
 
   eth_getTransactionCount: async (chain, params) => {
@@ -62,23 +66,23 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     const addr = p.address(params[0], 0)
     const ref = p.blockRef(params[1], 1)
     if ('tag' in ref && ref.tag === 'pending') return q(await chain.pendingNonce(addr))
-    const { exec } = await stateOf(chain, ref)
-    return q((await exec.state.getAccount(new Address(hexToBytes(addr))))?.nonce ?? 0n)
+    const state = await readState(chain, ref)
+    return q((await state.getAccount(new Address(hexToBytes(addr))))?.nonce ?? 0n)
   },
 
   eth_getCode: async (chain, params) => {
     p.arity(params, 1, 2)
     const addr = p.address(params[0], 0)
-    const { exec } = await stateOf(chain, p.blockRef(params[1], 1))
-    return bytesToHex(await exec.state.getCode(new Address(hexToBytes(addr))))
+    const state = await readState(chain, p.blockRef(params[1], 1))
+    return bytesToHex(await state.getCode(new Address(hexToBytes(addr))))
   },
 
   eth_getStorageAt: async (chain, params) => {
     p.arity(params, 2, 3)
     const addr = p.address(params[0], 0)
     const slot = setLengthLeft(hexToBytes(numberToHex(p.slot(params[1], 1))), 32)
-    const { exec } = await stateOf(chain, p.blockRef(params[2], 2))
-    const value = await exec.state.getStorage(new Address(hexToBytes(addr)), slot)
+    const state = await readState(chain, p.blockRef(params[2], 2))
+    const value = await state.getStorage(new Address(hexToBytes(addr)), slot)
     return bytesToHex(setLengthLeft(value, 32))
   },
 
@@ -115,8 +119,8 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     const addr = p.address(params[0], 0)
     if (!Array.isArray(params[1])) throw new InvalidParamsError('invalid argument 1: expected an array of storage keys')
     const keys = params[1].map((k) => setLengthLeft(hexToBytes(numberToHex(p.slot(k, 1))), 32))
-    const { exec } = await stateOf(chain, p.blockRef(params[2], 2))
-    const proof = await getMerkleStateProof(exec.state, new Address(hexToBytes(addr)), keys)
+    const state = await readState(chain, p.blockRef(params[2], 2))
+    const proof = await getMerkleStateProof(state, new Address(hexToBytes(addr)), keys)
     return {
       ...proof,
       address: addr,

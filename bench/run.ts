@@ -1,0 +1,54 @@
+import { startAnvil, startNode } from '../test/e2e/processes.js'
+import { accounts, createTarget, erc20Throughput, fillLogs, getLogsTime, peakMemoryMiB, readLatency, setupToken, type Target } from './workloads.js'
+
+/**
+ * `npm run bench`: the same workloads against our node (wrangler dev, automine) and anvil (automine,
+ * same chain id and hardfork), printed as one table with ratios. Figures, not assertions.
+ */
+const TOTAL = Number(process.env.BENCH_TRANSFERS ?? 2048)
+const IN_FLIGHT = 32
+const LOGS = Number(process.env.BENCH_LOGS ?? 10_000)
+
+type Row = { metric: string; node: number; anvil: number; unit: string; higherIsBetter: boolean }
+
+async function measure(t: Target) {
+  const senders = accounts(IN_FLIGHT)
+  console.error(`[${t.name}] setting up`)
+  const token = await setupToken(t, senders)
+  console.error(`[${t.name}] ${TOTAL} ERC20 transfers, ${IN_FLIGHT} in flight`)
+  const erc20 = await erc20Throughput(t, token, senders, TOTAL, IN_FLIGHT)
+  console.error(`[${t.name}] reads`)
+  const balanceOf = `0x70a08231${senders[1].address.slice(2).toLowerCase().padStart(64, '0')}`
+  const call = await readLatency(t, 'eth_call', [{ to: token, data: balanceOf }, 'latest'], 500)
+  const balance = await readLatency(t, 'eth_getBalance', [senders[1].address, 'latest'], 500)
+  console.error(`[${t.name}] filling ${LOGS} logs`)
+  const spammer = await fillLogs(t, LOGS)
+  const logs = await getLogsTime(t, spammer)
+  return { erc20, call, balance, logs }
+}
+
+const anvil = await startAnvil({ chainId: 901, hardfork: 'osaka', extraArgs: ['--block-base-fee-per-gas', '1000000000', '--gas-limit', '30000000', '--accounts', '40'] })
+const node = await startNode({ vars: { BLOCK_TIME_MS: '0' } })
+try {
+  const n = await measure(createTarget('node', `${node.url}/chain/901`, 901))
+  const nodeMem = peakMemoryMiB(node.pid)
+  const a = await measure(createTarget('anvil', anvil.url, 901))
+  const anvilMem = peakMemoryMiB(anvil.pid)
+  const rows: Row[] = [
+    { metric: `ERC20 transfers/s (${n.erc20.count} tx, ${IN_FLIGHT} in flight)`, node: n.erc20.tps, anvil: a.erc20.tps, unit: 'tx/s', higherIsBetter: true },
+    { metric: 'ERC20 send→receipt p50', node: n.erc20.p50, anvil: a.erc20.p50, unit: 'ms', higherIsBetter: false },
+    { metric: 'ERC20 send→receipt p99', node: n.erc20.p99, anvil: a.erc20.p99, unit: 'ms', higherIsBetter: false },
+    { metric: 'eth_call balanceOf p50', node: n.call.p50, anvil: a.call.p50, unit: 'ms', higherIsBetter: false },
+    { metric: 'eth_call balanceOf p99', node: n.call.p99, anvil: a.call.p99, unit: 'ms', higherIsBetter: false },
+    { metric: 'eth_getBalance p50', node: n.balance.p50, anvil: a.balance.p50, unit: 'ms', higherIsBetter: false },
+    { metric: 'eth_getBalance p99', node: n.balance.p99, anvil: a.balance.p99, unit: 'ms', higherIsBetter: false },
+    { metric: `eth_getLogs, ${n.logs.count} logs`, node: n.logs.ms, anvil: a.logs.ms, unit: 'ms', higherIsBetter: false },
+    { metric: 'peak memory (RSS high-water mark)', node: nodeMem, anvil: anvilMem, unit: 'MiB', higherIsBetter: false },
+  ]
+  console.log('\n| metric | edge-l2 | anvil | edge-l2 / anvil |\n| --- | ---: | ---: | ---: |')
+  for (const r of rows) console.log(`| ${r.metric} | ${r.node.toFixed(1)} ${r.unit} | ${r.anvil.toFixed(1)} ${r.unit} | ${(r.node / r.anvil).toFixed(2)} |`)
+  console.log(`\nfloor (issue 2): one shard ≥ 300 ERC20 transfers/s → ${n.erc20.tps >= 300 ? 'met' : 'NOT met'} (${n.erc20.tps.toFixed(0)} tx/s)`)
+} finally {
+  await node.stop()
+  await anvil.stop()
+}

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs'
+import {
+  createPublicClient,
+  encodeFunctionData,
+  http,
+  parseEther,
+  parseGwei,
+  parseUnits,
+  type Hex,
+  type PublicClient,
+} from 'viem'
+import { mnemonicToAccount, type HDAccount } from 'viem/accounts'
+import { logSpammerAbi, logSpammerBytecode } from '../generated/contracts/LogSpammer.js'
+import { testTokenAbi, testTokenBytecode } from '../generated/contracts/TestToken.js'
+
+const MNEMONIC = 'test test test test test test test test test test test junk'
+const GAS = { maxFeePerGas: parseGwei('50'), maxPriorityFeePerGas: parseGwei('0.001') }
+
+/** One endpoint under test (our node or anvil) with the clients and state a run needs. */
+export type Target = { name: string; url: string; chainId: number; client: PublicClient }
+
+export function createTarget(name: string, url: string, chainId: number): Target {
+  return { name, url, chainId, client: createPublicClient({ transport: http(url, { retryCount: 0, timeout: 60_000 }) }) }
+}
+
+async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
+  const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  const json = (await res.json()) as { result?: unknown; error?: { message: string } }
+  if (json.error) throw new Error(`${method}: ${json.error.message}`)
+  return json.result
+}
+
+async function receipt(t: Target, hash: Hex, pollMs = 15): Promise<any> {
+  for (;;) {
+    const r = await rpc(t, 'eth_getTransactionReceipt', [hash])
+    if (r) return r
+    await new Promise((res) => setTimeout(res, pollMs))
+  }
+}
+
+/** Signs and sends one transaction from `from` at `nonce`, returning the receipt. */
+async function send(t: Target, from: HDAccount, nonce: number, tx: { to?: Hex; data?: Hex; value?: bigint; gas: bigint }) {
+  const raw = await from.signTransaction({ chainId: t.chainId, type: 'eip1559', nonce, ...GAS, ...tx })
+  return receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
+}
+
+export const accounts = (n: number) => Array.from({ length: n }, (_, i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }))
+
+/** Deploys the ERC20 and gives each sender ETH and tokens. */
+export async function setupToken(t: Target, senders: HDAccount[]): Promise<Hex> {
+  const [deployer] = accounts(1)
+  let nonce = await t.client.getTransactionCount({ address: deployer.address, blockTag: 'pending' })
+  const deploy = encodeDeployData(testTokenBytecode, ['Bench', 'B', parseUnits('1000000000', 18)])
+  const token = (await send(t, deployer, nonce++, { data: deploy, gas: 3_000_000n })).contractAddress as Hex
+  const pending: Promise<unknown>[] = []
+  for (const s of senders.slice(1)) {
+    pending.push(send(t, deployer, nonce++, { to: s.address, value: parseEther('10'), gas: 21_000n }))
+    pending.push(send(t, deployer, nonce++, { to: token, data: transferData(s.address, parseUnits('1000000', 18)), gas: 100_000n }))
+  }
+  await Promise.all(pending)
+  return token
+}
+
+function encodeDeployData(bytecode: Hex, args: [string, string, bigint]): Hex {
+  const ctor = encodeFunctionData({ abi: [{ type: 'function', name: 'x', inputs: testTokenAbi.find((x) => x.type === 'constructor')!.inputs, outputs: [], stateMutability: 'nonpayable' }], args })
+  return `${bytecode}${ctor.slice(10)}` as Hex
+}
+
+const transferData = (to: Hex, amount: bigint) => encodeFunctionData({ abi: testTokenAbi, functionName: 'transfer', args: [to, amount] })
+
+/**
+ * ERC20 transfers/s: `total` pre-signed transfers from the senders, `inFlight` at a time, each timed
+ * from eth_sendRawTransaction to its receipt.
+ */
+export async function erc20Throughput(t: Target, token: Hex, senders: HDAccount[], total: number, inFlight: number) {
+  const nonces = await Promise.all(senders.map((s) => t.client.getTransactionCount({ address: s.address, blockTag: 'pending' })))
+  const raws: Hex[][] = senders.map(() => [])
+  const per = Math.ceil(total / senders.length)
+  await Promise.all(
+    senders.map(async (s, i) => {
+      for (let k = 0; k < per; k++)
+        raws[i].push(await s.signTransaction({ chainId: t.chainId, type: 'eip1559', nonce: nonces[i] + k, gas: 60_000n, ...GAS, to: token, data: transferData(senders[(i + 1) % senders.length].address, 1n) }))
+    }),
+  )
+  // One lane per sender keeps nonces in order; `inFlight` lanes run at once.
+  const lanes = raws.map((list) => list.slice())
+  const start = performance.now()
+  let done = 0
+  const latencies: number[] = []
+  const lane = async (queue: Hex[][]) => {
+    for (let list = queue.shift(); list; list = queue.shift())
+      for (const raw of list) {
+        const t0 = performance.now()
+        const r = await receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
+        if (r.status !== '0x1') throw new Error('transfer failed')
+        latencies.push(performance.now() - t0)
+        done++
+      }
+  }
+  const queue = lanes
+  await Promise.all(Array.from({ length: inFlight }, () => lane(queue)))
+  const seconds = (performance.now() - start) / 1000
+  return { tps: done / seconds, count: done, p50: pct(latencies, 50), p99: pct(latencies, 99) }
+}
+
+/** Latency of a read method over `n` sequential calls. */
+export async function readLatency(t: Target, method: string, params: unknown[], n: number) {
+  const lat: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await rpc(t, method, params)
+    lat.push(performance.now() - t0)
+  }
+  return { p50: pct(lat, 50), p99: pct(lat, 99) }
+}
+
+/** Fills the chain with `count` logs from a spammer contract; returns its address. */
+export async function fillLogs(t: Target, count: number): Promise<Hex> {
+  const [from] = accounts(1)
+  let nonce = await t.client.getTransactionCount({ address: from.address, blockTag: 'pending' })
+  const spammer = (await send(t, from, nonce++, { data: logSpammerBytecode, gas: 1_000_000n })).contractAddress as Hex
+  const perTx = 500
+  const sends: Promise<unknown>[] = []
+  for (let i = 0; i < count; i += perTx)
+    sends.push(send(t, from, nonce++, { to: spammer, data: encodeFunctionData({ abi: logSpammerAbi, functionName: 'spam', args: [BigInt(i), BigInt(perTx)] }), gas: 1_500_000n }))
+  await Promise.all(sends)
+  return spammer
+}
+
+/** eth_getLogs of every log of `address` from genesis: seconds and count. */
+export async function getLogsTime(t: Target, address: Hex, runs = 3) {
+  let best = Infinity
+  let count = 0
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now()
+    const logs = await rpc(t, 'eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }])
+    best = Math.min(best, performance.now() - t0)
+    count = logs.length
+  }
+  return { ms: best, count }
+}
+
+/** Peak resident memory (VmHWM) of a process and its children, in MiB (Linux /proc). */
+export function peakMemoryMiB(pid: number): number {
+  let total = 0
+  const visit = (p: number) => {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8')
+      const m = /VmHWM:\s+(\d+) kB/.exec(status)
+      if (m) total += Number(m[1]) / 1024
+      const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim()
+      for (const c of children ? children.split(/\s+/) : []) visit(Number(c))
+    } catch {}
+  }
+  visit(pid)
+  return total
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))] ?? NaN
+}
