@@ -2,6 +2,7 @@ import type { Hex, RpcLog } from 'viem'
 import { getIndexedHead } from '../shared/db/indexBlocks.js'
 import { queryLogs } from '../shared/db/queryLogs.js'
 import type { Config } from '../shared/config.js'
+import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import type { EdgeContext, ResolvedLogQuery } from '../shared/rpc/edgeMethods.js'
 
 /** The most logs one eth_getLogs answers (geth has no cap; ours keeps a Worker's memory bounded). */
@@ -24,6 +25,7 @@ export function createEdgeContext(env: Env, config: Config, chainId: number, wai
   return {
     chainId,
     config,
+    recover: recoverPublicKeyWasm,
     sequencer: {
       rpc: (method, params) => sequencer.rpc(chainId, method, params),
       submit: (s) => sequencer.submit(chainId, s),

@@ -3,7 +3,7 @@ import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
 import { drizzle } from 'drizzle-orm/d1'
 import { toHex, type Hex, type RpcLog } from 'viem'
 import { LimitExceededError } from '../errors.js'
-import { blocks, indexCursor, logs } from './schema.js'
+import { blocks, indexCursor, LOG_INDEXES, logs } from './schema.js'
 
 /**
  * eth_getLogs criteria with the block range resolved to numbers. `address` is an OR-list; `topics`
@@ -19,6 +19,28 @@ export type LogFilter = {
 }
 
 const TOPIC_COLUMNS = [logs.topic0, logs.topic1, logs.topic2, logs.topic3]
+const TOPIC_INDEXES = [
+  LOG_INDEXES.topic0,
+  LOG_INDEXES.topic1,
+  LOG_INDEXES.topic2,
+  LOG_INDEXES.topic3,
+]
+
+/** A row of the eth_getLogs query, as D1 returns it. */
+type LogRow = {
+  block_number: number
+  log_index: number
+  tx_index: number
+  tx_hash: Hex
+  block_hash: Hex
+  address: Hex
+  topic0: Hex | null
+  topic1: Hex | null
+  topic2: Hex | null
+  topic3: Hex | null
+  data: Hex
+  timestamp: number
+}
 
 /**
  * The indexed logs of one chain that match `filter`, ordered by block number then log index, as
@@ -45,9 +67,10 @@ export async function queryLogs(
   const to = clampToInteger(filter.toBlock)
 
   const where: (SQL | undefined)[] = [
+    eq(indexCursor.chainId, chainId),
     eq(logs.chainId, chainId),
     between(logs.blockNumber, from, to),
-    lte(logs.blockNumber, cursorOf(chainId)),
+    lte(logs.blockNumber, indexCursor.head),
     filter.blockHash && eq(logs.blockHash, filter.blockHash.toLowerCase()),
     filter.address?.length ? oneOf(logs.address, filter.address) : undefined,
     topics.length ? isNotNull(TOPIC_COLUMNS[topics.length - 1]) : undefined,
@@ -57,30 +80,22 @@ export async function queryLogs(
         : oneOf(TOPIC_COLUMNS[i], typeof want === 'string' ? [want] : want),
     ),
   ]
-  const rows = await drizzle(db)
-    .select({
-      blockNumber: logs.blockNumber,
-      logIndex: logs.logIndex,
-      txIndex: logs.txIndex,
-      txHash: logs.txHash,
-      blockHash: logs.blockHash,
-      address: logs.address,
-      topic0: logs.topic0,
-      topic1: logs.topic1,
-      topic2: logs.topic2,
-      topic3: logs.topic3,
-      data: logs.data,
-      timestamp: blocks.timestamp,
-    })
-    .from(logs)
-    .innerJoin(blocks, and(eq(blocks.chainId, logs.chainId), eq(blocks.number, logs.blockNumber)))
-    .where(and(...where))
-    .orderBy(asc(logs.blockNumber), asc(logs.logIndex))
-    .limit(limit + 1)
-    .all()
+  const index = chooseIndex(filter, topics)
+  // The cursor row leads (CROSS JOIN keeps that order), so its head bounds the index walk; the
+  // block timestamp is a per-row lookup, since a join on block_number would cost the walk its lower bound.
+  const rows = await drizzle(db).all<LogRow>(sql`
+    select ${logs.blockNumber}, ${logs.logIndex}, ${logs.txIndex}, ${logs.txHash}, ${logs.blockHash},
+      ${logs.address}, ${logs.topic0}, ${logs.topic1}, ${logs.topic2}, ${logs.topic3}, ${logs.data},
+      (select ${blocks.timestamp} from ${blocks}
+        where ${blocks.chainId} = ${logs.chainId} and ${blocks.number} = ${logs.blockNumber}) as timestamp
+    from ${indexCursor}
+    cross join ${logs} ${index ? sql`indexed by ${sql.identifier(index)}` : sql``}
+    where ${and(...where)}
+    order by ${logs.blockNumber}, ${logs.logIndex}
+    limit ${limit + 1}`)
 
   if (rows.length > limit) {
-    const last = BigInt(rows[limit].blockNumber) - 1n
+    const last = BigInt(rows[limit].block_number) - 1n
     throw new LimitExceededError(`query returned more than ${limit} results`, {
       details:
         last >= filter.fromBlock
@@ -89,15 +104,15 @@ export async function queryLogs(
     })
   }
   return rows.map((r) => ({
-    address: r.address as Hex,
+    address: r.address,
     topics: [r.topic0, r.topic1, r.topic2, r.topic3].filter((t) => t !== null) as RpcLog['topics'],
-    data: r.data as Hex,
-    blockNumber: toHex(r.blockNumber),
-    blockHash: r.blockHash as Hex,
+    data: r.data,
+    blockNumber: toHex(r.block_number),
+    blockHash: r.block_hash,
     blockTimestamp: toHex(r.timestamp),
-    transactionHash: r.txHash as Hex,
-    transactionIndex: toHex(r.txIndex),
-    logIndex: toHex(r.logIndex),
+    transactionHash: r.tx_hash,
+    transactionIndex: toHex(r.tx_index),
+    logIndex: toHex(r.log_index),
     removed: false,
   }))
 }
@@ -125,6 +140,23 @@ export async function queryBlockHashesSince(
     .orderBy(asc(blocks.number))
     .all()
   return rows.map((r) => r.hash as Hex)
+}
+
+/**
+ * The index the query walks (each ends in block number, so the range bounds the walk): the block
+ * hash's, else the latest topic position given (indexed event arguments select more than event
+ * signatures), else the address's, else topic0's; none (the primary key, in order) for a bare range.
+ */
+function chooseIndex(
+  filter: LogFilter,
+  topics: NonNullable<LogFilter['topics']>,
+): string | undefined {
+  if (filter.blockHash) return LOG_INDEXES.blockHash
+  const given = (i: number) => topics[i] != null && topics[i]!.length > 0
+  for (const i of [3, 2, 1]) if (given(i)) return TOPIC_INDEXES[i]
+  if (filter.address?.length) return LOG_INDEXES.address
+  if (given(0)) return LOG_INDEXES.topic0
+  return undefined
 }
 
 /** The chain's index cursor as a scalar subquery (null, so matching nothing, before the first batch). */

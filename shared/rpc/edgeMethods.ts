@@ -2,7 +2,7 @@ import { keccak256, numberToHex, type Hex, type RpcLog } from 'viem'
 import type { Config } from '../config.js'
 import type { Submission } from '../chain/shardChain.js'
 import { BaseError, InvalidParamsError, LimitExceededError, MethodNotFoundError } from '../errors.js'
-import { decodeRawTransaction } from '../txpool/decodeRawTransaction.js'
+import { decodeRawTransaction, type RecoverPublicKey } from '../txpool/decodeRawTransaction.js'
 import { parseLogCriteria, type LogCriteria } from './logFilter.js'
 import * as p from './params.js'
 import { sequencerMethods } from './sequencerMethods.js'
@@ -20,6 +20,8 @@ export type EdgeContext = {
   config: Config
   sequencer: { rpc(method: string, params: unknown[]): Promise<RpcResult>; submit(s: Submission): Promise<RpcResult> }
   feed: { rpc(method: string, params: unknown[]): Promise<RpcResult>; pending(hash: Hex): void }
+  /** A faster signature recovery than the pure-JS default, if the host has one. */
+  recover?: RecoverPublicKey
   /** Logs of a resolved query, from the D1 index and, above its head, from the sequencer. */
   logs(query: ResolvedLogQuery): Promise<RpcLog[]>
 }
@@ -81,7 +83,7 @@ export function createEdgeDispatch(ctx: EdgeContext) {
         return { eth: '1.0', net: '1.0', web3: '1.0', debug: '1.0', txpool: '1.0', rpc: '1.0' }
       case 'eth_sendRawTransaction': {
         p.arity(params, 1, 1)
-        const d = decodeRawTransaction(params[0], ctx.chainId)
+        const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)
         const hash = unwrap(await ctx.sequencer.submit({ raw: d.raw, hash: d.hash, sender: d.sender, pubkey: d.pubkey })) as Hex
         ctx.feed.pending(hash)
         return hash

@@ -1,14 +1,37 @@
 import { describe, expect, test } from 'vitest'
 import { parseGwei, serializeTransaction } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { decodeRawTransaction } from './decodeRawTransaction.js'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { decodeRawTransaction, type RecoverPublicKey } from './decodeRawTransaction.js'
 
 const alice = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
 const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const sign = (over: Record<string, unknown> = {}) =>
   alice.signTransaction({ chainId: 901, type: 'eip1559', nonce: 0, gas: 21000n, maxFeePerGas: parseGwei('2'), maxPriorityFeePerGas: 1n, to, value: 1n, ...over } as never)
 
+// The host-supplied recovery path (the Worker passes libsecp256k1 in WebAssembly); noble stands in here.
+const nobleRecover: RecoverPublicKey = (hash, sig, recid) => {
+  try {
+    return secp256k1.Signature.fromBytes(sig, 'compact').addRecoveryBit(recid).recoverPublicKey(hash).toBytes(false).slice(1)
+  } catch {
+    return undefined
+  }
+}
+
 describe('decodeRawTransaction', () => {
+  test('behavior: a host recovery function gives the same sender for every transaction type', async () => {
+    const legacy155 = await alice.signTransaction({ chainId: 901, type: 'legacy', nonce: 0, gas: 21000n, gasPrice: parseGwei('2'), to })
+    const legacyPre155 = await alice.signTransaction({ type: 'legacy', nonce: 0, gas: 21000n, gasPrice: parseGwei('2'), to } as never)
+    const eip2930 = await alice.signTransaction({ chainId: 901, type: 'eip2930', nonce: 0, gas: 21000n, gasPrice: parseGwei('2'), to, accessList: [] })
+    for (const raw of [legacy155, legacyPre155, eip2930, await sign()]) {
+      const fast = decodeRawTransaction(raw, 901, nobleRecover)
+      const slow = decodeRawTransaction(raw, 901)
+      expect(fast.sender).toBe(alice.address.toLowerCase())
+      expect(fast.pubkey).toEqual(slow.pubkey)
+    }
+    expect(() => decodeRawTransaction(legacy155, 901, () => undefined)).toThrow('invalid sender')
+  })
+
   test('default: recovers the sender and hash', async () => {
     const d = decodeRawTransaction(await sign(), 901)
     expect(d.sender).toBe(alice.address.toLowerCase())

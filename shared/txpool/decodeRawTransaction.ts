@@ -1,6 +1,6 @@
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
-import { Address, bytesToHex, hexToBytes, isHexString } from '@ethereumjs/util'
+import { Address, bigIntToBytes, bytesToHex, hexToBytes, isHexString, setLengthLeft } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { InvalidParamsError, TransactionRejectedError } from '../errors.js'
 import { createChainCommon } from '../chain/chainCommon.js'
@@ -11,6 +11,14 @@ export const MAX_TX_BYTES = 128 * 1024
 /** Transaction types a user may send: legacy, EIP-2930, EIP-1559, EIP-7702. */
 export const SUPPORTED_TX_TYPES = [0, 1, 2, 4] as const
 
+/**
+ * Recovers an uncompressed public key (64 bytes, no prefix) from a 32-byte hash, a 64-byte r‖s
+ * signature and a recovery id; the host may pass a faster one than ethereumjs's pure-JS default.
+ */
+export type RecoverPublicKey = (hash: Uint8Array, signature: Uint8Array, recoveryId: number) => Uint8Array | undefined
+
+const SECP256K1_N_DIV_2 = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+
 /** A raw transaction decoded and with its sender recovered: what the sequencer admits. */
 export type DecodedTx = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8Array; tx: TypedTransaction }
 
@@ -18,7 +26,7 @@ export type DecodedTx = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8
  * Decodes `eth_sendRawTransaction`'s parameter and recovers the sender (the costly part, ~2 ms,
  * done in the stateless Worker where it scales out). Rejections use geth's wording.
  */
-export function decodeRawTransaction(rawHex: unknown, chainId: number): DecodedTx {
+export function decodeRawTransaction(rawHex: unknown, chainId: number, recover?: RecoverPublicKey): DecodedTx {
   if (typeof rawHex !== 'string' || !isHexString(rawHex) || rawHex.length % 2 !== 0)
     throw new InvalidParamsError('invalid argument 0: expected hex-encoded transaction bytes')
   const raw = hexToBytes(rawHex as Hex)
@@ -37,10 +45,11 @@ export function decodeRawTransaction(rawHex: unknown, chainId: number): DecodedT
   } catch (err) {
     throw gethRejection(err instanceof Error ? err.message : String(err))
   }
-  let pubkey: Uint8Array
+  let pubkey: Uint8Array | undefined
   try {
     if (!tx.isSigned()) throw new Error('unsigned')
-    pubkey = tx.getSenderPublicKey()
+    pubkey = recover ? recoverWith(recover, tx, chainId) : tx.getSenderPublicKey()
+    if (!pubkey) throw new Error('no key')
   } catch {
     throw new TransactionRejectedError('invalid sender')
   }
@@ -63,6 +72,20 @@ export function restoreTransaction(
     tx.getSenderAddress = () => address
   }
   return tx
+}
+
+/** Recovers with the host's function, applying Ethereum's rules (EIP-2 low s) and caching the key on `tx`. */
+function recoverWith(recover: RecoverPublicKey, tx: TypedTransaction, chainId: number): Uint8Array | undefined {
+  const { r, s, v } = tx as { r: bigint; s: bigint; v: bigint }
+  if (s > SECP256K1_N_DIV_2 || r === 0n || s === 0n) return undefined
+  const recoveryId = tx.type !== 0 ? Number(v) : v >= 35n ? Number(v - BigInt(chainId) * 2n - 35n) : Number(v - 27n)
+  if (recoveryId !== 0 && recoveryId !== 1) return undefined
+  const sig = new Uint8Array(64)
+  sig.set(setLengthLeft(bigIntToBytes(r), 32), 0)
+  sig.set(setLengthLeft(bigIntToBytes(s), 32), 32)
+  const pubkey = recover(tx.getMessageToVerifySignature(), sig, recoveryId)
+  if (pubkey) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = pubkey
+  return pubkey
 }
 
 /** The chain id a transaction commits to, or undefined for a pre-EIP-155 legacy transaction. */
