@@ -30,7 +30,7 @@ async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
   return json.result
 }
 
-async function receipt(t: Target, hash: Hex, pollMs = 15): Promise<any> {
+async function receipt(t: Target, hash: Hex, pollMs = 20): Promise<any> {
   for (;;) {
     const r = await rpc(t, 'eth_getTransactionReceipt', [hash])
     if (r) return r

@@ -61,25 +61,41 @@ export class Sequencer extends DurableObject<Env> {
     return receiptLogs((await this.open(chainId)).store, q.fromBlock, q.toBlock, q)
   }
 
-  /** Seals a block if there is work, then indexes and publishes; re-arms while work remains. */
+  /** The alarm seals the next block (the durable schedule: it survives restarts). */
   override async alarm(): Promise<void> {
     this.alarmAt = undefined
+    await this.sealNext()
+  }
+
+  /**
+   * Seals one block if there is work, publishes it to the feed, starts D1 indexing beside it and
+   * schedules the next. One seal at a time: a call while sealing waits for that one.
+   */
+  private async sealNext(): Promise<void> {
     const chain = this.chain
     if (!chain) return
+    if (this.sealing) return this.sealing
     let sealed: SealResult | undefined
-    try {
-      sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), genesis.coinbase as `0x${string}`)
-    } catch (err) {
-      console.error('sealing failed', err)
-    }
+    this.sealing = (async () => {
+      try {
+        sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), genesis.coinbase as `0x${string}`)
+      } catch (err) {
+        console.error('sealing failed', err)
+      }
+    })()
+    await this.sealing
+    this.sealing = undefined
     if (sealed) {
       this.lastSealMs = Date.now()
       this.feed().publish(chain.chainId, sealed).catch((err) => console.error('feed publish failed', err))
+      // Indexing into D1 runs beside sealing, never in its way: the next block need not wait for it.
+      this.ctx.waitUntil(this.index(chain))
     }
     await this.schedule()
-    // Indexing into D1 runs beside sealing, never in its way: the next block need not wait for it.
-    this.ctx.waitUntil(this.index(chain))
   }
+
+  private sealing?: Promise<void>
+  private kicked = false
 
   private async open(chainId: number): Promise<ShardChain> {
     if (this.chain) {
@@ -98,15 +114,26 @@ export class Sequencer extends DurableObject<Env> {
     this.chain = chain
     await storage.put('chainId', chainId)
     await this.schedule()
-    await this.index(chain)
+    this.ctx.waitUntil(this.index(chain))
     return chain
   }
 
-  /** Arms the alarm for the next block when the pool has work: at once in automine, else a block time after the last. */
+  /**
+   * Schedules the next block when the pool has work. With a block time, an alarm a block time after
+   * the last block. In automine (0) the block is sealed on the next turn of the event loop instead:
+   * an alarm's own delay would pace blocks, and a restart re-runs `schedule` from the constructor.
+   */
   private async schedule(): Promise<void> {
-    if (this.alarmAt !== undefined || !this.chain || !(await this.chain.hasWork())) return
-    const at = this.config.blockTimeMs === 0 ? Date.now() : Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs)
-    await this.setAlarm(at)
+    if (!this.chain || this.kicked || this.alarmAt !== undefined || !(await this.chain.hasWork())) return
+    if (this.config.blockTimeMs === 0) {
+      this.kicked = true
+      setTimeout(() => {
+        this.kicked = false
+        this.ctx.waitUntil(this.sealNext())
+      }, 0)
+      return
+    }
+    await this.setAlarm(Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs))
   }
 
   private async setAlarm(at: number): Promise<void> {
