@@ -46,7 +46,8 @@ export const transactions = sqliteTable(
 
 /**
  * The secondary indexes of `logs`, by name: eth_getLogs picks one with `INDEXED BY` (queryLogs.ts),
- * since without statistics SQLite would rather walk the primary key in block order.
+ * since without statistics SQLite would rather walk the primary key in block order. Each ends in
+ * (block_number, log_index): a range bounds the walk and rows come out in eth_getLogs order.
  */
 export const LOG_INDEXES = {
   address: 'logs_chain_address_block',
@@ -80,11 +81,11 @@ export const logs = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex] }),
-    index(LOG_INDEXES.address).on(t.chainId, t.address, t.blockNumber),
-    index(LOG_INDEXES.topic0).on(t.chainId, t.topic0, t.blockNumber),
-    index(LOG_INDEXES.topic1).on(t.chainId, t.topic1, t.blockNumber),
-    index(LOG_INDEXES.topic2).on(t.chainId, t.topic2, t.blockNumber),
-    index(LOG_INDEXES.topic3).on(t.chainId, t.topic3, t.blockNumber),
+    index(LOG_INDEXES.address).on(t.chainId, t.address, t.blockNumber, t.logIndex),
+    index(LOG_INDEXES.topic0).on(t.chainId, t.topic0, t.blockNumber, t.logIndex),
+    index(LOG_INDEXES.topic1).on(t.chainId, t.topic1, t.blockNumber, t.logIndex),
+    index(LOG_INDEXES.topic2).on(t.chainId, t.topic2, t.blockNumber, t.logIndex),
+    index(LOG_INDEXES.topic3).on(t.chainId, t.topic3, t.blockNumber, t.logIndex),
     index(LOG_INDEXES.blockHash).on(t.chainId, t.blockHash),
   ],
 )
