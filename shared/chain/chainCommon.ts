@@ -1,4 +1,5 @@
 import { Common, Hardfork, Mainnet, createCustomCommon } from '@ethereumjs/common'
+import { pointEvaluationKzg } from './kzg.js'
 
 /** The hardfork every shard runs: the newest one @ethereumjs/vm 10 implements as final. */
 export const HARDFORK = Hardfork.Osaka
@@ -12,7 +13,10 @@ const cache = new Map<number, Common>()
 export function createChainCommon(chainId: number): Common {
   let common = cache.get(chainId)
   if (!common) {
-    common = createCustomCommon({ chainId, name: `edge-l2-${chainId}` }, Mainnet, { hardfork: HARDFORK })
+    common = createCustomCommon({ chainId, name: `edge-l2-${chainId}` }, Mainnet, {
+      hardfork: HARDFORK,
+      customCrypto: { kzg: pointEvaluationKzg },
+    })
     cache.set(chainId, common)
   }
   return common.copy()

@@ -2,6 +2,7 @@ import { createBlock, genTransactionsTrieRoot, type Block, type BlockHeader } fr
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
+import { Address, bigIntToBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { keccak256 } from 'viem'
 import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Address as Hex20 } from 'viem'
@@ -22,6 +23,21 @@ export type BlockOutcome = {
   included: { ready: ReadyTx; result: RunTxResult }[]
   /** Invalid against the state at their turn; they leave the pool with this reason. */
   dropped: { ready: ReadyTx; reason: string }[]
+}
+
+/** EIP-2935's history contract and ring size: the parent hash is stored before the first transaction. */
+const HISTORY_STORAGE = new Address(hexToBytes('0x0000F90827F1C53a10cb7A02335B175320002935'))
+const HISTORY_SERVE_WINDOW = 8191n
+
+/**
+ * The system writes a block makes before its transactions (EIP-2935: the parent hash into the history
+ * contract, if deployed), as ethereumjs's runBlock does. Every re-execution of a block runs it too.
+ */
+export async function applyBlockPrelude(exec: Execution, header: BlockHeader): Promise<void> {
+  if (header.number === 0n || !exec.common.isActivatedEIP(2935)) return
+  if ((await exec.state.getCode(HISTORY_STORAGE)).length === 0) return
+  const slot = setLengthLeft(bigIntToBytes((header.number - 1n) % HISTORY_SERVE_WINDOW), 32)
+  await exec.state.putStorage(HISTORY_STORAGE, slot, header.parentHash)
 }
 
 export type BuildBlockOpts = { timestamp: bigint; coinbase: Hex20; gasLimit: bigint }
@@ -60,6 +76,7 @@ export async function buildBlock(
 
   await state.checkpoint()
   try {
+    await applyBlockPrelude(exec, env.header)
     for (let next = candidates.peek(); next; next = candidates.peek()) {
       const { tx } = next
       if (gasUsed + tx.gasLimit > opts.gasLimit) {

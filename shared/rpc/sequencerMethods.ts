@@ -6,6 +6,7 @@ import { numberToHex, type Hex, type RpcTransactionReceipt } from 'viem'
 import type { ShardChain } from '../chain/shardChain.js'
 import type { StoredBlock } from '../chain/chainStore.js'
 import { InvalidParamsError, ResourceNotFoundError } from '../errors.js'
+import { applyBlockPrelude } from '../execution/buildBlock.js'
 import { createAccessList, estimateGas } from '../execution/estimateGas.js'
 import { applyStateOverride, assertCallSucceeded, buildCallTx, callGasCap, simulate } from '../execution/simulate.js'
 import { traceTransaction, type TraceConfig } from '../execution/traceTransaction.js'
@@ -240,6 +241,7 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     const header = chain.header(block)
     const env = createBlock({ header: { ...header.toJSON(), gasUsed: 0n } }, { common: exec.common })
     const txs = chain.store.txsOfBlock(block.number)
+    await applyBlockPrelude(exec, header)
     let gasUsed = 0n
     for (const t of txs) {
       const tx = restoreTransaction(t.raw, { address: JSON.parse(t.rpc).from }, chain.chainId)
