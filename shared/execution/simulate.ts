@@ -3,7 +3,8 @@ import type { Common } from '@ethereumjs/common'
 import { createTx, type TypedTransaction } from '@ethereumjs/tx'
 import { Account, Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { runTx, type RunTxResult } from '@ethereumjs/vm'
-import { decodeErrorResult, type Hex } from 'viem'
+import type { Hex } from 'viem'
+import { revertReason } from './revertReason.js'
 import { ExecutionError, ExecutionRevertedError } from '../errors.js'
 import type { CallRequest, StateOverride } from '../rpc/params.js'
 import type { Execution } from './createExecution.js'
@@ -107,35 +108,6 @@ export function assertCallSucceeded(result: RunTxResult): void {
     throw new ExecutionRevertedError(reason ? `execution reverted: ${reason}` : 'execution reverted', { data: ret })
   }
   throw new ExecutionError(gethVmError(err.error))
-}
-
-/** Decodes Error(string) and Panic(uint256) revert data the way geth words it. */
-export function revertReason(data: Hex): string | undefined {
-  if (data.length < 10) return undefined
-  try {
-    const { errorName, args } = decodeErrorResult({ data, abi: [] })
-    if (errorName === 'Error') return String(args?.[0])
-    if (errorName === 'Panic') return panicReason(args?.[0] as bigint)
-  } catch {}
-  return undefined
-}
-
-const PANICS: Record<number, string> = {
-  0x00: 'generic panic',
-  0x01: 'assert(false)',
-  0x11: 'arithmetic underflow or overflow',
-  0x12: 'division or modulo by zero',
-  0x21: 'enum overflow',
-  0x22: 'invalid encoded storage byte array accessed',
-  0x31: 'out-of-bounds array access; popping on an empty array',
-  0x32: 'out-of-bounds access of an array or bytesN',
-  0x41: 'out of memory',
-  0x51: 'uninitialized function',
-}
-
-function panicReason(code: bigint): string {
-  const known = PANICS[Number(code)]
-  return known ? `${known} (0x${code.toString(16).padStart(2, '0')})` : `unknown panic code: 0x${code.toString(16)}`
 }
 
 /** ethereumjs's VM error names, as geth says them. */

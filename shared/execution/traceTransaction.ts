@@ -1,4 +1,5 @@
 import { EVMError, type EVMResult, type InterpreterStep, type Message } from '@ethereumjs/evm'
+import { revertReason } from './revertReason.js'
 import {
   Address,
   bigIntToBytes,
@@ -9,7 +10,7 @@ import {
   setLengthLeft,
 } from '@ethereumjs/util'
 import { runTx, type RunTxOpts, type RunTxResult, type VM } from '@ethereumjs/vm'
-import { decodeAbiParameters, type Hex } from 'viem'
+import type { Hex } from 'viem'
 
 /** The options of debug_traceTransaction / debug_traceCall, as geth takes them (`TraceConfig`). */
 export type TraceConfig = {
@@ -186,7 +187,7 @@ async function traceCalls(vm: VM, opts: RunTxOpts, cfg: NonNullable<TraceConfig[
         call.error = gethError(err, f.last, isCreate(call.type))
         if (err.error === EVMError.errorMessages.REVERT && returnValue.length > 0) {
           call.output = returnValue.slice()
-          call.revertReason = decodeRevert(returnValue)
+          call.revertReason = revertReason(returnValue)
         }
       }
       const parent = open[open.length - 1]
@@ -588,29 +589,3 @@ function stackInputs(op: number): number {
   return INPUTS.get(op) ?? 0
 }
 
-/** Error(string) and Panic(uint256) revert data decoded as geth's `abi.UnpackRevert`. */
-function decodeRevert(data: Uint8Array): string | undefined {
-  const selector = bytesToHex(data.subarray(0, 4))
-  const args = bytesToHex(data.subarray(4))
-  try {
-    if (selector === '0x08c379a0') return decodeAbiParameters([{ type: 'string' }], args)[0]
-    if (selector !== '0x4e487b71') return undefined
-    const code = decodeAbiParameters([{ type: 'uint256' }], args)[0]
-    return (code < 0x100n && PANICS[Number(code)]) || `unknown panic code: ${qty(code)}`
-  } catch {
-    return undefined
-  }
-}
-
-const PANICS: Record<number, string> = {
-  0x00: 'generic panic',
-  0x01: 'assert(false)',
-  0x11: 'arithmetic underflow or overflow',
-  0x12: 'division or modulo by zero',
-  0x21: 'enum overflow',
-  0x22: 'invalid encoded storage byte array accessed',
-  0x31: 'out-of-bounds array access; popping on an empty array',
-  0x32: 'out-of-bounds access of an array or bytesN',
-  0x41: 'out of memory',
-  0x51: 'uninitialized function',
-}
