@@ -13,6 +13,7 @@ import { toRpcError } from '../shared/rpc/toRpcError.js'
 
 const INDEX_BATCH = 32
 const INDEX_RETRY_MS = 5_000
+const INDEX_DELAY_MS = 250
 
 /**
  * The sequencer of one shard: admits transactions, seals blocks on its alarm, keeps the chain in its
@@ -88,12 +89,29 @@ export class Sequencer extends DurableObject<Env> {
     if (sealed) {
       this.lastSealMs = Date.now()
       this.feed().publish(chain.chainId, sealed).catch((err) => console.error('feed publish failed', err))
-      // Indexing into D1 runs beside sealing, never in its way: the next block need not wait for it.
-      this.ctx.waitUntil(this.index(chain))
+      this.indexSoon(chain)
     }
     await this.schedule()
   }
 
+  /**
+   * Indexing into D1 runs beside sealing, never in its way, and coalesces the blocks of the next
+   * INDEX_DELAY_MS into one batch; eth_getLogs reads blocks above the index head from receipts.
+   */
+  private indexSoon(chain: ShardChain): void {
+    if (this.indexTimer) return
+    this.indexTimer = true
+    this.ctx.waitUntil(
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          this.indexTimer = false
+          this.index(chain).then(() => resolve(), resolve)
+        }, INDEX_DELAY_MS),
+      ),
+    )
+  }
+
+  private indexTimer = false
   private sealing?: Promise<void>
   private kicked = false
 
