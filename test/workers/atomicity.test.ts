@@ -1,0 +1,59 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { bytesToHex } from '@ethereumjs/util'
+import { parseEther, parseGwei } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, test } from 'vitest'
+import genesis from '../../genesis.json'
+import type { GenesisSpec } from '../../shared/chain/genesis.js'
+import { ShardChain } from '../../shared/chain/shardChain.js'
+import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
+import { KEYS } from './helpers.js'
+
+const alice = privateKeyToAccount(KEYS[0])
+
+// Invariant 1: a block's writes (trie nodes, block, transactions, pool removals) commit together or not
+// at all. A storage transaction that fails at its very end stands in for a crash mid-commit.
+describe('sealing atomicity', () => {
+  test('behavior: a failed commit leaves the previous head, state and pool intact', async () => {
+    const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('atomicity-test'))
+    await runInDurableObject(stub, async (_instance, state) => {
+      let failNext = false
+      const chain = await ShardChain.open({
+        sql: state.storage.sql,
+        transact: (fn) =>
+          state.storage.transactionSync(() => {
+            fn()
+            if (failNext) throw new Error('simulated crash at commit')
+          }),
+        chainId: 901,
+        genesis: genesis as GenesisSpec,
+        blockGasLimit: 30_000_000n,
+      })
+      const raw = await alice.signTransaction({ chainId: 901, type: 'eip1559', nonce: 0, gas: 21000n, maxFeePerGas: parseGwei('10'), maxPriorityFeePerGas: 1n, to: KEYS_TO, value: parseEther('1') })
+      const d = decodeRawTransaction(raw, 901)
+      await chain.submit(d)
+      const head = chain.store.head()!
+      const nodesBefore = state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n
+
+      failNext = true
+      await expect(chain.seal(BigInt(Math.floor(Date.now() / 1000)), '0x4200000000000000000000000000000000000011')).rejects.toThrow('simulated crash')
+      expect(chain.store.head()!.hash).toBe(head.hash)
+      expect(state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n).toBe(nodesBefore)
+      expect(chain.store.tx(d.hash)).toBeUndefined()
+      expect(chain.pool.get(d.hash)).toBeDefined()
+      expect((await chain.headAccount(alice.address)).nonce).toBe(0n)
+
+      failNext = false
+      const sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), '0x4200000000000000000000000000000000000011')
+      expect(sealed?.indexed.number).toBe(head.number + 1n)
+      expect(chain.store.tx(d.hash)?.blockNumber).toBe(head.number + 1n)
+      expect((await chain.headAccount(alice.address)).nonce).toBe(1n)
+      // A fresh reader of storage alone agrees with the in-memory head.
+      const reopened = await ShardChain.open({ sql: state.storage.sql, transact: (fn) => state.storage.transactionSync(fn), chainId: 901, genesis: genesis as GenesisSpec, blockGasLimit: 30_000_000n })
+      expect(bytesToHex(reopened.headHeader.stateRoot)).toBe(bytesToHex(chain.headHeader.stateRoot))
+      expect((await reopened.headAccount(alice.address)).nonce).toBe(1n)
+    })
+  })
+})
+
+const KEYS_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
