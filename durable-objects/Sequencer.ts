@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { RpcLog } from 'viem'
+import type { Hex, RpcLog } from 'viem'
 import genesis from '../genesis.json'
 import { buildConfig, type Config } from '../shared/config.js'
 import type { GenesisSpec } from '../shared/chain/genesis.js'
@@ -14,6 +14,8 @@ import { toRpcError } from '../shared/rpc/toRpcError.js'
 const INDEX_BATCH = 32
 const INDEX_RETRY_MS = 5_000
 const INDEX_DELAY_MS = 250
+/** Block filters report at most this many hashes per poll (the newest). */
+const MAX_BLOCK_HASHES = 1024n
 
 /**
  * The sequencer of one shard: admits transactions, seals blocks on its alarm, keeps the chain in its
@@ -55,6 +57,18 @@ export class Sequencer extends DurableObject<Env> {
     } catch (err) {
       return { error: toRpcError(err) }
     }
+  }
+
+  /** Hashes of blocks `from..to` for block filters; the range is capped so no caller can stall the sequencer. */
+  async blockHashes(chainId: number, from: bigint, to: bigint): Promise<Hex[]> {
+    const store = (await this.open(chainId)).store
+    const out: Hex[] = []
+    if (to - from >= MAX_BLOCK_HASHES) from = to - MAX_BLOCK_HASHES + 1n
+    for (let n = from; n <= to; n++) {
+      const h = store.blockHash(n)
+      if (h) out.push(h)
+    }
+    return out
   }
 
   /** Logs of blocks above the D1 index head, from the receipts. */

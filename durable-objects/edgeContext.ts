@@ -29,6 +29,7 @@ export function createEdgeContext(env: Env, config: Config, chainId: number, wai
     sequencer: {
       rpc: (method, params) => sequencer.rpc(chainId, method, params),
       submit: (s) => sequencer.submit(chainId, s),
+      blockHashes: (from, to) => sequencer.blockHashes(chainId, from, to),
     },
     feed: {
       rpc: (method, params) => feed.rpc(chainId, method, params),

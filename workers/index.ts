@@ -63,7 +63,8 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
 
 app.on(['GET', 'POST'], '/', (c) => serve(c, c.get('config').shards[0].chainId))
 app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
-  const id = Number(c.req.param('chainId'))
+  const raw = c.req.param('chainId')
+  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN
   if (!Number.isSafeInteger(id)) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32602, message: 'bad chain id in path' } }, 404)
   return serve(c, id)
 })

@@ -10,7 +10,7 @@ import { formatBlock, formatReceipt, formatTransaction } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
 import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
-import { DEFAULT_POOL_LIMITS, TxPool, type PoolEntry, type PoolLimits } from '../txpool/txPool.js'
+import { DEFAULT_POOL_LIMITS, TxPool, txCost, type PoolEntry, type PoolLimits } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 import { createChainCommon } from './chainCommon.js'
 import { ChainStore, type StoredBlock, type StoredTx } from './chainStore.js'
@@ -131,6 +131,7 @@ export class ShardChain {
       txGasCap: tx.common.isActivatedEIP(7825) ? tx.common.param('maxTransactionGasLimit') : undefined,
       alreadyKnown: this.pool.get(hash) !== undefined || this.store.tx(hash) !== undefined,
       existing,
+      pooledCost: this.pool.entriesOf(sender).reduce((sum, e) => (e.nonce === tx.nonce ? sum : sum + txCost(e.tx)), 0n),
       senderCount: this.pool.countOf(sender),
       poolSize: this.pool.size,
       limits: this.deps.limits ?? DEFAULT_POOL_LIMITS,
@@ -138,7 +139,7 @@ export class ShardChain {
     if (!verdict.ok) throw new TransactionRejectedError(verdict.error)
     const entry: PoolEntry = { hash, sender, tx, nonce: tx.nonce, raw: s.raw, pubkey: s.pubkey, seq: ++this.seq }
     this.deps.transact(() => {
-      if (existing) this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', existing.hash)
+      if (existing) this.removeFromPoolSql([], [{ hash: existing.hash, reason: `replaced by ${hash}` }], this.headHeader.number)
       this.deps.sql.exec(
         'INSERT INTO pool (hash, sender, nonce, raw, pubkey, seq) VALUES (?, ?, ?, ?, ?, ?)',
         hash,

@@ -7,6 +7,7 @@ import { keccak256 } from 'viem'
 import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Address as Hex20 } from 'viem'
 import type { Execution } from './createExecution.js'
+import { gethWording } from './simulate.js'
 
 /** A transaction ready to execute: decoded, with its sender already recovered. */
 export type ReadyTx = { hash: `0x${string}`; sender: `0x${string}`; tx: TypedTransaction }
@@ -93,7 +94,7 @@ export async function buildBlock(
         included.push({ ready: next, result })
         candidates.shift()
       } catch (err) {
-        dropped.push({ ready: next, reason: (err as Error).message })
+        dropped.push({ ready: next, reason: gethWording((err as Error).message) })
         candidates.pop()
       }
     }

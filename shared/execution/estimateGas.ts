@@ -12,7 +12,8 @@ import { assertCallSucceeded, callGasCap, simulate } from './simulate.js'
  * run to the exact minimum). A call that fails at the cap throws its revert or VM error.
  */
 export async function estimateGas(exec: Execution, header: BlockHeader, req: CallRequest): Promise<bigint> {
-  const cap = req.gas ?? callGasCap(exec.common, header)
+  const max = callGasCap(exec.common, header)
+  const cap = req.gas !== undefined && req.gas < max ? req.gas : max
   const atCap = await simulate(exec, header, req, cap)
   assertCallSucceeded(atCap)
   const ok = async (gas: bigint) => {
@@ -44,7 +45,8 @@ export async function createAccessList(
   header: BlockHeader,
   req: CallRequest,
 ): Promise<{ accessList: { address: Hex; storageKeys: Hex[] }[]; gasUsed: bigint; error?: string }> {
-  const gas = req.gas ?? callGasCap(exec.common, header)
+  const max = callGasCap(exec.common, header)
+  const gas = req.gas !== undefined && req.gas < max ? req.gas : max
   const excluded = new Set<string>([
     ...[...getActivePrecompiles(exec.common).keys()].map((a) => `0x${a}`),
     (req.from ?? '0x0000000000000000000000000000000000000000').toLowerCase(),

@@ -5,7 +5,7 @@ import { Account, Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethere
 import { runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Hex } from 'viem'
 import { revertReason } from './revertReason.js'
-import { ExecutionError, ExecutionRevertedError } from '../errors.js'
+import { ExecutionError, ExecutionRevertedError, InvalidParamsError } from '../errors.js'
 import type { CallRequest, StateOverride } from '../rpc/params.js'
 import type { Execution } from './createExecution.js'
 
@@ -23,6 +23,18 @@ export function callGasCap(common: Common, header: BlockHeader): bigint {
  * (as geth's `ToMessage`). Without any fee field the call runs with no base fee (geth's NoBaseFee).
  */
 export function buildCallTx(common: Common, req: CallRequest, gas: bigint): TypedTransaction {
+  if (common.isActivatedEIP(7825) && gas > EIP7825_TX_GAS_CAP) gas = EIP7825_TX_GAS_CAP // geth caps call gas too
+  if (req.nonce !== undefined && req.nonce >= 2n ** 64n) throw new InvalidParamsError('invalid argument 0: nonce exceeds 2^64-1')
+  if (req.maxFeePerGas !== undefined && req.maxPriorityFeePerGas !== undefined && req.maxPriorityFeePerGas > req.maxFeePerGas)
+    throw new ExecutionError('max priority fee per gas higher than max fee per gas')
+  try {
+    return buildUnsigned(common, req, gas)
+  } catch (err) {
+    throw new ExecutionError(gethWording((err as Error).message), { cause: err })
+  }
+}
+
+function buildUnsigned(common: Common, req: CallRequest, gas: bigint): TypedTransaction {
   const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
   const base = { nonce: req.nonce ?? 0n, gasLimit: gas, to: req.to, value: req.value ?? 0n, data: req.data ?? '0x' }
   const accessList = req.accessList?.map((e) => ({ address: e.address, storageKeys: e.storageKeys }))
@@ -92,7 +104,7 @@ export async function simulate(
       reportAccessList: opts.reportAccessList,
     })
   } catch (err) {
-    throw new ExecutionError(simplify((err as Error).message), { cause: err })
+    throw new ExecutionError(gethWording((err as Error).message), { cause: err })
   } finally {
     await exec.state.revert()
   }
@@ -125,11 +137,11 @@ function gethVmError(e: string): string {
 }
 
 /** ethereumjs errors carry a long context suffix; keep the first clause, in geth's words where known. */
-function simplify(msg: string): string {
-  const first = msg.split(' (')[0].split(' -> ')[0]
-  if (/sender doesn't have enough funds|insufficient balance/i.test(first)) return 'insufficient funds for gas * price + value'
-  if (/base fee/i.test(first)) return 'max fee per gas less than block base fee'
-  if (/gasLimit is too low|intrinsic/i.test(first)) return 'intrinsic gas too low'
-  return first
+export function gethWording(msg: string): string {
+  if (/sender doesn't have enough funds|insufficient balance/i.test(msg)) return 'insufficient funds for gas * price + value'
+  if (/base fee|gasPrice.*less than/i.test(msg)) return 'max fee per gas less than block base fee'
+  if (/gasLimit is too low|intrinsic/i.test(msg)) return 'intrinsic gas too low'
+  if (/doesn't have the correct nonce/i.test(msg)) return 'nonce too low'
+  return msg.split(' (')[0].split(' -> ')[0]
 }
 

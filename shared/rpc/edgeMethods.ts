@@ -18,7 +18,12 @@ export type ResolvedLogQuery = { fromBlock: bigint; toBlock: bigint; blockHash?:
 export type EdgeContext = {
   chainId: number
   config: Config
-  sequencer: { rpc(method: string, params: unknown[]): Promise<RpcResult>; submit(s: Submission): Promise<RpcResult> }
+  sequencer: {
+    rpc(method: string, params: unknown[]): Promise<RpcResult>
+    submit(s: Submission): Promise<RpcResult>
+    /** Hashes of blocks `from..to` (at most MAX_BLOCK_HASHES), for block filters. */
+    blockHashes(from: bigint, to: bigint): Promise<Hex[]>
+  }
   feed: { rpc(method: string, params: unknown[]): Promise<RpcResult>; pending(hash: Hex): void }
   /** A faster signature recovery than the pure-JS default, if the host has one. */
   recover?: RecoverPublicKey

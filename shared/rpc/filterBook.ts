@@ -62,7 +62,7 @@ export class FilterBook {
     }
     this.sql.exec('UPDATE filters SET cursor = ?, last_poll = ? WHERE id = ?', head, now, f.id)
     if (head <= f.cursor) return []
-    if (f.kind === 'blocks') return unwrap(await ctx.sequencer.rpc('edge_blockHashes', [f.cursor + 1, head])) as Hex[]
+    if (f.kind === 'blocks') return ctx.sequencer.blockHashes(BigInt(f.cursor + 1), BigInt(head))
     const c = reviveCriteria(f.criteria)
     const q = await resolveLogQuery(ctx, { ...c, blockHash: undefined, fromBlock: { number: BigInt(f.cursor + 1) }, toBlock: { number: BigInt(head) } })
     return ctx.logs(q)

@@ -204,17 +204,6 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     return reason ? { status: 'dropped', reason } : { status: 'unknown' }
   },
 
-  /** Internal (block filters): hashes of blocks `from..to`. */
-  edge_blockHashes: async (chain, params) => {
-    const [from, to] = params as [number, number]
-    const out: Hex[] = []
-    for (let n = BigInt(from); n <= BigInt(to); n++) {
-      const h = chain.store.blockHash(n)
-      if (h) out.push(h)
-    }
-    return out
-  },
-
   txpool_status: async (chain) => {
     const { pending, queued } = chain.pool.split(await chain.senderNonces())
     return { pending: q(pending.length), queued: q(queued.length) }
@@ -261,7 +250,7 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
       { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
       { common: exec.common },
     )
-    const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header))
+    const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header)) // capped inside
     return traceTransaction(
       exec.vm,
       { tx, block: env, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true },
@@ -278,5 +267,6 @@ function traceConfig(v: unknown): TraceConfig {
   const config = v as TraceConfig
   if (config.tracer !== undefined && !TRACERS.has(config.tracer))
     throw new InvalidParamsError(`tracer not supported: ${String(config.tracer)}; use callTracer or prestateTracer`)
+  if (config.tracerConfig?.diffMode) throw new InvalidParamsError('tracer not supported: prestateTracer (diffMode)')
   return config
 }

@@ -23,7 +23,8 @@ describe('decodeRawTransaction', () => {
     const legacy155 = await alice.signTransaction({ chainId: 901, type: 'legacy', nonce: 0, gas: 21000n, gasPrice: parseGwei('2'), to })
     const legacyPre155 = await alice.signTransaction({ type: 'legacy', nonce: 0, gas: 21000n, gasPrice: parseGwei('2'), to } as never)
     const eip2930 = await alice.signTransaction({ chainId: 901, type: 'eip2930', nonce: 0, gas: 21000n, gasPrice: parseGwei('2'), to, accessList: [] })
-    for (const raw of [legacy155, legacyPre155, eip2930, await sign()]) {
+    expect(() => decodeRawTransaction(legacyPre155, 901)).toThrow('only replay-protected (EIP-155) transactions allowed over RPC')
+    for (const raw of [legacy155, eip2930, await sign()]) {
       const fast = decodeRawTransaction(raw, 901, nobleRecover)
       const slow = decodeRawTransaction(raw, 901)
       expect(fast.sender).toBe(alice.address.toLowerCase())

@@ -37,6 +37,9 @@ export function decodeRawTransaction(rawHex: unknown, chainId: number, recover?:
   if (!(SUPPORTED_TX_TYPES as readonly number[]).includes(type))
     throw new TransactionRejectedError('transaction type not supported')
   const txChainId = readChainId(raw, type)
+  // Shards share keys and genesis, so an unprotected signature would replay on every one (geth refuses them too).
+  if (txChainId === undefined)
+    throw new TransactionRejectedError('only replay-protected (EIP-155) transactions allowed over RPC')
   if (txChainId !== undefined && txChainId !== BigInt(chainId))
     throw new TransactionRejectedError(`invalid chain id for signer: have ${txChainId} want ${chainId}`)
   let tx: TypedTransaction
@@ -99,6 +102,8 @@ function readChainId(raw: Uint8Array, type: number): bigint | undefined {
     throw new InvalidParamsError(`invalid argument 0: rlp: ${shortReason(err)}`)
   }
   const asInt = (b: unknown) => (b instanceof Uint8Array && b.length ? BigInt(bytesToHex(b)) : 0n)
+  const arity = ({ 0: 9, 1: 11, 2: 12, 4: 13 } as Record<number, number>)[type]
+  if (fields.length !== arity) throw new InvalidParamsError(`invalid argument 0: rlp: expected ${arity} fields for a type ${type} transaction, got ${fields.length}`)
   if (type !== 0) return asInt(fields[0])
   const v = asInt(fields[6])
   return v >= 35n ? (v - 35n) / 2n : undefined

@@ -73,6 +73,7 @@ describe('validateTransaction', () => {
     baseFee: 10n,
     blockGasLimit: 30_000_000n,
     alreadyKnown: false,
+    pooledCost: 0n,
     senderCount: 0,
     poolSize: 0,
     limits: DEFAULT_POOL_LIMITS,
@@ -93,6 +94,7 @@ describe('validateTransaction', () => {
     [{ maxFeePerGas: 5n }, {}, 'max fee per gas less than block base fee'],
     [{}, { account: { nonce: 3n, balance: 5n } }, 'insufficient funds for gas * price + value'],
     [{}, { alreadyKnown: true }, 'already known'],
+    [{}, { account: { nonce: 3n, balance: 3_000_000n }, pooledCost: 1_000_000n }, 'insufficient funds for gas * price + value: balance 3000000, queued cost 1000000'],
     [{}, { senderCount: 64 }, 'account limit exceeded'],
     [{}, { poolSize: 8192 }, 'txpool is full'],
   ])('behavior: rejects %o %o with geth wording', (over, ctx, message) => {

@@ -22,6 +22,11 @@ export function feeCaps(tx: TypedTransaction): { feeCap: bigint; tipCap: bigint 
   return { feeCap: price, tipCap: price }
 }
 
+/** The most a transaction can take from its sender: gas limit × fee cap + value. */
+export function txCost(tx: TypedTransaction): bigint {
+  return tx.gasLimit * feeCaps(tx).feeCap + tx.value
+}
+
 /** The tip a transaction pays the sequencer per gas under `baseFee` (negative when underpriced). */
 export function effectiveTip(tx: TypedTransaction, baseFee: bigint): bigint {
   const { feeCap, tipCap } = feeCaps(tx)

@@ -1,6 +1,6 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Hex } from 'viem'
-import { feeCaps, type PoolEntry, type PoolLimits } from './txPool.js'
+import { feeCaps, txCost, type PoolEntry, type PoolLimits } from './txPool.js'
 
 /** What admission needs to know: the sender's account at the head and the pool's view of it. */
 export type AdmissionContext = {
@@ -13,6 +13,8 @@ export type AdmissionContext = {
   txGasCap?: bigint
   alreadyKnown: boolean
   existing?: PoolEntry
+  /** What the sender's other pooled transactions may spend (all but one being replaced). */
+  pooledCost: bigint
   senderCount: number
   poolSize: number
   limits: PoolLimits
@@ -47,10 +49,14 @@ export function validateTransaction(tx: TypedTransaction, ctx: AdmissionContext)
     return reject(
       `max fee per gas less than block base fee: address ${ctx.sender}, maxFeePerGas: ${feeCap}, baseFee: ${ctx.baseFee}`,
     )
-  const cost = tx.gasLimit * feeCap + tx.value
+  const cost = txCost(tx)
   if (ctx.account.balance < cost)
     return reject(
       `insufficient funds for gas * price + value: balance ${ctx.account.balance}, tx cost ${cost}, overshot ${cost - ctx.account.balance}`,
+    )
+  if (ctx.account.balance < cost + ctx.pooledCost)
+    return reject(
+      `insufficient funds for gas * price + value: balance ${ctx.account.balance}, queued cost ${ctx.pooledCost}, tx cost ${cost}, overshot ${cost + ctx.pooledCost - ctx.account.balance}`,
     )
   if (ctx.existing) {
     const old = feeCaps(ctx.existing.tx)

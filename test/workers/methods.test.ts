@@ -127,7 +127,7 @@ describe('pool', () => {
     // Filling the gap makes both executable.
     await bob.public.waitForTransactionReceipt({ hash: (await call('eth_sendRawTransaction', [await sign(nonce, parseGwei('1'))])).result })
     expect(await bob.public.getTransactionCount({ address: bob.account.address })).toBe(nonce + 2)
-    expect((await call('edge_getTransactionStatus', [hash])).result.status).toBe('unknown')
+    expect((await call('edge_getTransactionStatus', [hash])).result).toMatchObject({ status: 'dropped', reason: expect.stringMatching(/^replaced by 0x/) })
     expect((await call('txpool_status')).result).toEqual({ pending: '0x0', queued: '0x0' })
   })
 })
