@@ -37,6 +37,13 @@ type CompilerProfile = {
  */
 const profiles: readonly CompilerProfile[] = [
   {
+    // Wrappers around @eth-optimism/contracts-bedrock's trie libraries, whose RLP errors file pins
+    // solc 0.8.15 (npm alias solc-0.8.15); london is the newest EVM that solc knows.
+    package: 'solc-0.8.15',
+    includes: (source) => source.startsWith('contracts/L1/bedrock/'),
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'london' },
+  },
+  {
     package: 'solc',
     includes: () => true,
     settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'osaka', viaIR: false },

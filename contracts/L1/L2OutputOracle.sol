@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import { Types } from "@eth-optimism/contracts-bedrock/src/libraries/Types.sol";
+import { SystemConfig } from "./SystemConfig.sol";
+
+/**
+ * @title L2OutputOracle
+ * @notice The L2 output roots of one shard, with Optimism Bedrock's L2OutputOracle ABI and revert
+ * strings (which viem's op-stack actions read): the proposer appends an output every
+ * SUBMISSION_INTERVAL L2 blocks; the challenger deletes outputs that are not final yet.
+ * Output root version 0 = keccak256(abi.encode(0, stateRoot, messagePasserStorageRoot, blockHash)).
+ * Differences from Bedrock: proposer and challenger are read from the shard's SystemConfig (so they
+ * rotate without a redeploy); `getL2OutputIndexAfter` on an empty oracle reverts with the "not been
+ * proposed" string viem treats as "waiting to prove"; finality has one definition,
+ * `isOutputFinalized`, which a later verifier quorum can satisfy early (see `_markOutputFinal`).
+ * Invariants: outputs are strictly increasing in L2 block number, SUBMISSION_INTERVAL apart; a final
+ * output is never deleted (deletion truncates, so neither is any output before one finalized early).
+ */
+contract L2OutputOracle {
+    /// @notice L2 blocks between two outputs.
+    uint256 public immutable SUBMISSION_INTERVAL;
+    /// @notice Seconds between L2 blocks, as `computeL2Timestamp` assumes.
+    uint256 public immutable L2_BLOCK_TIME;
+    /// @notice Seconds after its proposal at which an output is final unless finalized earlier.
+    uint256 public immutable FINALIZATION_PERIOD_SECONDS;
+    /// @notice The L2 block the first output counts from (the first output is at this + interval).
+    uint256 public immutable startingBlockNumber;
+    /// @notice Timestamp of L2 block `startingBlockNumber`.
+    uint256 public immutable startingTimestamp;
+    /// @notice Where the proposer and challenger roles are read.
+    SystemConfig public immutable SYSTEM_CONFIG;
+
+    /// @notice The outputs, by index.
+    Types.OutputProposal[] internal l2Outputs;
+
+    /**
+     * @notice Outputs made final before their finalization period by `_markOutputFinal`. Stays
+     * false until a verifier-quorum contract (a later issue) uses that seam.
+     */
+    mapping(uint256 => bool) public finalizedEarly;
+
+    /// @notice One past the highest index finalized early: deleting below it would delete a final output.
+    uint256 internal finalizedEarlyBoundary;
+
+    /// @notice Emitted for each new output (Bedrock event).
+    event OutputProposed(
+        bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp
+    );
+    /// @notice Emitted when the challenger deletes outputs from `newNextOutputIndex` on (Bedrock event).
+    event OutputsDeleted(uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex);
+    /// @notice Emitted when an output becomes final before its finalization period ends.
+    event OutputFinalizedEarly(uint256 indexed l2OutputIndex, bytes32 indexed outputRoot);
+
+    /**
+     * @param _systemConfig              The shard's SystemConfig (proposer and challenger roles).
+     * @param _submissionInterval        L2 blocks between outputs (> 0).
+     * @param _l2BlockTime               Seconds per L2 block (> 0).
+     * @param _startingBlockNumber       L2 block the outputs count from.
+     * @param _startingTimestamp         Timestamp of that block; not in the future.
+     * @param _finalizationPeriodSeconds Challenge window (short on a devnet).
+     */
+    constructor(
+        SystemConfig _systemConfig,
+        uint256 _submissionInterval,
+        uint256 _l2BlockTime,
+        uint256 _startingBlockNumber,
+        uint256 _startingTimestamp,
+        uint256 _finalizationPeriodSeconds
+    ) {
+        require(_submissionInterval > 0, "L2OutputOracle: submission interval must be greater than 0");
+        require(_l2BlockTime > 0, "L2OutputOracle: L2 block time must be greater than 0");
+        require(
+            _startingTimestamp <= block.timestamp,
+            "L2OutputOracle: starting L2 timestamp must be less than current time"
+        );
+        SYSTEM_CONFIG = _systemConfig;
+        SUBMISSION_INTERVAL = _submissionInterval;
+        L2_BLOCK_TIME = _l2BlockTime;
+        startingBlockNumber = _startingBlockNumber;
+        startingTimestamp = _startingTimestamp;
+        FINALIZATION_PERIOD_SECONDS = _finalizationPeriodSeconds;
+    }
+
+    /// @notice Semantic version.
+    function version() external pure returns (string memory) {
+        return "1.8.0";
+    }
+
+    /// @notice The account allowed to propose outputs (from SystemConfig).
+    function PROPOSER() public view returns (address) {
+        return SYSTEM_CONFIG.proposer();
+    }
+
+    /// @notice Same as `PROPOSER`.
+    function proposer() external view returns (address) {
+        return PROPOSER();
+    }
+
+    /// @notice The account allowed to delete unfinalized outputs (from SystemConfig).
+    function CHALLENGER() public view returns (address) {
+        return SYSTEM_CONFIG.challenger();
+    }
+
+    /// @notice Same as `CHALLENGER`.
+    function challenger() external view returns (address) {
+        return CHALLENGER();
+    }
+
+    /// @notice Same as `SUBMISSION_INTERVAL`.
+    function submissionInterval() external view returns (uint256) {
+        return SUBMISSION_INTERVAL;
+    }
+
+    /// @notice Same as `L2_BLOCK_TIME`.
+    function l2BlockTime() external view returns (uint256) {
+        return L2_BLOCK_TIME;
+    }
+
+    /// @notice Same as `FINALIZATION_PERIOD_SECONDS`.
+    function finalizationPeriodSeconds() external view returns (uint256) {
+        return FINALIZATION_PERIOD_SECONDS;
+    }
+
+    /**
+     * @notice Appends the output root of L2 block `_l2BlockNumber`, which must be `nextBlockNumber()`
+     * and not in the future by `computeL2Timestamp`. When `_l1BlockHash` is non-zero it must be the
+     * hash of L1 block `_l1BlockNumber`, so a proposal made for one L1 fork fails on another.
+     */
+    function proposeL2Output(
+        bytes32 _outputRoot,
+        uint256 _l2BlockNumber,
+        bytes32 _l1BlockHash,
+        uint256 _l1BlockNumber
+    ) external payable {
+        require(msg.sender == PROPOSER(), "L2OutputOracle: only the proposer address can propose new outputs");
+        require(
+            _l2BlockNumber == nextBlockNumber(),
+            "L2OutputOracle: block number must be equal to next expected block number"
+        );
+        require(
+            computeL2Timestamp(_l2BlockNumber) < block.timestamp,
+            "L2OutputOracle: cannot propose L2 output in the future"
+        );
+        require(_outputRoot != bytes32(0), "L2OutputOracle: L2 output proposal cannot be the zero hash");
+        if (_l1BlockHash != bytes32(0)) {
+            require(
+                blockhash(_l1BlockNumber) == _l1BlockHash,
+                "L2OutputOracle: block hash does not match the hash at the expected height"
+            );
+        }
+        require(msg.value == 0, "L2OutputOracle: proposals carry no value");
+
+        emit OutputProposed(_outputRoot, l2Outputs.length, _l2BlockNumber, block.timestamp);
+        l2Outputs.push(
+            Types.OutputProposal({
+                outputRoot: _outputRoot,
+                timestamp: uint128(block.timestamp),
+                l2BlockNumber: uint128(_l2BlockNumber)
+            })
+        );
+    }
+
+    /// @notice Deletes output `_l2OutputIndex` and every later one. Challenger only; never a final output.
+    function deleteL2Outputs(uint256 _l2OutputIndex) external {
+        require(msg.sender == CHALLENGER(), "L2OutputOracle: only the challenger address can delete outputs");
+        require(
+            _l2OutputIndex < l2Outputs.length,
+            "L2OutputOracle: cannot delete outputs after the latest output index"
+        );
+        require(
+            _l2OutputIndex >= finalizedEarlyBoundary && !isOutputFinalized(_l2OutputIndex),
+            "L2OutputOracle: cannot delete outputs that have already been finalized"
+        );
+        uint256 prevNextOutputIndex = l2Outputs.length;
+        Types.OutputProposal[] storage outputs = l2Outputs;
+        assembly ("memory-safe") {
+            sstore(outputs.slot, _l2OutputIndex)
+        }
+        emit OutputsDeleted(prevNextOutputIndex, _l2OutputIndex);
+    }
+
+    /// @notice Output `_l2OutputIndex`; panics (0x32) when there is none.
+    function getL2Output(uint256 _l2OutputIndex) external view returns (Types.OutputProposal memory) {
+        return l2Outputs[_l2OutputIndex];
+    }
+
+    /**
+     * @notice Index of the first output at or after L2 block `_l2BlockNumber` (binary search).
+     * Reverts with "L2OutputOracle: cannot get output for a block that has not been proposed" when
+     * no output covers that block yet (viem's getWithdrawalStatus matches this string).
+     */
+    function getL2OutputIndexAfter(uint256 _l2BlockNumber) public view returns (uint256) {
+        uint256 length = l2Outputs.length;
+        require(
+            length > 0 && l2Outputs[length - 1].l2BlockNumber >= _l2BlockNumber,
+            "L2OutputOracle: cannot get output for a block that has not been proposed"
+        );
+        uint256 lo = 0;
+        uint256 hi = length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (l2Outputs[mid].l2BlockNumber < _l2BlockNumber) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    /// @notice The first output at or after L2 block `_l2BlockNumber`.
+    function getL2OutputAfter(uint256 _l2BlockNumber) external view returns (Types.OutputProposal memory) {
+        return l2Outputs[getL2OutputIndexAfter(_l2BlockNumber)];
+    }
+
+    /// @notice Index of the latest output; panics (0x11) when there is none, as in Bedrock.
+    function latestOutputIndex() external view returns (uint256) {
+        return l2Outputs.length - 1;
+    }
+
+    /// @notice Index the next output will get.
+    function nextOutputIndex() public view returns (uint256) {
+        return l2Outputs.length;
+    }
+
+    /// @notice L2 block number of the latest output, or `startingBlockNumber` when there is none.
+    function latestBlockNumber() public view returns (uint256) {
+        uint256 length = l2Outputs.length;
+        return length == 0 ? startingBlockNumber : l2Outputs[length - 1].l2BlockNumber;
+    }
+
+    /// @notice The L2 block number the next output must be for.
+    function nextBlockNumber() public view returns (uint256) {
+        return latestBlockNumber() + SUBMISSION_INTERVAL;
+    }
+
+    /// @notice Timestamp of L2 block `_l2BlockNumber` at one block per L2_BLOCK_TIME since the start.
+    function computeL2Timestamp(uint256 _l2BlockNumber) public view returns (uint256) {
+        return startingTimestamp + (_l2BlockNumber - startingBlockNumber) * L2_BLOCK_TIME;
+    }
+
+    /**
+     * @notice Whether output `_l2OutputIndex` is final: marked final early, or proposed at least
+     * FINALIZATION_PERIOD_SECONDS ago (Bedrock requires one second more; `>=` matches viem, which
+     * reports "ready-to-finalize" once the period has passed by the wall clock). The portal
+     * finalizes withdrawals only against final outputs. Panics (0x32) when the output does not exist.
+     */
+    function isOutputFinalized(uint256 _l2OutputIndex) public view returns (bool) {
+        uint256 proposedAt = l2Outputs[_l2OutputIndex].timestamp;
+        return finalizedEarly[_l2OutputIndex] || block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
+    }
+
+    /**
+     * @notice Seam for fast finality (DESIGN.md "Fast finality"): makes an existing output final at
+     * once, so the portal stops waiting for its challenge window and the challenger can no longer
+     * delete it. Nothing calls it yet; a verifier-quorum contract will, through an entry point that
+     * checks the quorum's attestations of `outputRoot` (passed so the attestation cannot apply to a
+     * replaced output).
+     */
+    function _markOutputFinal(uint256 _l2OutputIndex, bytes32 _outputRoot) internal {
+        require(_l2OutputIndex < l2Outputs.length, "L2OutputOracle: output does not exist");
+        require(l2Outputs[_l2OutputIndex].outputRoot == _outputRoot, "L2OutputOracle: output root mismatch");
+        if (finalizedEarly[_l2OutputIndex]) return;
+        finalizedEarly[_l2OutputIndex] = true;
+        if (_l2OutputIndex >= finalizedEarlyBoundary) finalizedEarlyBoundary = _l2OutputIndex + 1;
+        emit OutputFinalizedEarly(_l2OutputIndex, _outputRoot);
+    }
+}

@@ -1,0 +1,301 @@
+/**
+ * Deploys the L1 contracts of edge-l2 to any L1 reachable over JSON-RPC: one contract set per L2
+ * shard (SystemConfig, L2OutputOracle, OptimismPortal, BatchInbox) and, once for all shards, the
+ * StorageProofVerifier and Multicall3 (an existing Multicall3 is reused: the one passed in, else the
+ * canonical 0xcA11bde05977b3631167028862bE2a173976CA11 when the L1 has it).
+ *
+ * Transactions go out back to back with consecutive nonces (addresses are known in advance from the
+ * deployer's nonce), then every receipt is awaited and checked, so a public testnet costs a few
+ * blocks rather than a few blocks per contract.
+ *
+ * Usage: `node --import tsx scripts/deploy-l1.ts --rpc <url> --key <hex> --chain-id <id> [--chain-id <id> …]
+ * [--owner|--batcher|--proposer|--challenger <address>] [--submission-interval <blocks>]
+ * [--l2-block-time <s>] [--finalization-period <s>] [--starting-block-number <n>]
+ * [--starting-timestamp <s>] [--gas-limit <gas>] [--multicall3 <address>]` prints the deployment as JSON.
+ */
+import { parseArgs } from 'node:util'
+import { pathToFileURL } from 'node:url'
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type Client,
+  type ContractConstructorArgs,
+  type Hash,
+  type Hex,
+  type Transport,
+  createWalletClient,
+  encodeDeployData,
+  getContractAddress,
+  http,
+  isAddressEqual,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import {
+  estimateGas,
+  getBytecode,
+  getChainId,
+  getTransactionCount,
+  sendTransaction,
+  waitForTransactionReceipt,
+} from 'viem/actions'
+import genesis from '../genesis.json' with { type: 'json' }
+import { batchInboxAbi, batchInboxBytecode } from '../generated/contracts/BatchInbox'
+import { l2OutputOracleAbi, l2OutputOracleBytecode } from '../generated/contracts/L2OutputOracle'
+import { multicall3Abi, multicall3Bytecode } from '../generated/contracts/Multicall3'
+import { optimismPortalAbi, optimismPortalBytecode } from '../generated/contracts/OptimismPortal'
+import {
+  storageProofVerifierAbi,
+  storageProofVerifierBytecode,
+} from '../generated/contracts/StorageProofVerifier'
+import { systemConfigAbi, systemConfigBytecode } from '../generated/contracts/SystemConfig'
+
+/** Where Multicall3 lives on most public chains (deployed there by a presigned transaction). */
+export const canonicalMulticall3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11'
+
+/** A client that can sign and send: viem's wallet client with an account (public actions unused). */
+export type DeployL1Client = Client<Transport, Chain | undefined, Account>
+
+/** What `deployL1` deploys; every field but `chainIds` has a devnet default (`devnetDefaults`). */
+export type DeployL1Parameters = {
+  /** The L2 chain ids: one contract set each. */
+  chainIds: readonly number[]
+  /** Owner of each SystemConfig (a timelock takes over later); the deployer by default. */
+  owner?: Address
+  /** Batcher, proposer and challenger of every shard; the deployer by default. */
+  batcher?: Address
+  proposer?: Address
+  challenger?: Address
+  /** L2 block gas limit. */
+  gasLimit?: bigint
+  /** L2 blocks between output roots. */
+  submissionInterval?: bigint
+  /** Seconds per L2 block, as the oracle's `computeL2Timestamp` assumes. */
+  l2BlockTime?: bigint
+  /** Challenge window in seconds: short on a devnet, days on a public network. */
+  finalizationPeriodSeconds?: bigint
+  /** L2 block the outputs count from, and its timestamp (genesis.json's by default). */
+  startingBlockNumber?: bigint
+  startingTimestamp?: bigint
+  /** A Multicall3 already on the L1 to reuse. */
+  multicall3?: Address
+}
+
+/** The contracts of one shard, named as in a viem chain definition's `contracts`. */
+export type ShardL1Contracts = {
+  chainId: number
+  systemConfig: Address
+  l2OutputOracle: Address
+  portal: Address
+  batchInbox: Address
+  /** The L1 block SystemConfig was deployed in: where a node starts reading L1 for this shard. */
+  l1StartBlock: bigint
+}
+
+/** Everything `deployL1` deployed or reused. */
+export type L1Deployment = {
+  l1ChainId: number
+  deployer: Address
+  multicall3: Address
+  storageProofVerifier: Address
+  shards: ShardL1Contracts[]
+}
+
+/** The defaults of `DeployL1Parameters`: a 30M gas L2, one output per 10 one-second blocks, 12 s window. */
+export const devnetDefaults = {
+  gasLimit: BigInt(genesis.gasLimit),
+  submissionInterval: 10n,
+  l2BlockTime: 1n,
+  finalizationPeriodSeconds: 12n,
+  startingBlockNumber: 0n,
+  startingTimestamp: BigInt(genesis.timestamp),
+} as const
+
+/**
+ * Deploys the L1 contract sets for `params.chainIds` with `client`'s account and resolves once every
+ * transaction is mined and succeeded. Throws if one reverted or an address is not what its nonce
+ * predicts (another transaction of the same account interleaved).
+ */
+export async function deployL1(
+  client: DeployL1Client,
+  params: DeployL1Parameters,
+): Promise<L1Deployment> {
+  if (params.chainIds.length === 0) throw new Error('deployL1: no L2 chain ids given')
+  if (new Set(params.chainIds).size !== params.chainIds.length)
+    throw new Error(`deployL1: duplicate L2 chain ids in ${params.chainIds.join(', ')}`)
+  const settings = { ...devnetDefaults, ...withoutUndefined(params) }
+  const deployer = client.account.address
+  const roles = {
+    owner: params.owner ?? deployer,
+    batcher: params.batcher ?? deployer,
+    proposer: params.proposer ?? deployer,
+    challenger: params.challenger ?? deployer,
+  }
+  const l1ChainId = await getChainId(client)
+  const deploy = createDeployer(
+    client,
+    await getTransactionCount(client, { address: deployer, blockTag: 'pending' }),
+  )
+
+  const multicall3 =
+    (await findMulticall3(client, params.multicall3)) ??
+    (await deploy(multicall3Abi, multicall3Bytecode, [])).address
+  const storageProofVerifier = (
+    await deploy(storageProofVerifierAbi, storageProofVerifierBytecode, [])
+  ).address
+
+  const shards = []
+  for (const chainId of params.chainIds) {
+    const systemConfig = await deploy(systemConfigAbi, systemConfigBytecode, [
+      roles.owner,
+      BigInt(chainId),
+      roles.batcher,
+      roles.proposer,
+      roles.challenger,
+      settings.gasLimit,
+    ])
+    const l2OutputOracle = await deploy(l2OutputOracleAbi, l2OutputOracleBytecode, [
+      systemConfig.address,
+      settings.submissionInterval,
+      settings.l2BlockTime,
+      settings.startingBlockNumber,
+      settings.startingTimestamp,
+      settings.finalizationPeriodSeconds,
+    ])
+    const portal = await deploy(optimismPortalAbi, optimismPortalBytecode, [
+      l2OutputOracle.address,
+      systemConfig.address,
+      storageProofVerifier,
+    ])
+    const batchInbox = await deploy(batchInboxAbi, batchInboxBytecode, [systemConfig.address])
+    shards.push({ chainId, systemConfig, l2OutputOracle, portal, batchInbox })
+  }
+
+  const mined = await deploy.settle()
+  return {
+    l1ChainId,
+    deployer,
+    multicall3,
+    storageProofVerifier,
+    shards: shards.map((s) => ({
+      chainId: s.chainId,
+      systemConfig: s.systemConfig.address,
+      l2OutputOracle: s.l2OutputOracle.address,
+      portal: s.portal.address,
+      batchInbox: s.batchInbox.address,
+      l1StartBlock: mined.get(s.systemConfig.hash)!,
+    })),
+  }
+}
+
+/**
+ * Sends deployments with consecutive nonces from `nonce` on, each with its own gas estimate;
+ * `settle()` awaits them all and maps each transaction hash to its block number.
+ */
+function createDeployer(client: DeployL1Client, nonce: number) {
+  const sent: { hash: Hash; address: Address; nonce: number }[] = []
+  async function deploy<const abi extends Abi>(
+    abi: abi,
+    bytecode: Hex,
+    args: ContractConstructorArgs<abi>,
+  ): Promise<{ address: Address; hash: Hash }> {
+    const data = encodeDeployData({ abi, bytecode, args } as Parameters<typeof encodeDeployData>[0])
+    const gas = await estimateGas(client, { account: client.account, data })
+    const hash = await sendTransaction(client, {
+      account: client.account,
+      chain: client.chain ?? null,
+      data,
+      gas: (gas * 6n) / 5n,
+      nonce,
+    })
+    const address = getContractAddress({ from: client.account.address, nonce: BigInt(nonce) })
+    sent.push({ hash, address, nonce })
+    nonce++
+    return { address, hash }
+  }
+  deploy.settle = async () => {
+    const blocks = new Map<Hash, bigint>()
+    for (const { hash, address, nonce } of sent) {
+      const receipt = await waitForTransactionReceipt(client, { hash })
+      if (receipt.status !== 'success')
+        throw new Error(`deployL1: deployment ${hash} (nonce ${nonce}) reverted`)
+      if (!receipt.contractAddress || !isAddressEqual(receipt.contractAddress, address))
+        throw new Error(
+          `deployL1: deployment ${hash} created ${receipt.contractAddress}, expected ${address}: was the nonce used concurrently?`,
+        )
+      blocks.set(hash, receipt.blockNumber)
+    }
+    return blocks
+  }
+  return deploy
+}
+
+/** The Multicall3 to reuse: `given` (which must have code), else the canonical one if present. */
+async function findMulticall3(client: DeployL1Client, given: Address | undefined) {
+  const hasCode = async (address: Address) =>
+    ((await getBytecode(client, { address })) ?? '0x') !== '0x'
+  if (given) {
+    if (!(await hasCode(given))) throw new Error(`deployL1: no contract at multicall3 ${given}`)
+    return given
+  }
+  return (await hasCode(canonicalMulticall3)) ? canonicalMulticall3 : undefined
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** The CLI: parses flags, deploys, prints the deployment as JSON (bigints as decimal numbers). */
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      rpc: { type: 'string' },
+      key: { type: 'string' },
+      'chain-id': { type: 'string', multiple: true },
+      owner: { type: 'string' },
+      batcher: { type: 'string' },
+      proposer: { type: 'string' },
+      challenger: { type: 'string' },
+      'gas-limit': { type: 'string' },
+      'submission-interval': { type: 'string' },
+      'l2-block-time': { type: 'string' },
+      'finalization-period': { type: 'string' },
+      'starting-block-number': { type: 'string' },
+      'starting-timestamp': { type: 'string' },
+      multicall3: { type: 'string' },
+    },
+  })
+  const chainIds = (values['chain-id'] ?? []).flatMap((v) => v.split(',')).map(Number)
+  if (!values.rpc || !values.key || chainIds.length === 0 || chainIds.some((id) => !(id > 0)))
+    throw new Error(
+      'usage: node --import tsx scripts/deploy-l1.ts --rpc <url> --key <hex> --chain-id <id> [--chain-id <id> …] [options]',
+    )
+  const big = (v: string | undefined) => (v === undefined ? undefined : BigInt(v))
+  const client = createWalletClient({
+    account: privateKeyToAccount(values.key as Hex),
+    transport: http(values.rpc),
+  })
+  const deployment = await deployL1(client, {
+    chainIds,
+    owner: values.owner as Address | undefined,
+    batcher: values.batcher as Address | undefined,
+    proposer: values.proposer as Address | undefined,
+    challenger: values.challenger as Address | undefined,
+    gasLimit: big(values['gas-limit']),
+    submissionInterval: big(values['submission-interval']),
+    l2BlockTime: big(values['l2-block-time']),
+    finalizationPeriodSeconds: big(values['finalization-period']),
+    startingBlockNumber: big(values['starting-block-number']),
+    startingTimestamp: big(values['starting-timestamp']),
+    multicall3: values.multicall3 as Address | undefined,
+  })
+  console.log(JSON.stringify(deployment, (_, v) => (typeof v === 'bigint' ? Number(v) : v), 2))
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exitCode = 1
+  })
+}

@@ -1,0 +1,258 @@
+import { BaseError, decodeErrorResult, decodeEventLog, keccak256, type Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { batchInboxAbi } from '../../generated/contracts/BatchInbox.js'
+import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
+import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
+import { systemConfigAbi } from '../../generated/contracts/SystemConfig.js'
+import { deployL1 } from '../../scripts/deploy-l1.js'
+import {
+  INTERVAL,
+  PERIOD,
+  devAccount,
+  expectRevert,
+  revertOf,
+  startL1Devnet,
+  type L1Devnet,
+  type L1Wallet,
+} from './l1.fixtures.js'
+
+/**
+ * The L1 contracts as scripts/deploy-l1.ts deploys them on anvil: one set per shard, Multicall3
+ * once; the batch inbox (batcher only) and the system config (owner only, two-step ownership).
+ * Deposits, the output oracle and withdrawals have their own files (l1.deposits, l1.oracle,
+ * l1.withdrawals); viem's op-stack actions run in l1.viem.
+ */
+
+let devnet: L1Devnet
+let deployment: L1Devnet['deployment']
+let shard: L1Devnet['shard']
+let owner: L1Devnet['owner']
+let batcher: L1Devnet['batcher']
+let proposer: L1Devnet['proposer']
+let challenger: L1Devnet['challenger']
+let user: L1Devnet['user']
+let mined: L1Devnet['mined']
+
+beforeAll(async () => {
+  devnet = await startL1Devnet()
+  ;({ deployment, shard, owner, batcher, proposer, challenger, user, mined } = devnet)
+})
+
+afterAll(async () => {
+  await devnet?.stop()
+})
+
+describe('deployL1', () => {
+  test('default', async () => {
+    expect(deployment.l1ChainId).toBe(31337)
+    expect(deployment.shards.map((s) => s.chainId)).toEqual([901, 902])
+    const addresses = deployment.shards.flatMap((s) => [
+      s.systemConfig,
+      s.l2OutputOracle,
+      s.portal,
+      s.batchInbox,
+    ])
+    expect(
+      new Set([...addresses, deployment.multicall3, deployment.storageProofVerifier]).size,
+    ).toBe(10)
+    for (const s of deployment.shards) {
+      const config = { address: s.systemConfig, abi: systemConfigAbi } as const
+      expect(await user.readContract({ ...config, functionName: 'l2ChainId' })).toBe(
+        BigInt(s.chainId),
+      )
+      expect(await user.readContract({ ...config, functionName: 'owner' })).toBe(
+        devAccount(0).address,
+      )
+      expect(await user.readContract({ ...config, functionName: 'batcher' })).toBe(
+        devAccount(1).address,
+      )
+      expect(await user.readContract({ ...config, functionName: 'startBlock' })).toBe(
+        s.l1StartBlock,
+      )
+      const portal = { address: s.portal, abi: optimismPortalAbi } as const
+      expect(await user.readContract({ ...portal, functionName: 'version' })).toMatch(
+        /^2\.\d+\.\d+$/,
+      )
+      expect(await user.readContract({ ...portal, functionName: 'paused' })).toBe(false)
+      expect(await user.readContract({ ...portal, functionName: 'l2Oracle' })).toBe(
+        s.l2OutputOracle,
+      )
+      expect(await user.readContract({ ...portal, functionName: 'L2_ORACLE' })).toBe(
+        s.l2OutputOracle,
+      )
+      expect(await user.readContract({ ...portal, functionName: 'l2Sender' })).toBe(
+        '0x000000000000000000000000000000000000dEaD',
+      )
+      const oracle = { address: s.l2OutputOracle, abi: l2OutputOracleAbi } as const
+      const [interval, blockTime, period, proposerAddress, challengerAddress, start] =
+        await Promise.all([
+          user.readContract({ ...oracle, functionName: 'SUBMISSION_INTERVAL' }),
+          user.readContract({ ...oracle, functionName: 'l2BlockTime' }),
+          user.readContract({ ...oracle, functionName: 'FINALIZATION_PERIOD_SECONDS' }),
+          user.readContract({ ...oracle, functionName: 'PROPOSER' }),
+          user.readContract({ ...oracle, functionName: 'challenger' }),
+          user.readContract({ ...oracle, functionName: 'startingTimestamp' }),
+        ])
+      expect({ interval, blockTime, period, proposerAddress, challengerAddress, start }).toEqual({
+        interval: INTERVAL,
+        blockTime: 1n,
+        period: PERIOD,
+        proposerAddress: devAccount(2).address,
+        challengerAddress: devAccount(3).address,
+        start: 1735689600n,
+      })
+    }
+  })
+
+  test('behavior: Multicall3 serves viem multicall', async () => {
+    const [balance, chainId] = await user.multicall({
+      allowFailure: false,
+      contracts: [
+        {
+          address: deployment.multicall3,
+          abi: multicall3Abi,
+          functionName: 'getEthBalance',
+          args: [devAccount(9).address],
+        },
+        { address: deployment.multicall3, abi: multicall3Abi, functionName: 'getChainId' },
+      ],
+    })
+    expect(balance).toBe(await user.getBalance({ address: devAccount(9).address }))
+    expect(chainId).toBe(31337n)
+  })
+
+  test('behavior: reuses a given Multicall3 and rejects an address without code', async () => {
+    const again = await deployL1(owner, { chainIds: [903], multicall3: deployment.multicall3 })
+    expect(again.multicall3).toBe(deployment.multicall3)
+    expect(again.shards[0].chainId).toBe(903)
+    await expect(
+      deployL1(owner, { chainIds: [904], multicall3: devAccount(9).address }),
+    ).rejects.toThrow(/no contract at multicall3/)
+  })
+})
+
+describe('BatchInbox', () => {
+  const batch = `0x00${'c0ffee'.repeat(50)}` as Hex
+
+  test('default', async () => {
+    const receipt = await mined(
+      await batcher.sendTransaction({ to: shard.batchInbox, data: batch }),
+    )
+    const [log] = receipt.logs
+    expect(decodeEventLog({ abi: batchInboxAbi, ...log })).toEqual({
+      eventName: 'BatchSubmitted',
+      args: { batchHash: keccak256(batch), batcher: batcher.account.address },
+    })
+  })
+
+  test('behavior: rejects other senders, empty batches and ether', async () => {
+    const call = (wallet: L1Wallet, data: Hex, value = 0n) =>
+      wallet.call({ to: shard.batchInbox, data, value })
+    for (const wallet of [user, proposer, owner])
+      await expectRevertData(call(wallet, batch), 'BatchInbox: sender is not the batcher')
+    await expectRevertData(call(batcher, '0x'), 'BatchInbox: empty batch')
+    await expect(call(batcher, batch, 1n)).rejects.toThrow()
+    // A batch that starts like a function selector is still a batch: the inbox has no functions.
+    await mined(await batcher.sendTransaction({ to: shard.batchInbox, data: '0x8da5cb5b' }))
+  })
+
+  test('behavior: follows the batcher in SystemConfig', async () => {
+    const config = { address: shard.systemConfig, abi: systemConfigAbi } as const
+    await mined(
+      await owner.writeContract({
+        ...config,
+        functionName: 'setBatcher',
+        args: [user.account.address],
+      }),
+    )
+    await mined(await user.sendTransaction({ to: shard.batchInbox, data: batch }))
+    await expectRevertData(
+      batcher.call({ to: shard.batchInbox, data: batch }),
+      'BatchInbox: sender is not the batcher',
+    )
+    await mined(
+      await owner.writeContract({
+        ...config,
+        functionName: 'setBatcher',
+        args: [batcher.account.address],
+      }),
+    )
+  })
+
+  /** Reverts of a plain call carry the data but no ABI: decode Error(string) from the raw data. */
+  async function expectRevertData(action: Promise<unknown>, reason: string) {
+    const err = await action.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    if (!(err instanceof BaseError))
+      expect.fail(`expected a revert with "${reason}", got ${String(err)}`)
+    const withData = err.walk((e) => typeof (e as { data?: unknown }).data === 'string') as {
+      data: Hex
+    } | null
+    expect(withData).not.toBeNull()
+    expect(decodeErrorResult({ abi: [], data: withData!.data }).args).toEqual([reason])
+  }
+})
+
+describe('SystemConfig', () => {
+  const config = () => ({ address: shard.systemConfig, abi: systemConfigAbi }) as const
+
+  test('default', async () => {
+    await mined(
+      await owner.writeContract({ ...config(), functionName: 'setGasLimit', args: [60_000_000n] }),
+    )
+    expect(await user.readContract({ ...config(), functionName: 'gasLimit' })).toBe(60_000_000n)
+    await expectRevert(
+      owner.writeContract({ ...config(), functionName: 'setGasLimit', args: [20_999_999n] }),
+      'SystemConfig: gas limit too low',
+    )
+    await expectRevert(
+      owner.writeContract({ ...config(), functionName: 'setGasLimit', args: [200_000_001n] }),
+      'SystemConfig: gas limit too high',
+    )
+  })
+
+  test('behavior: only the owner sets, and ownership moves in two steps', async () => {
+    const err = await user
+      .writeContract({ ...config(), functionName: 'setProposer', args: [user.account.address] })
+      .catch((e: unknown) => e)
+    expect(revertOf(err).data).toMatchObject({
+      errorName: 'OwnableUnauthorizedAccount',
+      args: [user.account.address],
+    })
+    await mined(
+      await owner.writeContract({
+        ...config(),
+        functionName: 'transferOwnership',
+        args: [user.account.address],
+      }),
+    )
+    expect(await user.readContract({ ...config(), functionName: 'owner' })).toBe(
+      owner.account.address,
+    )
+    await mined(await user.writeContract({ ...config(), functionName: 'acceptOwnership' }))
+    expect(await user.readContract({ ...config(), functionName: 'owner' })).toBe(
+      user.account.address,
+    )
+    await mined(
+      await user.writeContract({
+        ...config(),
+        functionName: 'setChallenger',
+        args: [user.account.address],
+      }),
+    )
+    const oracle = { address: shard.l2OutputOracle, abi: l2OutputOracleAbi } as const
+    expect(await user.readContract({ ...oracle, functionName: 'CHALLENGER' })).toBe(
+      user.account.address,
+    )
+    await mined(
+      await user.writeContract({
+        ...config(),
+        functionName: 'setChallenger',
+        args: [challenger.account.address],
+      }),
+    )
+  })
+})

@@ -1,0 +1,244 @@
+import { RLP } from '@ethereumjs/rlp'
+import { createMerkleProof, createMPT } from '@ethereumjs/mpt'
+import { KECCAK256_NULL } from '@ethereumjs/util'
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  bytesToHex,
+  createTestClient,
+  createWalletClient,
+  defineChain,
+  encodeAbiParameters,
+  hexToBytes,
+  http,
+  keccak256,
+  publicActions,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+} from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
+import { getWithdrawalHashStorageSlot } from 'viem/op-stack'
+import { expect } from 'vitest'
+import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import { deployL1, type DeployL1Parameters, type L1Deployment } from '../../scripts/deploy-l1.js'
+import { startAnvil } from './processes.js'
+
+/** Fixtures of the L1 contract tests: anvil accounts and clients, withdrawal proofs, revert checks. */
+
+const mnemonic = 'test test test test test test test test test test test junk'
+/** The predeploy whose storage withdrawal proofs open. */
+export const messagePasser: Address = '0x4200000000000000000000000000000000000016'
+
+/** Anvil's dev account `i` (the same mnemonic as genesis.json). */
+export const devAccount = (i: number): Account => mnemonicToAccount(mnemonic, { addressIndex: i })
+
+/** An anvil L1 at `url` with chain id 31337, and Multicall3 once deployed. */
+export function l1Chain(url: string, multicall3?: Address): Chain {
+  return defineChain({
+    id: 31337,
+    name: 'anvil L1',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+    contracts: multicall3 ? { multicall3: { address: multicall3 } } : undefined,
+  })
+}
+
+/** A wallet client with public actions, its account and chain set. */
+export function l1Wallet(chain: Chain, account: Account) {
+  return createWalletClient({ account, chain, transport: http() }).extend(publicActions)
+}
+export type L1Wallet = ReturnType<typeof l1Wallet>
+
+/** Anvil's test actions (time travel, mining, storage writes). */
+export function anvilTestClient(chain: Chain) {
+  return createTestClient({ mode: 'anvil', chain, transport: http() })
+}
+
+/** Deploys with dev account 0 and returns the deployment and an L1 chain that knows its Multicall3. */
+export async function deployDevnet(url: string, params: DeployL1Parameters) {
+  const deployment: L1Deployment = await deployL1(l1Wallet(l1Chain(url), devAccount(0)), params)
+  return { deployment, chain: l1Chain(url, deployment.multicall3) }
+}
+
+/** A withdrawal as the portal takes it, plus its hash. */
+export type Withdrawal = {
+  nonce: bigint
+  sender: Address
+  target: Address
+  value: bigint
+  gasLimit: bigint
+  data: Hex
+  withdrawalHash: Hex
+}
+
+/** keccak256(abi.encode(nonce, sender, target, value, gasLimit, data)), as L2ToL1MessagePasser hashes. */
+export function hashWithdrawal(w: Omit<Withdrawal, 'withdrawalHash'>): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: 'uint256' },
+        { type: 'address' },
+        { type: 'address' },
+        { type: 'uint256' },
+        { type: 'uint256' },
+        { type: 'bytes' },
+      ],
+      [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data],
+    ),
+  )
+}
+
+/** `w` with its hash. */
+export function withHash(w: Omit<Withdrawal, 'withdrawalHash'>): Withdrawal {
+  return { ...w, withdrawalHash: hashWithdrawal(w) }
+}
+
+/** Options of `buildL2State`: other slots, the block hash, and values other than 1 by withdrawal hash. */
+export type L2StateOptions = { noise?: number; blockHash?: Hex; values?: Record<Hex, number> }
+
+/**
+ * An L2 state in which the message passer's `sentMessages` holds `sent` (value 1 each) and
+ * `noise` other slots (`values` overrides the 1 of some), built as Ethereum builds it: a secure storage trie (key keccak256(slot),
+ * value RLP of the trimmed word), the account [nonce, balance, storageRoot, codeHash] in a secure
+ * state trie. Returns the roots, the output root (version 0) for `blockHash`, and a storage proof
+ * per withdrawal hash.
+ */
+export async function buildL2State(
+  sent: readonly Hex[],
+  { noise = 24, blockHash = keccak256('0x01'), values = {} }: L2StateOptions = {},
+) {
+  const storage = await createMPT({ useKeyHashing: true })
+  const slotOf = (withdrawalHash: Hex) =>
+    hexToBytes(getWithdrawalHashStorageSlot({ withdrawalHash }))
+  for (const hash of sent) await storage.put(slotOf(hash), RLP.encode(values[hash] ?? 1))
+  for (let i = 0; i < noise; i++)
+    await storage.put(
+      hexToBytes(keccak256(`0x${i.toString(16).padStart(4, '0')}`)),
+      RLP.encode(1000 + i),
+    )
+  const storageRoot = bytesToHex(storage.root())
+
+  const state = await createMPT({ useKeyHashing: true })
+  const account = RLP.encode([new Uint8Array(), new Uint8Array(), storage.root(), KECCAK256_NULL])
+  await state.put(hexToBytes(messagePasser), account)
+  await state.put(
+    hexToBytes('0x00000000000000000000000000000000000000aa'),
+    RLP.encode([1, 5, storage.root(), KECCAK256_NULL]),
+  )
+  const stateRoot = bytesToHex(state.root())
+
+  const outputRootProof = {
+    version: `0x${'00'.repeat(32)}` as Hex,
+    stateRoot,
+    messagePasserStorageRoot: storageRoot,
+    latestBlockhash: blockHash,
+  }
+  const outputRoot = keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
+      [outputRootProof.version, stateRoot, storageRoot, blockHash],
+    ),
+  )
+  const proofs = new Map<Hex, Hex[]>()
+  for (const hash of sent)
+    proofs.set(
+      hash,
+      (await createMerkleProof(storage, slotOf(hash))).map((node) => bytesToHex(node)),
+    )
+  return { storageRoot, stateRoot, outputRoot, outputRootProof, proofs, storage }
+}
+
+/** The decoded revert of a failed contract call or transaction, found anywhere in viem's error chain. */
+export function revertOf(err: unknown): ContractFunctionRevertedError {
+  if (!(err instanceof BaseError)) throw err
+  const revert = err.walk((e) => e instanceof ContractFunctionRevertedError)
+  if (!(revert instanceof ContractFunctionRevertedError)) throw err
+  return revert
+}
+
+/** Asserts that `action` reverts with the `Error(string)` reason `reason`. */
+export async function expectRevert(action: Promise<unknown>, reason: string) {
+  const err = await action.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (err === undefined) expect.fail(`expected a revert with "${reason}", but it succeeded`)
+  expect(revertOf(err).reason).toBe(reason)
+}
+
+/** Finalization period and submission interval of `startL1Devnet`'s contracts. */
+export const PERIOD = 100n
+export const INTERVAL = 10n
+export const ZERO32 = `0x${'00'.repeat(32)}` as Hex
+
+/**
+ * A fresh anvil L1 with two shards (901, 902) deployed by deployL1; dev accounts 0–4 as owner,
+ * batcher, proposer, challenger and user; helpers to propose, await receipts and move time.
+ */
+export async function startL1Devnet() {
+  const anvil = await startAnvil()
+  try {
+    const { deployment, chain } = await deployDevnet(anvil.url, {
+      chainIds: [901, 902],
+      batcher: devAccount(1).address,
+      proposer: devAccount(2).address,
+      challenger: devAccount(3).address,
+      submissionInterval: INTERVAL,
+      finalizationPeriodSeconds: PERIOD,
+    })
+    const [owner, batcher, proposer, challenger, user] = [0, 1, 2, 3, 4].map((i) =>
+      l1Wallet(chain, devAccount(i)),
+    )
+    const testClient = anvilTestClient(chain)
+    const shard = deployment.shards[0]
+
+    /** Awaits a transaction and asserts it succeeded. */
+    const mined = async (hash: Hex) => {
+      const receipt = await user.waitForTransactionReceipt({ hash })
+      expect(receipt.status).toBe('success')
+      return receipt
+    }
+    /** Proposes `root` for the oracle's next block number and returns its output index. */
+    const propose = async (root: Hex, oracle: Address = shard.l2OutputOracle) => {
+      const read = { address: oracle, abi: l2OutputOracleAbi } as const
+      const next = await user.readContract({ ...read, functionName: 'nextBlockNumber' })
+      const index = await user.readContract({ ...read, functionName: 'nextOutputIndex' })
+      await mined(
+        await proposer.writeContract({
+          ...read,
+          functionName: 'proposeL2Output',
+          args: [root, next, ZERO32, 0n],
+        }),
+      )
+      return index
+    }
+    /** Moves L1 time forward and mines a block there. */
+    const advance = async (seconds: bigint) => {
+      await testClient.increaseTime({ seconds: Number(seconds) })
+      await testClient.mine({ blocks: 1 })
+    }
+    const stop = () => anvil.stop()
+    return {
+      anvil,
+      chain,
+      deployment,
+      shard,
+      owner,
+      batcher,
+      proposer,
+      challenger,
+      user,
+      testClient,
+      mined,
+      propose,
+      advance,
+      stop,
+    }
+  } catch (err) {
+    await anvil.stop()
+    throw err
+  }
+}
+export type L1Devnet = Awaited<ReturnType<typeof startL1Devnet>>

@@ -1,0 +1,174 @@
+import { keccak256, parseEventLogs, type Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import {
+  l2OutputOracleAbi,
+  l2OutputOracleBytecode,
+} from '../../generated/contracts/L2OutputOracle.js'
+import {
+  INTERVAL,
+  PERIOD,
+  ZERO32,
+  expectRevert,
+  startL1Devnet,
+  type L1Devnet,
+  type L1Wallet,
+} from './l1.fixtures.js'
+
+/**
+ * L2OutputOracle on anvil: proposals (proposer only, next block number, non-zero root, L1 block hash,
+ * not in the future), lookups by index and by L2 block with Bedrock's revert strings, deletion by the
+ * challenger of outputs that are not final.
+ */
+
+let devnet: L1Devnet
+let deployment: L1Devnet['deployment']
+let shard: L1Devnet['shard']
+let owner: L1Devnet['owner']
+let proposer: L1Devnet['proposer']
+let challenger: L1Devnet['challenger']
+let user: L1Devnet['user']
+let mined: L1Devnet['mined']
+let propose: L1Devnet['propose']
+let advance: L1Devnet['advance']
+
+beforeAll(async () => {
+  devnet = await startL1Devnet()
+  ;({ deployment, shard, owner, proposer, challenger, user, mined, propose, advance } = devnet)
+})
+
+afterAll(async () => {
+  await devnet?.stop()
+})
+
+describe('L2OutputOracle', () => {
+  // Shard 902's oracle: nothing else proposes there.
+  const oracle = () =>
+    ({ address: deployment.shards[1].l2OutputOracle, abi: l2OutputOracleAbi }) as const
+  const root = (i: number) => keccak256(`0x${i.toString(16).padStart(2, '0')}`)
+
+  test('default', async () => {
+    const read = oracle()
+    await expectRevert(
+      user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [1n] }),
+      'L2OutputOracle: cannot get output for a block that has not been proposed',
+    )
+    expect(await user.readContract({ ...read, functionName: 'nextBlockNumber' })).toBe(INTERVAL)
+    expect(await user.readContract({ ...read, functionName: 'latestBlockNumber' })).toBe(0n)
+    for (const i of [1, 2, 3]) expect(await propose(root(i), read.address)).toBe(BigInt(i - 1))
+    const now = (await user.getBlock()).timestamp
+    expect(await user.readContract({ ...read, functionName: 'latestOutputIndex' })).toBe(2n)
+    expect(await user.readContract({ ...read, functionName: 'latestBlockNumber' })).toBe(30n)
+    expect(await user.readContract({ ...read, functionName: 'nextBlockNumber' })).toBe(40n)
+    const output = await user.readContract({ ...read, functionName: 'getL2Output', args: [1n] })
+    expect(output.outputRoot).toBe(root(2))
+    expect(output.l2BlockNumber).toBe(20n)
+    expect(output.timestamp).toBeGreaterThan(now - 10n)
+    const after = async (n: bigint) =>
+      user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [n] })
+    expect(await Promise.all([0n, 1n, 10n, 11n, 20n, 29n, 30n].map(after))).toEqual([
+      0n,
+      0n,
+      0n,
+      1n,
+      1n,
+      2n,
+      2n,
+    ])
+    await expectRevert(
+      after(31n),
+      'L2OutputOracle: cannot get output for a block that has not been proposed',
+    )
+    expect(
+      (await user.readContract({ ...read, functionName: 'getL2OutputAfter', args: [15n] }))
+        .outputRoot,
+    ).toBe(root(2))
+    expect(
+      await user.readContract({ ...read, functionName: 'computeL2Timestamp', args: [30n] }),
+    ).toBe(1735689630n)
+  })
+
+  test('behavior: only the proposer proposes, for the next block number, a non-zero root', async () => {
+    const read = oracle()
+    const next = await user.readContract({ ...read, functionName: 'nextBlockNumber' })
+    const write = (wallet: L1Wallet, args: readonly [Hex, bigint, Hex, bigint]) =>
+      wallet.writeContract({ ...read, functionName: 'proposeL2Output', args })
+    await expectRevert(
+      write(user, [root(9), next, ZERO32, 0n]),
+      'L2OutputOracle: only the proposer address can propose new outputs',
+    )
+    for (const n of [next - 1n, next + 1n, next + INTERVAL])
+      await expectRevert(
+        write(proposer, [root(9), n, ZERO32, 0n]),
+        'L2OutputOracle: block number must be equal to next expected block number',
+      )
+    await expectRevert(
+      write(proposer, [ZERO32, next, ZERO32, 0n]),
+      'L2OutputOracle: L2 output proposal cannot be the zero hash',
+    )
+    const l1 = await user.getBlock()
+    await expectRevert(
+      write(proposer, [root(9), next, keccak256('0x99'), l1.number]),
+      'L2OutputOracle: block hash does not match the hash at the expected height',
+    )
+    await mined(await write(proposer, [root(9), next, l1.hash, l1.number]))
+  })
+
+  test('behavior: an output for an L2 block in the future is refused', async () => {
+    const { timestamp } = await user.getBlock()
+    const hash = await owner.deployContract({
+      abi: l2OutputOracleAbi,
+      bytecode: l2OutputOracleBytecode,
+      args: [shard.systemConfig, 1000n, 1n, 0n, timestamp, PERIOD],
+    })
+    const address = (await mined(hash)).contractAddress!
+    await expectRevert(
+      proposer.writeContract({
+        address,
+        abi: l2OutputOracleAbi,
+        functionName: 'proposeL2Output',
+        args: [root(1), 1000n, ZERO32, 0n],
+      }),
+      'L2OutputOracle: cannot propose L2 output in the future',
+    )
+  })
+
+  test('behavior: only the challenger deletes, and only outputs not yet final', async () => {
+    const read = oracle()
+    const del = (wallet: L1Wallet, index: bigint) =>
+      wallet.writeContract({ ...read, functionName: 'deleteL2Outputs', args: [index] })
+    const latest = await user.readContract({ ...read, functionName: 'latestOutputIndex' })
+    await expectRevert(
+      del(proposer, latest),
+      'L2OutputOracle: only the challenger address can delete outputs',
+    )
+    await expectRevert(
+      del(challenger, latest + 1n),
+      'L2OutputOracle: cannot delete outputs after the latest output index',
+    )
+
+    const receipt = await mined(await del(challenger, latest))
+    const [log] = parseEventLogs({
+      abi: l2OutputOracleAbi,
+      logs: receipt.logs,
+      eventName: 'OutputsDeleted',
+    })
+    expect(log.args).toEqual({ prevNextOutputIndex: latest + 1n, newNextOutputIndex: latest })
+    expect(await user.readContract({ ...read, functionName: 'nextOutputIndex' })).toBe(latest)
+    expect(await user.readContract({ ...read, functionName: 'nextBlockNumber' })).toBe(
+      latest * INTERVAL + INTERVAL,
+    )
+
+    expect(await propose(root(10), read.address)).toBe(latest)
+    expect(
+      await user.readContract({ ...read, functionName: 'isOutputFinalized', args: [latest] }),
+    ).toBe(false)
+    await advance(PERIOD + 1n)
+    expect(
+      await user.readContract({ ...read, functionName: 'isOutputFinalized', args: [latest] }),
+    ).toBe(true)
+    await expectRevert(
+      del(challenger, latest),
+      'L2OutputOracle: cannot delete outputs that have already been finalized',
+    )
+  })
+})
