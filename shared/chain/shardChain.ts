@@ -246,16 +246,33 @@ export class ShardChain {
   }
 
   /**
-   * A throwaway VM over the state after `block` (archive: any past block). Its writes stay in memory
-   * and are dropped with it.
+   * Runs `fn` with a VM over the state after `block` (archive: any past block), then reverts all it
+   * changed. One reader VM is kept and re-pointed (building a VM per call costs more than the call);
+   * uses are serialized so none sees another's writes.
    */
-  async stateAt(block: StoredBlock): Promise<{ exec: Execution; header: BlockHeader }> {
+  async withStateAt<T>(block: StoredBlock, fn: (exec: Execution, header: BlockHeader) => Promise<T>): Promise<T> {
     const header = this.header(block)
-    const exec = await createExecution(this.deps.sql, createChainCommon(this.chainId), header.stateRoot, (n) =>
-      this.store.blockHash(n),
-    )
-    return { exec, header }
+    const run = async () => {
+      this.reader ??= await createExecution(this.deps.sql, createChainCommon(this.chainId), undefined, (n) =>
+        this.store.blockHash(n),
+      )
+      const exec = this.reader
+      await exec.state.setStateRoot(header.stateRoot)
+      await exec.state.checkpoint()
+      try {
+        return await fn(exec, header)
+      } finally {
+        await exec.state.revert()
+        exec.nodes.discard()
+      }
+    }
+    const next = this.readerQueue.then(run, run)
+    this.readerQueue = next.catch(() => undefined)
+    return next
   }
+
+  private reader?: Execution
+  private readerQueue: Promise<unknown> = Promise.resolve()
 
   /** The state after `block` without a VM (cheaper): balance, nonce, code, storage, proofs. */
   async stateOnlyAt(block: StoredBlock): Promise<MerkleStateManager> {

@@ -5,6 +5,8 @@ import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util
 import { numberToHex, type Hex, type RpcTransactionReceipt } from 'viem'
 import type { ShardChain } from '../chain/shardChain.js'
 import type { StoredBlock } from '../chain/chainStore.js'
+import type { BlockHeader } from '@ethereumjs/block'
+import type { Execution } from '../execution/createExecution.js'
 import { InvalidParamsError, ResourceNotFoundError } from '../errors.js'
 import { applyBlockPrelude } from '../execution/buildBlock.js'
 import { createAccessList, estimateGas } from '../execution/estimateGas.js'
@@ -27,8 +29,8 @@ function blockJson(chain: ShardChain, b: StoredBlock | undefined, full: boolean)
   return rpc
 }
 
-async function stateOf(chain: ShardChain, ref: p.BlockRef) {
-  return chain.stateAt(chain.resolveOrThrow(ref))
+function withState<T>(chain: ShardChain, ref: p.BlockRef, fn: (exec: Execution, header: BlockHeader) => Promise<T>) {
+  return chain.withStateAt(chain.resolveOrThrow(ref), fn)
 }
 
 async function readState(chain: ShardChain, ref: p.BlockRef) {
@@ -91,28 +93,31 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     p.arity(params, 1, 4)
     const req = p.callRequest(params[0], 0)
     const override = p.stateOverride(params[2], 2)
-    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
-    await applyStateOverride(exec, override)
-    const result = await simulate(exec, header, req, req.gas ?? callGasCap(exec.common, header))
-    assertCallSucceeded(result)
-    return bytesToHex(result.execResult.returnValue)
+    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+      await applyStateOverride(exec, override)
+      const result = await simulate(exec, header, req, req.gas ?? callGasCap(exec.common, header))
+      assertCallSucceeded(result)
+      return bytesToHex(result.execResult.returnValue)
+    })
   },
 
   eth_estimateGas: async (chain, params) => {
     p.arity(params, 1, 3)
     const req = p.callRequest(params[0], 0)
     const override = p.stateOverride(params[2], 2)
-    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
-    await applyStateOverride(exec, override)
-    return q(await estimateGas(exec, header, req))
+    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+      await applyStateOverride(exec, override)
+      return q(await estimateGas(exec, header, req))
+    })
   },
 
   eth_createAccessList: async (chain, params) => {
     p.arity(params, 1, 2)
     const req = p.callRequest(params[0], 0)
-    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
-    const out = await createAccessList(exec, header, req)
-    return { ...out, gasUsed: q(out.gasUsed) }
+    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+      const out = await createAccessList(exec, header, req)
+      return { ...out, gasUsed: q(out.gasUsed) }
+    })
   },
 
   eth_getProof: async (chain, params) => {
@@ -226,36 +231,40 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     if (!mined) throw new ResourceNotFoundError(`transaction ${hash} not found`)
     const block = chain.store.blockByNumber(mined.blockNumber)!
     const parent = chain.store.blockByNumber(mined.blockNumber - 1n)!
-    const { exec } = await chain.stateAt(parent)
+    const config = traceConfig(params[1])
     const header = chain.header(block)
-    const env = createBlock({ header: { ...header.toJSON(), gasUsed: 0n } }, { common: exec.common })
-    const txs = chain.store.txsOfBlock(block.number)
-    await applyBlockPrelude(exec, header)
-    let gasUsed = 0n
-    for (const t of txs) {
-      const tx = restoreTransaction(t.raw, { address: JSON.parse(t.rpc).from }, chain.chainId)
-      const opts = { tx, block: env, blockGasUsed: gasUsed, skipHardForkValidation: true }
-      if (t.hash === hash) return traceTransaction(exec.vm, opts, traceConfig(params[1]))
-      gasUsed += (await runTx(exec.vm, opts)).totalGasSpent
-    }
-    throw new ResourceNotFoundError(`transaction ${hash} not found`)
+    // Replays the block on its parent's state up to the transaction, then traces that one.
+    return chain.withStateAt(parent, async (exec) => {
+      const env = createBlock({ header: { ...header.toJSON(), gasUsed: 0n } }, { common: exec.common })
+      await applyBlockPrelude(exec, header)
+      let gasUsed = 0n
+      for (const t of chain.store.txsOfBlock(block.number)) {
+        const tx = restoreTransaction(t.raw, { address: JSON.parse(t.rpc).from }, chain.chainId)
+        const opts = { tx, block: env, blockGasUsed: gasUsed, skipHardForkValidation: true }
+        if (t.hash === hash) return traceTransaction(exec.vm, opts, config)
+        gasUsed += (await runTx(exec.vm, opts)).totalGasSpent
+      }
+      throw new ResourceNotFoundError(`transaction ${hash} not found`)
+    })
   },
 
   debug_traceCall: async (chain, params) => {
     p.arity(params, 1, 3)
     const req = p.callRequest(params[0], 0)
-    const { exec, header } = await stateOf(chain, p.blockRef(params[1], 1))
-    const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
-    const env = createBlock(
-      { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
-      { common: exec.common },
-    )
-    const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header)) // capped inside
-    return traceTransaction(
-      exec.vm,
-      { tx, block: env, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true },
-      traceConfig(params[2]),
-    )
+    const config = traceConfig(params[2])
+    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+      const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
+      const env = createBlock(
+        { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
+        { common: exec.common },
+      )
+      const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header)) // capped inside
+      return traceTransaction(
+        exec.vm,
+        { tx, block: env, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true },
+        config,
+      )
+    })
   },
 }
 
