@@ -1,5 +1,15 @@
 import { startAnvil, startNode } from '../test/e2e/processes.js'
-import { accounts, createTarget, erc20Throughput, fillLogs, getLogsTime, peakMemoryMiB, readLatency, setupToken, type Target } from './workloads.js'
+import {
+  accounts,
+  createTarget,
+  erc20Throughput,
+  fillLogs,
+  getLogsTime,
+  peakMemoryMiB,
+  readLatency,
+  setupToken,
+  type Target,
+} from './workloads.js'
 
 /**
  * `npm run bench`: the same workloads against our node (wrangler dev, automine) and anvil (automine,
@@ -34,43 +44,127 @@ async function measure(t: Target) {
  */
 async function directUrl(groupPid: number): Promise<string | undefined> {
   const { execSync } = await import('node:child_process')
-  const pids = execSync(`pgrep -g ${groupPid} workerd || true`).toString().trim().split(/\s+/).filter(Boolean)
+  const pids = execSync(`pgrep -g ${groupPid} workerd || true`)
+    .toString()
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
   if (!pids.length) return undefined
   const ss = execSync(`ss -ltnp 2>/dev/null || true`).toString()
-  const ports = [...ss.matchAll(/127\.0\.0\.1:(\d+)\s.*pid=(\d+),/g)].filter((m) => pids.includes(m[2])).map((m) => m[1])
+  const ports = [...ss.matchAll(/127\.0\.0\.1:(\d+)\s.*pid=(\d+),/g)]
+    .filter((m) => pids.includes(m[2]))
+    .map((m) => m[1])
   for (const port of ports) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/chains`, { signal: AbortSignal.timeout(2000) })
+      const res = await fetch(`http://127.0.0.1:${port}/chains`, {
+        signal: AbortSignal.timeout(2000),
+      })
       if (res.ok && Array.isArray(await res.json())) return `http://127.0.0.1:${port}`
     } catch {}
   }
   return undefined
 }
 
-const anvil = await startAnvil({ chainId: 901, hardfork: 'osaka', extraArgs: ['--block-base-fee-per-gas', '1000000000', '--gas-limit', '30000000', '--accounts', '40'] })
+const anvil = await startAnvil({
+  chainId: 901,
+  hardfork: 'osaka',
+  extraArgs: [
+    '--block-base-fee-per-gas',
+    '1000000000',
+    '--gas-limit',
+    '30000000',
+    '--accounts',
+    '40',
+  ],
+})
 const node = await startNode({ vars: { BLOCK_TIME_MS: '0' } })
 try {
   const direct = process.env.BENCH_VIA_PROXY ? undefined : await directUrl(node.pid)
-  console.error(direct ? `[node] measuring workerd directly at ${direct} (wrangler's dev proxy bypassed)` : '[node] measuring through wrangler dev')
+  console.error(
+    direct
+      ? `[node] measuring workerd directly at ${direct} (wrangler's dev proxy bypassed)`
+      : '[node] measuring through wrangler dev',
+  )
   const n = await measure(createTarget('node', `${direct ?? node.url}/chain/901`, 901))
   const nodeMem = peakMemoryMiB(node.pid)
   const a = await measure(createTarget('anvil', anvil.url, 901))
   const anvilMem = peakMemoryMiB(anvil.pid)
   const rows: Row[] = [
-    { metric: `ERC20 transfers/s (${n.erc20.count} tx, ${IN_FLIGHT} in flight)`, node: n.erc20.tps, anvil: a.erc20.tps, unit: 'tx/s', higherIsBetter: true },
-    { metric: 'ERC20 send→receipt p50', node: n.erc20.p50, anvil: a.erc20.p50, unit: 'ms', higherIsBetter: false },
-    { metric: 'ERC20 send→receipt p99', node: n.erc20.p99, anvil: a.erc20.p99, unit: 'ms', higherIsBetter: false },
-    { metric: 'eth_call balanceOf p50', node: n.call.p50, anvil: a.call.p50, unit: 'ms', higherIsBetter: false },
-    { metric: 'eth_call balanceOf p99', node: n.call.p99, anvil: a.call.p99, unit: 'ms', higherIsBetter: false },
-    { metric: 'eth_getBalance p50', node: n.balance.p50, anvil: a.balance.p50, unit: 'ms', higherIsBetter: false },
-    { metric: 'eth_getBalance p99', node: n.balance.p99, anvil: a.balance.p99, unit: 'ms', higherIsBetter: false },
-    { metric: `eth_getLogs, ${n.logs.count} logs`, node: n.logs.ms, anvil: a.logs.ms, unit: 'ms', higherIsBetter: false },
-    { metric: 'peak memory (RSS high-water mark)', node: nodeMem, anvil: anvilMem, unit: 'MiB', higherIsBetter: false },
+    {
+      metric: `ERC20 transfers/s (${n.erc20.count} tx, ${IN_FLIGHT} in flight)`,
+      node: n.erc20.tps,
+      anvil: a.erc20.tps,
+      unit: 'tx/s',
+      higherIsBetter: true,
+    },
+    {
+      metric: 'ERC20 send→receipt p50',
+      node: n.erc20.p50,
+      anvil: a.erc20.p50,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: 'ERC20 send→receipt p99',
+      node: n.erc20.p99,
+      anvil: a.erc20.p99,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: 'eth_call balanceOf p50',
+      node: n.call.p50,
+      anvil: a.call.p50,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: 'eth_call balanceOf p99',
+      node: n.call.p99,
+      anvil: a.call.p99,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: 'eth_getBalance p50',
+      node: n.balance.p50,
+      anvil: a.balance.p50,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: 'eth_getBalance p99',
+      node: n.balance.p99,
+      anvil: a.balance.p99,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: `eth_getLogs, ${n.logs.count} logs`,
+      node: n.logs.ms,
+      anvil: a.logs.ms,
+      unit: 'ms',
+      higherIsBetter: false,
+    },
+    {
+      metric: 'peak memory (RSS high-water mark)',
+      node: nodeMem,
+      anvil: anvilMem,
+      unit: 'MiB',
+      higherIsBetter: false,
+    },
   ]
   console.log('\n| metric | edge-l2 | anvil | edge-l2 / anvil |\n| --- | ---: | ---: | ---: |')
-  for (const r of rows) console.log(`| ${r.metric} | ${r.node.toFixed(1)} ${r.unit} | ${r.anvil.toFixed(1)} ${r.unit} | ${(r.node / r.anvil).toFixed(2)} |`)
-  console.log(`\nedge-l2 measured ${direct ? 'on its workerd socket (wrangler dev proxy bypassed; BENCH_VIA_PROXY=1 to go through it)' : 'through wrangler dev'}`)
-  console.log(`floor (issue 2): one shard ≥ 300 ERC20 transfers/s → ${n.erc20.tps >= 300 ? 'met' : 'NOT met'} (${n.erc20.tps.toFixed(0)} tx/s)`)
+  for (const r of rows)
+    console.log(
+      `| ${r.metric} | ${r.node.toFixed(1)} ${r.unit} | ${r.anvil.toFixed(1)} ${r.unit} | ${(r.node / r.anvil).toFixed(2)} |`,
+    )
+  console.log(
+    `\nedge-l2 measured ${direct ? 'on its workerd socket (wrangler dev proxy bypassed; BENCH_VIA_PROXY=1 to go through it)' : 'through wrangler dev'}`,
+  )
+  console.log(
+    `floor (issue 2): one shard ≥ 300 ERC20 transfers/s → ${n.erc20.tps >= 300 ? 'met' : 'NOT met'} (${n.erc20.tps.toFixed(0)} tx/s)`,
+  )
 } finally {
   await node.stop()
   await anvil.stop()

@@ -20,11 +20,20 @@ const GAS = { maxFeePerGas: parseGwei('50'), maxPriorityFeePerGas: parseGwei('0.
 export type Target = { name: string; url: string; chainId: number; client: PublicClient }
 
 export function createTarget(name: string, url: string, chainId: number): Target {
-  return { name, url, chainId, client: createPublicClient({ transport: http(url, { retryCount: 0, timeout: 60_000 }) }) }
+  return {
+    name,
+    url,
+    chainId,
+    client: createPublicClient({ transport: http(url, { retryCount: 0, timeout: 60_000 }) }),
+  }
 }
 
 async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  const res = await fetch(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
   const json = (await res.json()) as { result?: unknown; error?: { message: string } }
   if (json.error) throw new Error(`${method}: ${json.error.message}`)
   return json.result
@@ -39,47 +48,98 @@ async function receipt(t: Target, hash: Hex, pollMs = 20): Promise<any> {
 }
 
 /** Signs and sends one transaction from `from` at `nonce`, returning the receipt. */
-async function send(t: Target, from: HDAccount, nonce: number, tx: { to?: Hex; data?: Hex; value?: bigint; gas: bigint }) {
-  const raw = await from.signTransaction({ chainId: t.chainId, type: 'eip1559', nonce, ...GAS, ...tx })
+async function send(
+  t: Target,
+  from: HDAccount,
+  nonce: number,
+  tx: { to?: Hex; data?: Hex; value?: bigint; gas: bigint },
+) {
+  const raw = await from.signTransaction({
+    chainId: t.chainId,
+    type: 'eip1559',
+    nonce,
+    ...GAS,
+    ...tx,
+  })
   return receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
 }
 
-export const accounts = (n: number) => Array.from({ length: n }, (_, i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }))
+export const accounts = (n: number) =>
+  Array.from({ length: n }, (_, i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }))
 
 /** Deploys the ERC20 and gives each sender ETH and tokens. */
 export async function setupToken(t: Target, senders: HDAccount[]): Promise<Hex> {
   const [deployer] = accounts(1)
   let nonce = await t.client.getTransactionCount({ address: deployer.address, blockTag: 'pending' })
   const deploy = encodeDeployData(testTokenBytecode, ['Bench', 'B', parseUnits('1000000000', 18)])
-  const token = (await send(t, deployer, nonce++, { data: deploy, gas: 3_000_000n })).contractAddress as Hex
+  const token = (await send(t, deployer, nonce++, { data: deploy, gas: 3_000_000n }))
+    .contractAddress as Hex
   const pending: Promise<unknown>[] = []
   for (const s of senders.slice(1)) {
-    pending.push(send(t, deployer, nonce++, { to: s.address, value: parseEther('10'), gas: 21_000n }))
-    pending.push(send(t, deployer, nonce++, { to: token, data: transferData(s.address, parseUnits('1000000', 18)), gas: 100_000n }))
+    pending.push(
+      send(t, deployer, nonce++, { to: s.address, value: parseEther('10'), gas: 21_000n }),
+    )
+    pending.push(
+      send(t, deployer, nonce++, {
+        to: token,
+        data: transferData(s.address, parseUnits('1000000', 18)),
+        gas: 100_000n,
+      }),
+    )
   }
   await Promise.all(pending)
   return token
 }
 
 function encodeDeployData(bytecode: Hex, args: [string, string, bigint]): Hex {
-  const ctor = encodeFunctionData({ abi: [{ type: 'function', name: 'x', inputs: testTokenAbi.find((x) => x.type === 'constructor')!.inputs, outputs: [], stateMutability: 'nonpayable' }], args })
+  const ctor = encodeFunctionData({
+    abi: [
+      {
+        type: 'function',
+        name: 'x',
+        inputs: testTokenAbi.find((x) => x.type === 'constructor')!.inputs,
+        outputs: [],
+        stateMutability: 'nonpayable',
+      },
+    ],
+    args,
+  })
   return `${bytecode}${ctor.slice(10)}` as Hex
 }
 
-const transferData = (to: Hex, amount: bigint) => encodeFunctionData({ abi: testTokenAbi, functionName: 'transfer', args: [to, amount] })
+const transferData = (to: Hex, amount: bigint) =>
+  encodeFunctionData({ abi: testTokenAbi, functionName: 'transfer', args: [to, amount] })
 
 /**
  * ERC20 transfers/s: `total` pre-signed transfers from the senders, `inFlight` at a time, each timed
  * from eth_sendRawTransaction to its receipt.
  */
-export async function erc20Throughput(t: Target, token: Hex, senders: HDAccount[], total: number, inFlight: number) {
-  const nonces = await Promise.all(senders.map((s) => t.client.getTransactionCount({ address: s.address, blockTag: 'pending' })))
+export async function erc20Throughput(
+  t: Target,
+  token: Hex,
+  senders: HDAccount[],
+  total: number,
+  inFlight: number,
+) {
+  const nonces = await Promise.all(
+    senders.map((s) => t.client.getTransactionCount({ address: s.address, blockTag: 'pending' })),
+  )
   const raws: Hex[][] = senders.map(() => [])
   const per = Math.ceil(total / senders.length)
   await Promise.all(
     senders.map(async (s, i) => {
       for (let k = 0; k < per; k++)
-        raws[i].push(await s.signTransaction({ chainId: t.chainId, type: 'eip1559', nonce: nonces[i] + k, gas: 60_000n, ...GAS, to: token, data: transferData(senders[(i + 1) % senders.length].address, 1n) }))
+        raws[i].push(
+          await s.signTransaction({
+            chainId: t.chainId,
+            type: 'eip1559',
+            nonce: nonces[i] + k,
+            gas: 60_000n,
+            ...GAS,
+            to: token,
+            data: transferData(senders[(i + 1) % senders.length].address, 1n),
+          }),
+        )
     }),
   )
   // One lane per sender keeps nonces in order; `inFlight` lanes run at once.
@@ -118,11 +178,22 @@ export async function readLatency(t: Target, method: string, params: unknown[], 
 export async function fillLogs(t: Target, count: number): Promise<Hex> {
   const [from] = accounts(1)
   let nonce = await t.client.getTransactionCount({ address: from.address, blockTag: 'pending' })
-  const spammer = (await send(t, from, nonce++, { data: logSpammerBytecode, gas: 1_000_000n })).contractAddress as Hex
+  const spammer = (await send(t, from, nonce++, { data: logSpammerBytecode, gas: 1_000_000n }))
+    .contractAddress as Hex
   const perTx = 500
   const sends: Promise<unknown>[] = []
   for (let i = 0; i < count; i += perTx)
-    sends.push(send(t, from, nonce++, { to: spammer, data: encodeFunctionData({ abi: logSpammerAbi, functionName: 'spam', args: [BigInt(i), BigInt(perTx)] }), gas: 1_500_000n }))
+    sends.push(
+      send(t, from, nonce++, {
+        to: spammer,
+        data: encodeFunctionData({
+          abi: logSpammerAbi,
+          functionName: 'spam',
+          args: [BigInt(i), BigInt(perTx)],
+        }),
+        gas: 1_500_000n,
+      }),
+    )
   await Promise.all(sends)
   return spammer
 }

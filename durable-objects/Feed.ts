@@ -11,7 +11,13 @@ import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext } from './edgeContext.js'
 
 /** What a websocket remembers across hibernation: its shard and its subscriptions. */
-type Attachment = { chainId: number; subs: Record<string, { kind: 'newHeads' | 'logs' | 'newPendingTransactions'; criteria?: LogCriteria }> }
+type Attachment = {
+  chainId: number
+  subs: Record<
+    string,
+    { kind: 'newHeads' | 'logs' | 'newPendingTransactions'; criteria?: LogCriteria }
+  >
+}
 
 /**
  * One shard's fan-out: websocket subscribers (hibernation API) and polling filters. The sequencer
@@ -29,7 +35,8 @@ export class Feed extends DurableObject<Env> {
 
   /** Accepts a websocket (the Worker forwards the upgrade with the shard in `x-chain-id`). */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected websocket', { status: 426 })
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return new Response('expected websocket', { status: 426 })
     const chainId = Number(request.headers.get('x-chain-id'))
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server)
@@ -40,13 +47,18 @@ export class Feed extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment
     const body = typeof message === 'string' ? message : new TextDecoder().decode(message)
-    const edge = createEdgeDispatch(createEdgeContext(this.env, this.config, att.chainId, (p) => this.ctx.waitUntil(p)))
+    const edge = createEdgeDispatch(
+      createEdgeContext(this.env, this.config, att.chainId, (p) => this.ctx.waitUntil(p)),
+    )
     const dispatch = async (method: string, params: unknown[]) => {
       if (method === 'eth_subscribe') return this.subscribe(ws, params)
       if (method === 'eth_unsubscribe') return this.unsubscribe(ws, params)
       return edge(method, params)
     }
-    const response = await handleJsonRpc(body, dispatch, { maxBatch: this.config.rpcMaxBatch, maxBodyBytes: this.config.rpcMaxBodyBytes })
+    const response = await handleJsonRpc(body, dispatch, {
+      maxBatch: this.config.rpcMaxBatch,
+      maxBodyBytes: this.config.rpcMaxBodyBytes,
+    })
     if (response) ws.send(JSON.stringify(response))
   }
 
@@ -79,16 +91,30 @@ export class Feed extends DurableObject<Env> {
     delete head.uncles
     delete head.size
     const logs = sealed.indexed.transactions.flatMap((t) => JSON.parse(t.receipt).logs as RpcLog[])
-    this.broadcast((kind, criteria) => (kind === 'newHeads' ? [head] : kind === 'logs' ? logs.filter((l) => matchLog(l, criteria!)) : []))
+    this.broadcast((kind, criteria) =>
+      kind === 'newHeads'
+        ? [head]
+        : kind === 'logs'
+          ? logs.filter((l) => matchLog(l, criteria!))
+          : [],
+    )
   }
 
-  private broadcast(pick: (kind: Attachment['subs'][string]['kind'], criteria?: LogCriteria) => unknown[]): void {
+  private broadcast(
+    pick: (kind: Attachment['subs'][string]['kind'], criteria?: LogCriteria) => unknown[],
+  ): void {
     for (const ws of this.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment
       for (const [id, sub] of Object.entries(att.subs))
         for (const result of pick(sub.kind, sub.criteria))
           try {
-            ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: id, result } }))
+            ws.send(
+              JSON.stringify({
+                jsonrpc: '2.0',
+                method: 'eth_subscription',
+                params: { subscription: id, result },
+              }),
+            )
           } catch {}
     }
   }
@@ -96,7 +122,9 @@ export class Feed extends DurableObject<Env> {
   private subscribe(ws: WebSocket, params: unknown[]): string {
     const kind = params[0]
     if (kind !== 'newHeads' && kind !== 'logs' && kind !== 'newPendingTransactions')
-      throw new InvalidParamsError(`invalid argument 0: unsupported subscription ${JSON.stringify(kind)}; use newHeads, logs or newPendingTransactions`)
+      throw new InvalidParamsError(
+        `invalid argument 0: unsupported subscription ${JSON.stringify(kind)}; use newHeads, logs or newPendingTransactions`,
+      )
     const criteria = kind === 'logs' ? parseLogCriteria(params[1] ?? {}, 1) : undefined
     const id = `0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
     const att = ws.deserializeAttachment() as Attachment
@@ -107,7 +135,8 @@ export class Feed extends DurableObject<Env> {
 
   private unsubscribe(ws: WebSocket, params: unknown[]): boolean {
     const id = params[0]
-    if (typeof id !== 'string') throw new InvalidParamsError('invalid argument 0: expected a subscription id')
+    if (typeof id !== 'string')
+      throw new InvalidParamsError('invalid argument 0: expected a subscription id')
     const att = ws.deserializeAttachment() as Attachment
     if (!(id in att.subs)) return false
     delete att.subs[id]
@@ -115,4 +144,3 @@ export class Feed extends DurableObject<Env> {
     return true
   }
 }
-

@@ -93,7 +93,10 @@ export class Sequencer extends DurableObject<Env> {
     let sealed: SealResult | undefined
     this.sealing = (async () => {
       try {
-        sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), genesis.coinbase as `0x${string}`)
+        sealed = await chain.seal(
+          BigInt(Math.floor(Date.now() / 1000)),
+          genesis.coinbase as `0x${string}`,
+        )
       } catch (err) {
         console.error('sealing failed', err)
       }
@@ -102,7 +105,9 @@ export class Sequencer extends DurableObject<Env> {
     this.sealing = undefined
     if (sealed) {
       this.lastSealMs = Date.now()
-      this.feed().publish(chain.chainId, sealed).catch((err) => console.error('feed publish failed', err))
+      this.feed()
+        .publish(chain.chainId, sealed)
+        .catch((err) => console.error('feed publish failed', err))
       this.indexSoon(chain)
     }
     await this.schedule()
@@ -131,7 +136,8 @@ export class Sequencer extends DurableObject<Env> {
 
   private async open(chainId: number): Promise<ShardChain> {
     if (this.chain) {
-      if (this.chain.chainId !== chainId) throw new Error(`sequencer of chain ${this.chain.chainId} asked for ${chainId}`)
+      if (this.chain.chainId !== chainId)
+        throw new Error(`sequencer of chain ${this.chain.chainId} asked for ${chainId}`)
       return this.chain
     }
     const storage = this.ctx.storage
@@ -156,7 +162,8 @@ export class Sequencer extends DurableObject<Env> {
    * an alarm's own delay would pace blocks, and a restart re-runs `schedule` from the constructor.
    */
   private async schedule(): Promise<void> {
-    if (!this.chain || this.kicked || this.alarmAt !== undefined || !(await this.chain.hasWork())) return
+    if (!this.chain || this.kicked || this.alarmAt !== undefined || !(await this.chain.hasWork()))
+      return
     if (this.config.blockTimeMs === 0) {
       this.kicked = true
       setTimeout(() => {
@@ -194,7 +201,8 @@ export class Sequencer extends DurableObject<Env> {
     try {
       while (next <= head) {
         const blocks = []
-        for (let n = next; n <= head && blocks.length < INDEX_BATCH; n++) blocks.push(chain.indexedBlock(n)!)
+        for (let n = next; n <= head && blocks.length < INDEX_BATCH; n++)
+          blocks.push(chain.indexedBlock(n)!)
         await indexBlocks(this.env.DB, chain.chainId, blocks)
         next += BigInt(blocks.length)
         chain.store.setMeta('indexed', String(next - 1n))

@@ -20,7 +20,12 @@ export function shardStubs(env: Env, chainId: number) {
  * Builds the edge's view of a shard from bindings: used by the Worker for HTTP and by the feed
  * Durable Object for websocket requests, so both answer every method the same way.
  */
-export function createEdgeContext(env: Env, config: Config, chainId: number, waitUntil: (p: Promise<unknown>) => void): EdgeContext {
+export function createEdgeContext(
+  env: Env,
+  config: Config,
+  chainId: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): EdgeContext {
   const { sequencer, feed } = shardStubs(env, chainId)
   return {
     chainId,
@@ -40,11 +45,15 @@ export function createEdgeContext(env: Env, config: Config, chainId: number, wai
       const out: RpcLog[] = []
       if (q.fromBlock <= indexed) {
         const to = q.toBlock < indexed ? q.toBlock : indexed
-        out.push(...(await queryLogs(env.DB, chainId, { ...q, toBlock: to }, { limit: MAX_LOG_RESULTS })))
+        out.push(
+          ...(await queryLogs(env.DB, chainId, { ...q, toBlock: to }, { limit: MAX_LOG_RESULTS })),
+        )
       }
       if (q.toBlock > indexed) {
         const from = q.fromBlock > indexed ? q.fromBlock : indexed + 1n
-        out.push(...((await sequencer.logs(chainId, { ...q, fromBlock: from })) as unknown as RpcLog[]))
+        out.push(
+          ...((await sequencer.logs(chainId, { ...q, fromBlock: from })) as unknown as RpcLog[]),
+        )
       }
       return out
     },

@@ -19,7 +19,10 @@ let wasm: Exports | undefined
 
 function load(): Exports {
   if (!wasm) {
-    const instance = new WebAssembly.Instance(wasmModule, { './rand.js': rand, './validate_error.js': validateError })
+    const instance = new WebAssembly.Instance(wasmModule, {
+      './rand.js': rand,
+      './validate_error.js': validateError,
+    })
     wasm = instance.exports as unknown as Exports
     wasm.initializeContext()
   }

@@ -28,9 +28,11 @@ const DEFAULT_SHARDS: ShardConfig[] = [{ chainId: 901, name: 'edge-l2' }]
 /** Builds the typed `Config` from the Worker's `env` vars; throws on a malformed value. */
 export function buildConfig(env: ConfigEnv): Config {
   const shards = env.SHARDS ? (JSON.parse(env.SHARDS) as ShardConfig[]) : DEFAULT_SHARDS
-  if (!Array.isArray(shards) || shards.length === 0) throw new Error('SHARDS must list at least one shard')
+  if (!Array.isArray(shards) || shards.length === 0)
+    throw new Error('SHARDS must list at least one shard')
   for (const s of shards)
-    if (!Number.isSafeInteger(s.chainId) || s.chainId <= 0) throw new Error(`bad shard chain id ${s.chainId}`)
+    if (!Number.isSafeInteger(s.chainId) || s.chainId <= 0)
+      throw new Error(`bad shard chain id ${s.chainId}`)
   return {
     shards,
     blockTimeMs: int(env.BLOCK_TIME_MS, 1000),

@@ -10,7 +10,10 @@ export class BaseError extends Error {
   readonly details?: string
   readonly data?: unknown
 
-  constructor(shortMessage: string, opts: { details?: string; cause?: unknown; data?: unknown } = {}) {
+  constructor(
+    shortMessage: string,
+    opts: { details?: string; cause?: unknown; data?: unknown } = {},
+  ) {
     super(shortMessage, { cause: opts.cause })
     this.shortMessage = shortMessage
     this.details = opts.details

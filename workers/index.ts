@@ -22,7 +22,15 @@ app.use('*', async (c, next) => {
   c.set('config', (cachedConfig ??= buildConfig(c.env)))
   await next()
 })
-app.use('*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 86400 }))
+app.use(
+  '*',
+  cors({
+    origin: '*',
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Content-Type', 'Authorization'],
+    maxAge: 86400,
+  }),
+)
 
 app.get('/health', (c) => c.json({ ok: true }))
 
@@ -51,13 +59,29 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
     headers.set('x-chain-id', String(chainId))
     return shardStubs(c.env, chainId).feed.fetch(new Request(c.req.raw.url, { headers }))
   }
-  if (c.req.method === 'GET') return c.json({ chainId, rpc: 'POST JSON-RPC 2.0 here, or open a websocket' })
+  if (c.req.method === 'GET')
+    return c.json({ chainId, rpc: 'POST JSON-RPC 2.0 here, or open a websocket' })
   const length = Number(c.req.header('content-length') ?? 0)
   if (length > config.rpcMaxBodyBytes)
-    return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body too large: ${length} bytes, limit ${config.rpcMaxBodyBytes}` } }, 413)
+    return c.json(
+      {
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: -32600,
+          message: `request body too large: ${length} bytes, limit ${config.rpcMaxBodyBytes}`,
+        },
+      },
+      413,
+    )
   const body = await c.req.text()
-  const dispatch = createEdgeDispatch(createEdgeContext(c.env, config, chainId, (p) => c.executionCtx.waitUntil(p)))
-  const response = await handleJsonRpc(body, dispatch, { maxBatch: config.rpcMaxBatch, maxBodyBytes: config.rpcMaxBodyBytes })
+  const dispatch = createEdgeDispatch(
+    createEdgeContext(c.env, config, chainId, (p) => c.executionCtx.waitUntil(p)),
+  )
+  const response = await handleJsonRpc(body, dispatch, {
+    maxBatch: config.rpcMaxBatch,
+    maxBodyBytes: config.rpcMaxBodyBytes,
+  })
   return response === undefined ? c.body(null, 204) : c.json(response)
 }
 
@@ -65,7 +89,11 @@ app.on(['GET', 'POST'], '/', (c) => serve(c, c.get('config').shards[0].chainId))
 app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
   const raw = c.req.param('chainId')
   const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN
-  if (!Number.isSafeInteger(id)) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32602, message: 'bad chain id in path' } }, 404)
+  if (!Number.isSafeInteger(id))
+    return c.json(
+      { jsonrpc: '2.0', id: null, error: { code: -32602, message: 'bad chain id in path' } },
+      404,
+    )
   return serve(c, id)
 })
 

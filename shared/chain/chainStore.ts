@@ -12,10 +12,24 @@ export const CHAIN_SCHEMA = [
 /** A block as stored: its header RLP and its RPC JSON (transactions as hashes). */
 export type StoredBlock = { number: bigint; hash: Hex; header: Uint8Array; rpc: string }
 /** A mined transaction as stored: raw bytes, RPC JSON and receipt JSON. */
-export type StoredTx = { hash: Hex; blockNumber: bigint; index: number; raw: Uint8Array; rpc: string; receipt: string }
+export type StoredTx = {
+  hash: Hex
+  blockNumber: bigint
+  index: number
+  raw: Uint8Array
+  rpc: string
+  receipt: string
+}
 
 type BlockRow = { number: number; hash: string; header: ArrayBuffer; rpc: string }
-type TxRow = { hash: string; block_number: number; idx: number; raw: ArrayBuffer; rpc: string; receipt: string }
+type TxRow = {
+  hash: string
+  block_number: number
+  idx: number
+  raw: ArrayBuffer
+  rpc: string
+  receipt: string
+}
 
 /**
  * Reads and writes a shard's blocks and transactions in its Durable Object's SQLite. Writes are
@@ -27,27 +41,37 @@ export class ChainStore {
   }
 
   head(): StoredBlock | undefined {
-    const rows = this.sql.exec<BlockRow>('SELECT * FROM blocks ORDER BY number DESC LIMIT 1').toArray()
+    const rows = this.sql
+      .exec<BlockRow>('SELECT * FROM blocks ORDER BY number DESC LIMIT 1')
+      .toArray()
     return rows.length ? toBlock(rows[0]) : undefined
   }
 
   blockByNumber(n: bigint): StoredBlock | undefined {
-    const rows = this.sql.exec<BlockRow>('SELECT * FROM blocks WHERE number = ?', Number(n)).toArray()
+    const rows = this.sql
+      .exec<BlockRow>('SELECT * FROM blocks WHERE number = ?', Number(n))
+      .toArray()
     return rows.length ? toBlock(rows[0]) : undefined
   }
 
   blockByHash(hash: Hex): StoredBlock | undefined {
-    const rows = this.sql.exec<BlockRow>('SELECT * FROM blocks WHERE hash = ?', hash.toLowerCase()).toArray()
+    const rows = this.sql
+      .exec<BlockRow>('SELECT * FROM blocks WHERE hash = ?', hash.toLowerCase())
+      .toArray()
     return rows.length ? toBlock(rows[0]) : undefined
   }
 
   blockHash(n: bigint): Hex | undefined {
-    const rows = this.sql.exec<{ hash: string }>('SELECT hash FROM blocks WHERE number = ?', Number(n)).toArray()
+    const rows = this.sql
+      .exec<{ hash: string }>('SELECT hash FROM blocks WHERE number = ?', Number(n))
+      .toArray()
     return rows.length ? (rows[0].hash as Hex) : undefined
   }
 
   tx(hash: Hex): StoredTx | undefined {
-    const rows = this.sql.exec<TxRow>('SELECT * FROM txs WHERE hash = ?', hash.toLowerCase()).toArray()
+    const rows = this.sql
+      .exec<TxRow>('SELECT * FROM txs WHERE hash = ?', hash.toLowerCase())
+      .toArray()
     return rows.length ? toTx(rows[0]) : undefined
   }
 
@@ -86,7 +110,9 @@ export class ChainStore {
   }
 
   getMeta(key: string): string | undefined {
-    const rows = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()
+    const rows = this.sql
+      .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
+      .toArray()
     return rows.length ? rows[0].value : undefined
   }
 
@@ -96,7 +122,12 @@ export class ChainStore {
 }
 
 function toBlock(r: BlockRow): StoredBlock {
-  return { number: BigInt(r.number), hash: r.hash as Hex, header: blobToBytes(r.header), rpc: r.rpc }
+  return {
+    number: BigInt(r.number),
+    hash: r.hash as Hex,
+    header: blobToBytes(r.header),
+    rpc: r.rpc,
+  }
 }
 
 function toTx(r: TxRow): StoredTx {

@@ -6,7 +6,12 @@ import { mnemonicToAccount } from 'viem/accounts'
 import type { Address as Hex20, Hex } from 'viem'
 
 /** One genesis account: balance and nonce as decimal or hex strings; code and storage for predeploys. */
-export type GenesisAccount = { balance?: string; nonce?: string; code?: Hex; storage?: Record<Hex, Hex> }
+export type GenesisAccount = {
+  balance?: string
+  nonce?: string
+  code?: Hex
+  storage?: Record<Hex, Hex>
+}
 
 /** The genesis template (genesis.json): the same for every shard but for the chain id. */
 export type GenesisSpec = {

@@ -19,7 +19,14 @@ export function buildIndexedBlock(block: StoredBlock, txs: StoredTx[]): IndexedB
         topics: l.topics,
         data: l.data,
       })
-    return { hash: t.hash, index: t.index, from: receipt.from, to: receipt.to, rpc: t.rpc, receipt: t.receipt }
+    return {
+      hash: t.hash,
+      index: t.index,
+      from: receipt.from,
+      to: receipt.to,
+      rpc: t.rpc,
+      receipt: t.receipt,
+    }
   })
   return {
     number: block.number,

@@ -14,7 +14,8 @@ const unsupported = (what: string) => () => {
  * blob transactions. The setup is loaded on first use, not at start-up.
  */
 export const pointEvaluationKzg: EthereumjsKzg = {
-  verifyProof: (commitment, z, y, proof) => (kzg ??= new KZG(trustedSetup)).verifyProof(commitment, z, y, proof),
+  verifyProof: (commitment, z, y, proof) =>
+    (kzg ??= new KZG(trustedSetup)).verifyProof(commitment, z, y, proof),
   blobToKzgCommitment: unsupported('blobToKzgCommitment'),
   computeBlobProof: unsupported('computeBlobProof'),
   verifyBlobProofBatch: unsupported('verifyBlobProofBatch'),

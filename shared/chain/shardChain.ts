@@ -10,11 +10,22 @@ import { formatBlock, formatReceipt, formatTransaction } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
 import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
-import { DEFAULT_POOL_LIMITS, TxPool, txCost, type PoolEntry, type PoolLimits } from '../txpool/txPool.js'
+import {
+  DEFAULT_POOL_LIMITS,
+  TxPool,
+  txCost,
+  type PoolEntry,
+  type PoolLimits,
+} from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 import { createChainCommon } from './chainCommon.js'
 import { ChainStore, type StoredBlock, type StoredTx } from './chainStore.js'
-import { buildGenesisAlloc, buildGenesisBlock, writeGenesisState, type GenesisSpec } from './genesis.js'
+import {
+  buildGenesisAlloc,
+  buildGenesisBlock,
+  writeGenesisState,
+  type GenesisSpec,
+} from './genesis.js'
 import { buildIndexedBlock, type IndexedBlock } from './indexedBlock.js'
 
 const POOL_SCHEMA = [
@@ -120,7 +131,8 @@ export class ShardChain {
     const sender = s.sender.toLowerCase() as Hex
     const tx = restoreTransaction(s.raw, { pubkey: s.pubkey }, this.chainId)
     const hash = bytesToHex(tx.hash()) as Hex
-    if (hash !== s.hash.toLowerCase()) throw new TransactionRejectedError('transaction hash mismatch')
+    if (hash !== s.hash.toLowerCase())
+      throw new TransactionRejectedError('transaction hash mismatch')
     const existing = this.pool.at(sender, tx.nonce)
     const verdict = validateTransaction(tx, {
       hash,
@@ -128,18 +140,35 @@ export class ShardChain {
       account: await this.headAccount(sender),
       baseFee: this.nextBaseFee(),
       blockGasLimit: this.deps.blockGasLimit,
-      txGasCap: tx.common.isActivatedEIP(7825) ? tx.common.param('maxTransactionGasLimit') : undefined,
+      txGasCap: tx.common.isActivatedEIP(7825)
+        ? tx.common.param('maxTransactionGasLimit')
+        : undefined,
       alreadyKnown: this.pool.get(hash) !== undefined || this.store.tx(hash) !== undefined,
       existing,
-      pooledCost: this.pool.entriesOf(sender).reduce((sum, e) => (e.nonce === tx.nonce ? sum : sum + txCost(e.tx)), 0n),
+      pooledCost: this.pool
+        .entriesOf(sender)
+        .reduce((sum, e) => (e.nonce === tx.nonce ? sum : sum + txCost(e.tx)), 0n),
       senderCount: this.pool.countOf(sender),
       poolSize: this.pool.size,
       limits: this.deps.limits ?? DEFAULT_POOL_LIMITS,
     })
     if (!verdict.ok) throw new TransactionRejectedError(verdict.error)
-    const entry: PoolEntry = { hash, sender, tx, nonce: tx.nonce, raw: s.raw, pubkey: s.pubkey, seq: ++this.seq }
+    const entry: PoolEntry = {
+      hash,
+      sender,
+      tx,
+      nonce: tx.nonce,
+      raw: s.raw,
+      pubkey: s.pubkey,
+      seq: ++this.seq,
+    }
     this.deps.transact(() => {
-      if (existing) this.removeFromPoolSql([], [{ hash: existing.hash, reason: `replaced by ${hash}` }], this.headHeader.number)
+      if (existing)
+        this.removeFromPoolSql(
+          [],
+          [{ hash: existing.hash, reason: `replaced by ${hash}` }],
+          this.headHeader.number,
+        )
       this.deps.sql.exec(
         'INSERT INTO pool (hash, sender, nonce, raw, pubkey, seq) VALUES (?, ?, ?, ?, ?, ?)',
         hash,
@@ -165,7 +194,8 @@ export class ShardChain {
   /** The state nonce of every sender with pooled transactions. */
   async senderNonces(): Promise<Map<Hex, bigint>> {
     const out = new Map<Hex, bigint>()
-    for (const sender of this.pool.senders()) out.set(sender, (await this.headAccount(sender)).nonce)
+    for (const sender of this.pool.senders())
+      out.set(sender, (await this.headAccount(sender)).nonce)
     return out
   }
 
@@ -194,25 +224,48 @@ export class ShardChain {
     const number = block.header.number
     const nodes = this.exec.nodes.drain()
     const blockHash = bytesToHex(block.hash()) as Hex
-    const loc = { blockHash, blockNumber: number, baseFee: block.header.baseFeePerGas ?? 0n, timestamp: block.header.timestamp }
+    const loc = {
+      blockHash,
+      blockNumber: number,
+      baseFee: block.header.baseFeePerGas ?? 0n,
+      timestamp: block.header.timestamp,
+    }
     let firstLogIndex = 0
     const txs: StoredTx[] = outcome.included.map(({ ready, result }, index) => {
       const rpc = formatTransaction(ready.tx, ready.sender, { ...loc, index })
-      const receipt = formatReceipt(ready.tx, ready.sender, result, { ...loc, index, firstLogIndex })
+      const receipt = formatReceipt(ready.tx, ready.sender, result, {
+        ...loc,
+        index,
+        firstLogIndex,
+      })
       firstLogIndex += result.receipt.logs.length
       const entry = ready as PoolEntry
-      return { hash: ready.hash, blockNumber: number, index, raw: entry.raw, rpc: JSON.stringify(rpc), receipt: JSON.stringify(receipt) }
+      return {
+        hash: ready.hash,
+        blockNumber: number,
+        index,
+        raw: entry.raw,
+        rpc: JSON.stringify(rpc),
+        receipt: JSON.stringify(receipt),
+      }
     })
     if (txs.length === 0) {
       this.removeFromPool([], dropped, parent.number)
       return undefined
     }
-    const stored = toStoredBlock(block, txs.map((t) => t.hash))
+    const stored = toStoredBlock(
+      block,
+      txs.map((t) => t.hash),
+    )
     try {
       this.deps.transact(() => {
         TrieNodeStore.write(this.deps.sql, nodes)
         this.store.putBlock(stored, txs)
-        this.removeFromPoolSql(txs.map((t) => t.hash), dropped, number)
+        this.removeFromPoolSql(
+          txs.map((t) => t.hash),
+          dropped,
+          number,
+        )
       })
     } catch (err) {
       // The storage transaction rolled back: put the in-memory state back on the old head.
@@ -228,7 +281,8 @@ export class ShardChain {
 
   /** The stored block a block parameter names, or undefined if there is none (yet). */
   resolve(ref: BlockRef): StoredBlock | undefined {
-    if ('tag' in ref) return ref.tag === 'earliest' ? this.store.blockByNumber(0n) : this.store.head()
+    if ('tag' in ref)
+      return ref.tag === 'earliest' ? this.store.blockByNumber(0n) : this.store.head()
     if ('number' in ref) return this.store.blockByNumber(ref.number)
     return this.store.blockByHash(ref.hash)
   }
@@ -250,11 +304,17 @@ export class ShardChain {
    * changed. One reader VM is kept and re-pointed (building a VM per call costs more than the call);
    * uses are serialized so none sees another's writes.
    */
-  async withStateAt<T>(block: StoredBlock, fn: (exec: Execution, header: BlockHeader) => Promise<T>): Promise<T> {
+  async withStateAt<T>(
+    block: StoredBlock,
+    fn: (exec: Execution, header: BlockHeader) => Promise<T>,
+  ): Promise<T> {
     const header = this.header(block)
     const run = async () => {
-      this.reader ??= await createExecution(this.deps.sql, createChainCommon(this.chainId), undefined, (n) =>
-        this.store.blockHash(n),
+      this.reader ??= await createExecution(
+        this.deps.sql,
+        createChainCommon(this.chainId),
+        undefined,
+        (n) => this.store.blockHash(n),
       )
       const exec = this.reader
       await exec.state.setStateRoot(header.stateRoot)
@@ -276,7 +336,11 @@ export class ShardChain {
 
   /** The state after `block` without a VM (cheaper): balance, nonce, code, storage, proofs. */
   async stateOnlyAt(block: StoredBlock): Promise<MerkleStateManager> {
-    const { state } = await createState(this.deps.sql, this.exec.common, this.header(block).stateRoot)
+    const { state } = await createState(
+      this.deps.sql,
+      this.exec.common,
+      this.header(block).stateRoot,
+    )
     return state
   }
 
@@ -292,7 +356,11 @@ export class ShardChain {
     for (const d of dropped) this.pool.remove(d.hash)
   }
 
-  private removeFromPoolSql(mined: Hex[], dropped: { hash: Hex; reason: string }[], at: bigint): void {
+  private removeFromPoolSql(
+    mined: Hex[],
+    dropped: { hash: Hex; reason: string }[],
+    at: bigint,
+  ): void {
     for (const h of mined) this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', h)
     for (const d of dropped) {
       this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', d.hash)
@@ -307,15 +375,28 @@ export class ShardChain {
 
   private reloadPool(): void {
     const rows = this.deps.sql
-      .exec<{ hash: string; sender: string; nonce: number; raw: ArrayBuffer; pubkey: ArrayBuffer; seq: number }>(
-        'SELECT * FROM pool ORDER BY seq',
-      )
+      .exec<{
+        hash: string
+        sender: string
+        nonce: number
+        raw: ArrayBuffer
+        pubkey: ArrayBuffer
+        seq: number
+      }>('SELECT * FROM pool ORDER BY seq')
       .toArray()
     for (const r of rows) {
       const raw = blobToBytes(r.raw)
       const pubkey = blobToBytes(r.pubkey)
       const tx = restoreTransaction(raw, { pubkey }, this.chainId)
-      this.pool.add({ hash: r.hash as Hex, sender: r.sender as Hex, tx, nonce: tx.nonce, raw, pubkey, seq: r.seq })
+      this.pool.add({
+        hash: r.hash as Hex,
+        sender: r.sender as Hex,
+        tx,
+        nonce: tx.nonce,
+        raw,
+        pubkey,
+        seq: r.seq,
+      })
       this.seq = Math.max(this.seq, r.seq)
     }
   }
@@ -323,5 +404,10 @@ export class ShardChain {
 
 function toStoredBlock(block: Block, txHashes: Hex[]): StoredBlock {
   const rpc = formatBlock(block, txHashes)
-  return { number: block.header.number, hash: rpc.hash, header: block.header.serialize(), rpc: JSON.stringify(rpc) }
+  return {
+    number: block.header.number,
+    hash: rpc.hash,
+    header: block.header.serialize(),
+    rpc: JSON.stringify(rpc),
+  }
 }

@@ -1,4 +1,9 @@
-import { createBlock, genTransactionsTrieRoot, type Block, type BlockHeader } from '@ethereumjs/block'
+import {
+  createBlock,
+  genTransactionsTrieRoot,
+  type Block,
+  type BlockHeader,
+} from '@ethereumjs/block'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
@@ -84,12 +89,21 @@ export async function buildBlock(
         candidates.pop() // does not fit; waits for the next block
         continue
       }
-      if ('maxFeePerGas' in tx ? tx.maxFeePerGas < baseFee : (tx as { gasPrice: bigint }).gasPrice < baseFee) {
+      if (
+        'maxFeePerGas' in tx
+          ? tx.maxFeePerGas < baseFee
+          : (tx as { gasPrice: bigint }).gasPrice < baseFee
+      ) {
         candidates.pop() // priced below the base fee; waits until the fee falls
         continue
       }
       try {
-        const result = await runTx(vm, { tx, block: env, blockGasUsed: gasUsed, skipHardForkValidation: true })
+        const result = await runTx(vm, {
+          tx,
+          block: env,
+          blockGasUsed: gasUsed,
+          skipHardForkValidation: true,
+        })
         gasUsed += result.totalGasSpent
         included.push({ ready: next, result })
         candidates.shift()

@@ -11,7 +11,11 @@ import { assertCallSucceeded, callGasCap, simulate } from './simulate.js'
  * eth_estimateGas: the smallest gas limit with which the call succeeds (a binary search like geth's,
  * run to the exact minimum). A call that fails at the cap throws its revert or VM error.
  */
-export async function estimateGas(exec: Execution, header: BlockHeader, req: CallRequest): Promise<bigint> {
+export async function estimateGas(
+  exec: Execution,
+  header: BlockHeader,
+  req: CallRequest,
+): Promise<bigint> {
   const max = callGasCap(exec.common, header)
   const cap = req.gas !== undefined && req.gas < max ? req.gas : max
   const atCap = await simulate(exec, header, req, cap)
@@ -44,7 +48,11 @@ export async function createAccessList(
   exec: Execution,
   header: BlockHeader,
   req: CallRequest,
-): Promise<{ accessList: { address: Hex; storageKeys: Hex[] }[]; gasUsed: bigint; error?: string }> {
+): Promise<{
+  accessList: { address: Hex; storageKeys: Hex[] }[]
+  gasUsed: bigint
+  error?: string
+}> {
   const max = callGasCap(exec.common, header)
   const gas = req.gas !== undefined && req.gas < max ? req.gas : max
   const excluded = new Set<string>([
@@ -56,10 +64,15 @@ export async function createAccessList(
   let result: RunTxResult | undefined
   // Adding the list changes gas and so can change the path: iterate to a fixed point, like geth.
   for (let i = 0; i < 5; i++) {
-    result = await simulate(exec, header, { ...req, accessList: list }, gas, { reportAccessList: true })
+    result = await simulate(exec, header, { ...req, accessList: list }, gas, {
+      reportAccessList: true,
+    })
     const next = (result.accessList ?? [])
       .filter((e) => !excluded.has(e.address.toLowerCase()))
-      .map((e) => ({ address: e.address.toLowerCase() as Hex, storageKeys: e.storageKeys as Hex[] }))
+      .map((e) => ({
+        address: e.address.toLowerCase() as Hex,
+        storageKeys: e.storageKeys as Hex[],
+      }))
     if (JSON.stringify(next) === JSON.stringify(list)) break
     list = next
   }

@@ -24,8 +24,13 @@ export function callGasCap(common: Common, header: BlockHeader): bigint {
  */
 export function buildCallTx(common: Common, req: CallRequest, gas: bigint): TypedTransaction {
   if (common.isActivatedEIP(7825) && gas > EIP7825_TX_GAS_CAP) gas = EIP7825_TX_GAS_CAP // geth caps call gas too
-  if (req.nonce !== undefined && req.nonce >= 2n ** 64n) throw new InvalidParamsError('invalid argument 0: nonce exceeds 2^64-1')
-  if (req.maxFeePerGas !== undefined && req.maxPriorityFeePerGas !== undefined && req.maxPriorityFeePerGas > req.maxFeePerGas)
+  if (req.nonce !== undefined && req.nonce >= 2n ** 64n)
+    throw new InvalidParamsError('invalid argument 0: nonce exceeds 2^64-1')
+  if (
+    req.maxFeePerGas !== undefined &&
+    req.maxPriorityFeePerGas !== undefined &&
+    req.maxPriorityFeePerGas > req.maxFeePerGas
+  )
     throw new ExecutionError('max priority fee per gas higher than max fee per gas')
   try {
     return buildUnsigned(common, req, gas)
@@ -35,12 +40,27 @@ export function buildCallTx(common: Common, req: CallRequest, gas: bigint): Type
 }
 
 function buildUnsigned(common: Common, req: CallRequest, gas: bigint): TypedTransaction {
-  const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
-  const base = { nonce: req.nonce ?? 0n, gasLimit: gas, to: req.to, value: req.value ?? 0n, data: req.data ?? '0x' }
-  const accessList = req.accessList?.map((e) => ({ address: e.address, storageKeys: e.storageKeys }))
+  const priced =
+    req.gasPrice !== undefined ||
+    req.maxFeePerGas !== undefined ||
+    req.maxPriorityFeePerGas !== undefined
+  const base = {
+    nonce: req.nonce ?? 0n,
+    gasLimit: gas,
+    to: req.to,
+    value: req.value ?? 0n,
+    data: req.data ?? '0x',
+  }
+  const accessList = req.accessList?.map((e) => ({
+    address: e.address,
+    storageKeys: e.storageKeys,
+  }))
   const tx =
     req.gasPrice !== undefined || !priced
-      ? createTx({ ...base, type: accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n, accessList }, { common, freeze: false })
+      ? createTx(
+          { ...base, type: accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n, accessList },
+          { common, freeze: false },
+        )
       : createTx(
           {
             ...base,
@@ -57,7 +77,10 @@ function buildUnsigned(common: Common, req: CallRequest, gas: bigint): TypedTran
 }
 
 /** Applies an eth_call state override set to the state about to run the call. */
-export async function applyStateOverride(exec: Execution, override: StateOverride | undefined): Promise<void> {
+export async function applyStateOverride(
+  exec: Execution,
+  override: StateOverride | undefined,
+): Promise<void> {
   if (!override) return
   const { state } = exec
   for (const [addr, o] of Object.entries(override)) {
@@ -87,9 +110,18 @@ export async function simulate(
   opts: SimulateOpts = {},
 ): Promise<RunTxResult> {
   const tx = buildCallTx(exec.common, req, gas)
-  const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
+  const priced =
+    req.gasPrice !== undefined ||
+    req.maxFeePerGas !== undefined ||
+    req.maxPriorityFeePerGas !== undefined
   const block = createBlock(
-    { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
+    {
+      header: {
+        ...header.toJSON(),
+        baseFeePerGas: priced ? header.baseFeePerGas : 0n,
+        gasUsed: 0n,
+      },
+    },
     { common: exec.common },
   )
   await exec.state.checkpoint()
@@ -117,7 +149,10 @@ export function assertCallSucceeded(result: RunTxResult): void {
   const ret = bytesToHex(result.execResult.returnValue)
   if (err.error === 'revert') {
     const reason = revertReason(ret)
-    throw new ExecutionRevertedError(reason ? `execution reverted: ${reason}` : 'execution reverted', { data: ret })
+    throw new ExecutionRevertedError(
+      reason ? `execution reverted: ${reason}` : 'execution reverted',
+      { data: ret },
+    )
   }
   throw new ExecutionError(gethVmError(err.error))
 }
@@ -138,10 +173,10 @@ function gethVmError(e: string): string {
 
 /** ethereumjs errors carry a long context suffix; keep the first clause, in geth's words where known. */
 export function gethWording(msg: string): string {
-  if (/sender doesn't have enough funds|insufficient balance/i.test(msg)) return 'insufficient funds for gas * price + value'
+  if (/sender doesn't have enough funds|insufficient balance/i.test(msg))
+    return 'insufficient funds for gas * price + value'
   if (/base fee|gasPrice.*less than/i.test(msg)) return 'max fee per gas less than block base fee'
   if (/gasLimit is too low|intrinsic/i.test(msg)) return 'intrinsic gas too low'
   if (/doesn't have the correct nonce/i.test(msg)) return 'nonce too low'
   return msg.split(' (')[0].split(' -> ')[0]
 }
-

@@ -588,4 +588,3 @@ function stackInputs(op: number): number {
   if (op >= 0xa0 && op <= 0xa4) return op - 0x9e
   return INPUTS.get(op) ?? 0
 }
-

@@ -1,7 +1,12 @@
 import { keccak256, numberToHex, type Hex, type RpcLog } from 'viem'
 import type { Config } from '../config.js'
 import type { Submission } from '../chain/shardChain.js'
-import { BaseError, InvalidParamsError, LimitExceededError, MethodNotFoundError } from '../errors.js'
+import {
+  BaseError,
+  InvalidParamsError,
+  LimitExceededError,
+  MethodNotFoundError,
+} from '../errors.js'
 import { decodeRawTransaction, type RecoverPublicKey } from '../txpool/decodeRawTransaction.js'
 import { parseLogCriteria, type LogCriteria } from './logFilter.js'
 import * as p from './params.js'
@@ -12,7 +17,10 @@ import type { RpcErrorObject } from './toRpcError.js'
 export type RpcResult = { result: unknown } | { error: RpcErrorObject }
 
 /** Resolved log query: concrete block bounds. */
-export type ResolvedLogQuery = { fromBlock: bigint; toBlock: bigint; blockHash?: Hex } & Pick<LogCriteria, 'address' | 'topics'>
+export type ResolvedLogQuery = { fromBlock: bigint; toBlock: bigint; blockHash?: Hex } & Pick<
+  LogCriteria,
+  'address' | 'topics'
+>
 
 /** What the edge needs from the rest of the node, passed in by the Worker or the feed Durable Object. */
 export type EdgeContext = {
@@ -89,7 +97,14 @@ export function createEdgeDispatch(ctx: EdgeContext) {
       case 'eth_sendRawTransaction': {
         p.arity(params, 1, 1)
         const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)
-        const hash = unwrap(await ctx.sequencer.submit({ raw: d.raw, hash: d.hash, sender: d.sender, pubkey: d.pubkey })) as Hex
+        const hash = unwrap(
+          await ctx.sequencer.submit({
+            raw: d.raw,
+            hash: d.hash,
+            sender: d.sender,
+            pubkey: d.pubkey,
+          }),
+        ) as Hex
         ctx.feed.pending(hash)
         return hash
       }
@@ -113,18 +128,31 @@ class NotificationsUnsupportedError extends BaseError {
 }
 
 /** Resolves a filter's block bounds against the head and enforces the configured range cap. */
-export async function resolveLogQuery(ctx: Pick<EdgeContext, 'sequencer' | 'config'>, c: LogCriteria): Promise<ResolvedLogQuery> {
+export async function resolveLogQuery(
+  ctx: Pick<EdgeContext, 'sequencer' | 'config'>,
+  c: LogCriteria,
+): Promise<ResolvedLogQuery> {
   if (c.blockHash) {
-    const block = unwrap(await ctx.sequencer.rpc('eth_getBlockByHash', [c.blockHash, false])) as { number: Hex } | null
+    const block = unwrap(await ctx.sequencer.rpc('eth_getBlockByHash', [c.blockHash, false])) as {
+      number: Hex
+    } | null
     if (!block) throw new InvalidParamsError('unknown block')
     const n = BigInt(block.number)
-    return { fromBlock: n, toBlock: n, blockHash: c.blockHash, address: c.address, topics: c.topics }
+    return {
+      fromBlock: n,
+      toBlock: n,
+      blockHash: c.blockHash,
+      address: c.address,
+      topics: c.topics,
+    }
   }
   const head = BigInt(unwrap(await ctx.sequencer.rpc('eth_blockNumber', [])) as Hex)
   const bound = async (ref: p.BlockRef): Promise<bigint> => {
     if ('tag' in ref) return ref.tag === 'earliest' ? 0n : head
     if ('number' in ref) return ref.number
-    const b = unwrap(await ctx.sequencer.rpc('eth_getBlockByHash', [ref.hash, false])) as { number: Hex } | null
+    const b = unwrap(await ctx.sequencer.rpc('eth_getBlockByHash', [ref.hash, false])) as {
+      number: Hex
+    } | null
     if (!b) throw new InvalidParamsError('unknown block')
     return BigInt(b.number)
   }
@@ -134,6 +162,8 @@ export async function resolveLogQuery(ctx: Pick<EdgeContext, 'sequencer' | 'conf
   if (toBlock > head) toBlock = head
   const max = BigInt(ctx.config.logsMaxRange)
   if (toBlock - fromBlock + 1n > max)
-    throw new LimitExceededError(`block range too large: ${toBlock - fromBlock + 1n} blocks, the limit is ${max}; query [${fromBlock}, ${fromBlock + max - 1n}] and continue from there`)
+    throw new LimitExceededError(
+      `block range too large: ${toBlock - fromBlock + 1n} blocks, the limit is ${max}; query [${fromBlock}, ${fromBlock + max - 1n}] and continue from there`,
+    )
   return { fromBlock, toBlock, address: c.address, topics: c.topics }
 }

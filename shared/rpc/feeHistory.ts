@@ -6,7 +6,12 @@ import { InvalidParamsError } from '../errors.js'
 export const MIN_SUGGESTED_TIP = 1_000_000n
 const MAX_HISTORY = 1024n
 
-type BlockFees = { baseFee: bigint; gasUsed: bigint; gasLimit: bigint; tips: { tip: bigint; gas: bigint }[] }
+type BlockFees = {
+  baseFee: bigint
+  gasUsed: bigint
+  gasLimit: bigint
+  tips: { tip: bigint; gas: bigint }[]
+}
 
 function blockFees(chain: ShardChain, n: bigint): BlockFees {
   const block = chain.store.blockByNumber(n)!
@@ -21,7 +26,12 @@ function blockFees(chain: ShardChain, n: bigint): BlockFees {
 }
 
 /** eth_feeHistory as geth answers it: base fees (plus the next block's), gas used ratios, tip percentiles weighted by gas. */
-export function feeHistory(chain: ShardChain, count: bigint, newest: bigint, percentiles: number[]) {
+export function feeHistory(
+  chain: ShardChain,
+  count: bigint,
+  newest: bigint,
+  percentiles: number[],
+) {
   if (count < 1n) throw new InvalidParamsError('invalid argument 0: block count must be at least 1')
   if (count > MAX_HISTORY) count = MAX_HISTORY
   const oldest = newest - count + 1n < 0n ? 0n : newest - count + 1n
@@ -36,7 +46,11 @@ export function feeHistory(chain: ShardChain, count: bigint, newest: bigint, per
   }
   const next = chain.store.blockByNumber(newest + 1n)
   baseFeePerGas.push(
-    numberToHex(next ? BigInt(JSON.parse(next.rpc).baseFeePerGas) : chain.header(chain.store.blockByNumber(newest)!).calcNextBaseFee()),
+    numberToHex(
+      next
+        ? BigInt(JSON.parse(next.rpc).baseFeePerGas)
+        : chain.header(chain.store.blockByNumber(newest)!).calcNextBaseFee(),
+    ),
   )
   return {
     oldestBlock: numberToHex(oldest),
@@ -73,7 +87,8 @@ const tipCache = new WeakMap<ShardChain, { head: bigint; tip: bigint }>()
 
 function computeTip(chain: ShardChain, head: bigint): bigint {
   const tips: bigint[] = []
-  for (let n = head; n >= 0n && n > head - 20n; n--) for (const t of blockFees(chain, n).tips) tips.push(t.tip)
+  for (let n = head; n >= 0n && n > head - 20n; n--)
+    for (const t of blockFees(chain, n).tips) tips.push(t.tip)
   if (!tips.length) return MIN_SUGGESTED_TIP
   tips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const tip = tips[Math.floor((tips.length - 1) * 0.6)]

@@ -17,29 +17,45 @@ type FilterRow = { id: string; kind: string; criteria: string; cursor: number; l
  */
 export class FilterBook {
   constructor(private readonly sql: Sql) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS filters (id TEXT PRIMARY KEY, kind TEXT NOT NULL, criteria TEXT NOT NULL, cursor INTEGER NOT NULL, last_poll INTEGER NOT NULL)`)
-    sql.exec(`CREATE TABLE IF NOT EXISTS pending_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL)`)
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS filters (id TEXT PRIMARY KEY, kind TEXT NOT NULL, criteria TEXT NOT NULL, cursor INTEGER NOT NULL, last_poll INTEGER NOT NULL)`,
+    )
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS pending_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL)`,
+    )
   }
 
   recordPending(hash: Hex): void {
-    const { seq } = this.sql.exec<{ seq: number }>('INSERT INTO pending_log (hash) VALUES (?) RETURNING seq', hash).one()
-    if (seq % 1000 === 0) this.sql.exec('DELETE FROM pending_log WHERE seq <= ?', seq - PENDING_KEEP)
+    const { seq } = this.sql
+      .exec<{ seq: number }>('INSERT INTO pending_log (hash) VALUES (?) RETURNING seq', hash)
+      .one()
+    if (seq % 1000 === 0)
+      this.sql.exec('DELETE FROM pending_log WHERE seq <= ?', seq - PENDING_KEEP)
   }
 
   async call(ctx: EdgeContext, method: string, params: unknown[]): Promise<unknown> {
     this.expire()
-    const head = async () => Number(BigInt(unwrap(await ctx.sequencer.rpc('eth_blockNumber', [])) as Hex))
+    const head = async () =>
+      Number(BigInt(unwrap(await ctx.sequencer.rpc('eth_blockNumber', [])) as Hex))
     switch (method) {
       case 'eth_newFilter':
         p.arity(params, 1, 1)
-        return this.create('logs', JSON.stringify(parseLogCriteria(params[0], 0), bigintJson), await head())
+        return this.create(
+          'logs',
+          JSON.stringify(parseLogCriteria(params[0], 0), bigintJson),
+          await head(),
+        )
       case 'eth_newBlockFilter':
         return this.create('blocks', '{}', await head())
       case 'eth_newPendingTransactionFilter':
         return this.create('pending', '{}', this.pendingSeq())
       case 'eth_uninstallFilter':
         p.arity(params, 1, 1)
-        return this.sql.exec('DELETE FROM filters WHERE id = ? RETURNING id', filterId(params[0])).toArray().length > 0
+        return (
+          this.sql
+            .exec('DELETE FROM filters WHERE id = ? RETURNING id', filterId(params[0]))
+            .toArray().length > 0
+        )
       case 'eth_getFilterChanges':
         p.arity(params, 1, 1)
         return this.changes(ctx, this.get(params[0]), await head())
@@ -56,26 +72,51 @@ export class FilterBook {
   private async changes(ctx: EdgeContext, f: FilterRow, head: number): Promise<unknown[]> {
     const now = Date.now()
     if (f.kind === 'pending') {
-      const rows = this.sql.exec<{ seq: number; hash: string }>('SELECT seq, hash FROM pending_log WHERE seq > ? ORDER BY seq', f.cursor).toArray()
-      this.sql.exec('UPDATE filters SET cursor = ?, last_poll = ? WHERE id = ?', rows.at(-1)?.seq ?? f.cursor, now, f.id)
+      const rows = this.sql
+        .exec<{ seq: number; hash: string }>(
+          'SELECT seq, hash FROM pending_log WHERE seq > ? ORDER BY seq',
+          f.cursor,
+        )
+        .toArray()
+      this.sql.exec(
+        'UPDATE filters SET cursor = ?, last_poll = ? WHERE id = ?',
+        rows.at(-1)?.seq ?? f.cursor,
+        now,
+        f.id,
+      )
       return rows.map((r) => r.hash)
     }
     this.sql.exec('UPDATE filters SET cursor = ?, last_poll = ? WHERE id = ?', head, now, f.id)
     if (head <= f.cursor) return []
     if (f.kind === 'blocks') return ctx.sequencer.blockHashes(BigInt(f.cursor + 1), BigInt(head))
     const c = reviveCriteria(f.criteria)
-    const q = await resolveLogQuery(ctx, { ...c, blockHash: undefined, fromBlock: { number: BigInt(f.cursor + 1) }, toBlock: { number: BigInt(head) } })
+    const q = await resolveLogQuery(ctx, {
+      ...c,
+      blockHash: undefined,
+      fromBlock: { number: BigInt(f.cursor + 1) },
+      toBlock: { number: BigInt(head) },
+    })
     return ctx.logs(q)
   }
 
   private create(kind: string, criteria: string, cursor: number): Hex {
-    const id = `0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex
-    this.sql.exec('INSERT INTO filters (id, kind, criteria, cursor, last_poll) VALUES (?, ?, ?, ?, ?)', id, kind, criteria, cursor, Date.now())
+    const id =
+      `0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex
+    this.sql.exec(
+      'INSERT INTO filters (id, kind, criteria, cursor, last_poll) VALUES (?, ?, ?, ?, ?)',
+      id,
+      kind,
+      criteria,
+      cursor,
+      Date.now(),
+    )
     return id
   }
 
   private get(id: unknown): FilterRow {
-    const rows = this.sql.exec<FilterRow>('SELECT * FROM filters WHERE id = ?', filterId(id)).toArray()
+    const rows = this.sql
+      .exec<FilterRow>('SELECT * FROM filters WHERE id = ?', filterId(id))
+      .toArray()
     if (!rows.length) throw new InvalidParamsError('filter not found')
     return rows[0]
   }
@@ -90,7 +131,8 @@ export class FilterBook {
 }
 
 function filterId(v: unknown): string {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) throw new InvalidParamsError('invalid argument 0: expected a filter id')
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v))
+    throw new InvalidParamsError('invalid argument 0: expected a filter id')
   return v.toLowerCase()
 }
 
@@ -99,5 +141,7 @@ function bigintJson(_k: string, v: unknown) {
 }
 
 function reviveCriteria(json: string): LogCriteria {
-  return JSON.parse(json, (_k, v) => (v && typeof v === 'object' && '$bigint' in v ? BigInt(v.$bigint) : v)) as LogCriteria
+  return JSON.parse(json, (_k, v) =>
+    v && typeof v === 'object' && '$bigint' in v ? BigInt(v.$bigint) : v,
+  ) as LogCriteria
 }

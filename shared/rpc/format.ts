@@ -2,10 +2,20 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { RunTxResult } from '@ethereumjs/vm'
-import { numberToHex, type Hex, type RpcLog, type RpcTransaction, type RpcTransactionReceipt } from 'viem'
+import {
+  numberToHex,
+  type Hex,
+  type RpcLog,
+  type RpcTransaction,
+  type RpcTransactionReceipt,
+} from 'viem'
 
 /** A block header as geth serves it, with transactions given by hash (or full objects later). */
-export type RpcHeaderJson = Record<string, unknown> & { hash: Hex; number: Hex; transactions: unknown[] }
+export type RpcHeaderJson = Record<string, unknown> & {
+  hash: Hex
+  number: Hex
+  transactions: unknown[]
+}
 
 const q = (n: bigint | number) => numberToHex(n)
 
@@ -51,14 +61,21 @@ export type TxLocation = { blockHash: Hex; blockNumber: bigint; index: number; b
 /** The price a transaction pays per gas under a base fee (EIP-1559), as receipts report it. */
 export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
   if ('maxFeePerGas' in tx) {
-    const tip = tx.maxFeePerGas - baseFee < tx.maxPriorityFeePerGas ? tx.maxFeePerGas - baseFee : tx.maxPriorityFeePerGas
+    const tip =
+      tx.maxFeePerGas - baseFee < tx.maxPriorityFeePerGas
+        ? tx.maxFeePerGas - baseFee
+        : tx.maxPriorityFeePerGas
     return baseFee + tip
   }
   return (tx as { gasPrice: bigint }).gasPrice
 }
 
 /** The JSON-RPC transaction object as geth serves it, pending (no location) or mined. */
-export function formatTransaction(tx: TypedTransaction, from: Hex, loc?: TxLocation): RpcTransaction {
+export function formatTransaction(
+  tx: TypedTransaction,
+  from: Hex,
+  loc?: TxLocation,
+): RpcTransaction {
   const j = tx.toJSON() as Record<string, unknown>
   const out: Record<string, unknown> = {
     blockHash: loc?.blockHash ?? null,

@@ -12,15 +12,30 @@ const dispatch = async (method: string, params: unknown[]) => {
 
 describe('handleJsonRpc', () => {
   test('default: single request', async () => {
-    expect(await handleJsonRpc('{"jsonrpc":"2.0","id":7,"method":"echo","params":["hi"]}', dispatch, limits)).toEqual({ jsonrpc: '2.0', id: 7, result: 'hi' })
+    expect(
+      await handleJsonRpc(
+        '{"jsonrpc":"2.0","id":7,"method":"echo","params":["hi"]}',
+        dispatch,
+        limits,
+      ),
+    ).toEqual({ jsonrpc: '2.0', id: 7, result: 'hi' })
   })
 
   test('behavior: malformed JSON is -32700', async () => {
-    expect(await handleJsonRpc('{"jsonrpc":', dispatch, limits)).toMatchObject({ id: null, error: { code: -32700 } })
+    expect(await handleJsonRpc('{"jsonrpc":', dispatch, limits)).toMatchObject({
+      id: null,
+      error: { code: -32700 },
+    })
   })
 
   test('behavior: wrong shapes are -32600', async () => {
-    for (const body of ['42', '{"id":1,"method":"echo"}', '{"jsonrpc":"2.0","id":1,"method":5}', '{"jsonrpc":"2.0","id":1,"method":"echo","params":{}}', '[]'])
+    for (const body of [
+      '42',
+      '{"id":1,"method":"echo"}',
+      '{"jsonrpc":"2.0","id":1,"method":5}',
+      '{"jsonrpc":"2.0","id":1,"method":"echo","params":{}}',
+      '[]',
+    ])
       expect(await handleJsonRpc(body, dispatch, limits)).toMatchObject({ error: { code: -32600 } })
   })
 
@@ -39,12 +54,20 @@ describe('handleJsonRpc', () => {
   })
 
   test('behavior: batch and body caps', async () => {
-    const batch = JSON.stringify(Array.from({ length: 4 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'echo', params: [i] })))
-    expect(await handleJsonRpc(batch, dispatch, limits)).toMatchObject({ error: { code: -32600, message: 'batch too large: 4 requests, limit 3' } })
-    expect(await handleJsonRpc(' '.repeat(1001), dispatch, limits)).toMatchObject({ error: { code: -32600 } })
+    const batch = JSON.stringify(
+      Array.from({ length: 4 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'echo', params: [i] })),
+    )
+    expect(await handleJsonRpc(batch, dispatch, limits)).toMatchObject({
+      error: { code: -32600, message: 'batch too large: 4 requests, limit 3' },
+    })
+    expect(await handleJsonRpc(' '.repeat(1001), dispatch, limits)).toMatchObject({
+      error: { code: -32600 },
+    })
   })
 
   test('behavior: notifications get no response', async () => {
-    expect(await handleJsonRpc('{"jsonrpc":"2.0","method":"echo","params":[1]}', dispatch, limits)).toBeUndefined()
+    expect(
+      await handleJsonRpc('{"jsonrpc":"2.0","method":"echo","params":[1]}', dispatch, limits),
+    ).toBeUndefined()
   })
 })

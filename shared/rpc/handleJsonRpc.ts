@@ -12,9 +12,18 @@ export type RpcLimits = { maxBatch: number; maxBodyBytes: number }
  * JSON-RPC 2.0 over a request body: single or batch, with count and size caps. Returns the response
  * body (undefined for notifications only). Every failure is a JSON-RPC error, never a throw.
  */
-export async function handleJsonRpc(body: string, dispatch: RpcDispatch, limits: RpcLimits): Promise<RpcResponse | RpcResponse[] | undefined> {
+export async function handleJsonRpc(
+  body: string,
+  dispatch: RpcDispatch,
+  limits: RpcLimits,
+): Promise<RpcResponse | RpcResponse[] | undefined> {
   if (body.length > limits.maxBodyBytes)
-    return errorResponse(null, new InvalidRequestError(`request body too large: ${body.length} bytes, limit ${limits.maxBodyBytes}`))
+    return errorResponse(
+      null,
+      new InvalidRequestError(
+        `request body too large: ${body.length} bytes, limit ${limits.maxBodyBytes}`,
+      ),
+    )
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
@@ -24,7 +33,12 @@ export async function handleJsonRpc(body: string, dispatch: RpcDispatch, limits:
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return errorResponse(null, new InvalidRequestError('empty batch'))
     if (parsed.length > limits.maxBatch)
-      return errorResponse(null, new InvalidRequestError(`batch too large: ${parsed.length} requests, limit ${limits.maxBatch}`))
+      return errorResponse(
+        null,
+        new InvalidRequestError(
+          `batch too large: ${parsed.length} requests, limit ${limits.maxBatch}`,
+        ),
+      )
     const out = await Promise.all(parsed.map((r) => handleOne(r, dispatch)))
     const responses = out.filter((r): r is RpcResponse => r !== undefined)
     return responses.length ? responses : undefined
@@ -37,9 +51,12 @@ async function handleOne(req: unknown, dispatch: RpcDispatch): Promise<RpcRespon
     return errorResponse(null, new InvalidRequestError('invalid request: expected an object'))
   const r = req as Record<string, unknown>
   const id = validId(r.id) ? (r.id as Id) : null
-  if (r.jsonrpc !== '2.0') return errorResponse(id, new InvalidRequestError('invalid request: jsonrpc must be "2.0"'))
-  if (r.id !== undefined && !validId(r.id)) return errorResponse(null, new InvalidRequestError('invalid request: bad id'))
-  if (typeof r.method !== 'string') return errorResponse(id, new InvalidRequestError('invalid request: method must be a string'))
+  if (r.jsonrpc !== '2.0')
+    return errorResponse(id, new InvalidRequestError('invalid request: jsonrpc must be "2.0"'))
+  if (r.id !== undefined && !validId(r.id))
+    return errorResponse(null, new InvalidRequestError('invalid request: bad id'))
+  if (typeof r.method !== 'string')
+    return errorResponse(id, new InvalidRequestError('invalid request: method must be a string'))
   if (r.params !== undefined && !Array.isArray(r.params))
     return errorResponse(id, new InvalidRequestError('invalid request: params must be an array'))
   try {
@@ -59,4 +76,3 @@ function validId(id: unknown): boolean {
 function errorResponse(id: Id, err: unknown): RpcResponse {
   return { jsonrpc: '2.0', id, error: toRpcError(err) }
 }
-

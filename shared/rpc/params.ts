@@ -13,7 +13,8 @@ const fail = (i: number, why: string): never => {
 /** A hex quantity (EIP-1474: 0x-prefixed, no leading zeros required to be absent, as geth accepts). */
 export function quantity(v: unknown, i: number): bigint {
   if (typeof v !== 'string') return fail(i, `expected hex quantity, got ${typeof v}`)
-  if (!/^0x[0-9a-fA-F]{1,64}$/.test(v)) return fail(i, `invalid hex quantity ${JSON.stringify(v).slice(0, 80)}`)
+  if (!/^0x[0-9a-fA-F]{1,64}$/.test(v))
+    return fail(i, `invalid hex quantity ${JSON.stringify(v).slice(0, 80)}`)
   return BigInt(v)
 }
 
@@ -28,7 +29,8 @@ export function address(v: unknown, i: number): Address {
 }
 
 export function hash32(v: unknown, i: number): Hex {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v)) return fail(i, `invalid 32-byte hash ${JSON.stringify(v)?.slice(0, 80)}`)
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v))
+    return fail(i, `invalid 32-byte hash ${JSON.stringify(v)?.slice(0, 80)}`)
   return v.toLowerCase() as Hex
 }
 
@@ -40,13 +42,15 @@ export function data(v: unknown, i: number): Hex {
 
 /** A storage slot: geth accepts any hex up to 32 bytes and left-pads it. */
 export function slot(v: unknown, i: number): bigint {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(v)) return fail(i, `invalid storage slot ${JSON.stringify(v)?.slice(0, 80)}`)
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(v))
+    return fail(i, `invalid storage slot ${JSON.stringify(v)?.slice(0, 80)}`)
   return v === '0x' ? 0n : BigInt(v)
 }
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest'
 /** A block parameter: a tag, a number, or an EIP-1898 hash object. */
-export type BlockRef = { tag: BlockTag } | { number: bigint } | { hash: Hex; requireCanonical: boolean }
+export type BlockRef =
+  { tag: BlockTag } | { number: bigint } | { hash: Hex; requireCanonical: boolean }
 
 const TAGS = new Set(['latest', 'pending', 'safe', 'finalized', 'earliest'])
 
@@ -59,7 +63,8 @@ export function blockRef(v: unknown, i: number, fallback: BlockTag = 'latest'): 
   if (typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Record<string, unknown>
     if (o.blockHash !== undefined) {
-      if (o.blockNumber !== undefined) return fail(i, 'cannot specify both blockHash and blockNumber')
+      if (o.blockNumber !== undefined)
+        return fail(i, 'cannot specify both blockHash and blockNumber')
       return { hash: hash32(o.blockHash, i), requireCanonical: o.requireCanonical === true }
     }
     if (o.blockNumber !== undefined) return blockRef(o.blockNumber, i)
@@ -83,10 +88,14 @@ export type CallRequest = {
 }
 
 export function callRequest(v: unknown, i: number): CallRequest {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(i, 'expected a transaction call object')
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return fail(i, 'expected a transaction call object')
   const o = v as Record<string, unknown>
   if (o.data !== undefined && o.input !== undefined && o.data !== o.input)
-    return fail(i, 'both "data" and "input" are set and not equal. Please use "input" to pass transaction call data')
+    return fail(
+      i,
+      'both "data" and "input" are set and not equal. Please use "input" to pass transaction call data',
+    )
   const input = o.input ?? o.data
   const out: CallRequest = {
     from: o.from == null ? undefined : address(o.from, i),
@@ -99,7 +108,10 @@ export function callRequest(v: unknown, i: number): CallRequest {
     data: input == null ? undefined : data(input, i),
     nonce: optionalQuantity(o.nonce, i),
   }
-  if (out.gasPrice !== undefined && (out.maxFeePerGas !== undefined || out.maxPriorityFeePerGas !== undefined))
+  if (
+    out.gasPrice !== undefined &&
+    (out.maxFeePerGas !== undefined || out.maxPriorityFeePerGas !== undefined)
+  )
     return fail(i, 'both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified')
   if (o.accessList != null) {
     if (!Array.isArray(o.accessList)) return fail(i, 'accessList must be an array')
@@ -118,7 +130,13 @@ export function callRequest(v: unknown, i: number): CallRequest {
 /** eth_call's state override set: per address balance, nonce, code, and full or partial storage. */
 export type StateOverride = Record<
   Address,
-  { balance?: bigint; nonce?: bigint; code?: Hex; state?: Record<Hex, Hex>; stateDiff?: Record<Hex, Hex> }
+  {
+    balance?: bigint
+    nonce?: bigint
+    code?: Hex
+    state?: Record<Hex, Hex>
+    stateDiff?: Record<Hex, Hex>
+  }
 >
 
 export function stateOverride(v: unknown, i: number): StateOverride | undefined {
@@ -127,12 +145,14 @@ export function stateOverride(v: unknown, i: number): StateOverride | undefined 
   const out: StateOverride = {}
   for (const [addr, raw] of Object.entries(v as Record<string, unknown>)) {
     const o = (raw ?? {}) as Record<string, unknown>
-    if (o.state != null && o.stateDiff != null) return fail(i, `account ${addr} has both 'state' and 'stateDiff'`)
+    if (o.state != null && o.stateDiff != null)
+      return fail(i, `account ${addr} has both 'state' and 'stateDiff'`)
     const slots = (s: unknown) => {
       if (s == null) return undefined
       if (typeof s !== 'object') return fail(i, 'storage override must be an object')
       const m: Record<Hex, Hex> = {}
-      for (const [k, val] of Object.entries(s as Record<string, unknown>)) m[hash32(k, i)] = hash32(val, i)
+      for (const [k, val] of Object.entries(s as Record<string, unknown>))
+        m[hash32(k, i)] = hash32(val, i)
       return m
     }
     out[address(addr, i)] = {
@@ -148,7 +168,8 @@ export function stateOverride(v: unknown, i: number): StateOverride | undefined 
 
 /** Checks the argument count: at most `max`, at least `min`. */
 export function arity(params: unknown[], min: number, max: number): void {
-  if (params.length < min) throw new InvalidParamsError(`missing value for required argument ${params.length}`)
+  if (params.length < min)
+    throw new InvalidParamsError(`missing value for required argument ${params.length}`)
   if (params.length > max) throw new InvalidParamsError(`too many arguments, want at most ${max}`)
 }
 

@@ -10,7 +10,13 @@ import type { Execution } from '../execution/createExecution.js'
 import { InvalidParamsError, ResourceNotFoundError } from '../errors.js'
 import { applyBlockPrelude } from '../execution/buildBlock.js'
 import { createAccessList, estimateGas } from '../execution/estimateGas.js'
-import { applyStateOverride, assertCallSucceeded, buildCallTx, callGasCap, simulate } from '../execution/simulate.js'
+import {
+  applyStateOverride,
+  assertCallSucceeded,
+  buildCallTx,
+  callGasCap,
+  simulate,
+} from '../execution/simulate.js'
 import { traceTransaction, type TraceConfig } from '../execution/traceTransaction.js'
 import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
 import { formatTransaction } from './format.js'
@@ -29,7 +35,11 @@ function blockJson(chain: ShardChain, b: StoredBlock | undefined, full: boolean)
   return rpc
 }
 
-function withState<T>(chain: ShardChain, ref: p.BlockRef, fn: (exec: Execution, header: BlockHeader) => Promise<T>) {
+function withState<T>(
+  chain: ShardChain,
+  ref: p.BlockRef,
+  fn: (exec: Execution, header: BlockHeader) => Promise<T>,
+) {
   return chain.withStateAt(chain.resolveOrThrow(ref), fn)
 }
 
@@ -52,8 +62,15 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     const count = typeof params[0] === 'number' ? BigInt(params[0]) : p.quantity(params[0], 0)
     const newest = chain.resolveOrThrow(p.blockRef(params[1], 1))
     const percentiles = params[2] ?? []
-    if (!Array.isArray(percentiles) || percentiles.some((x, i) => typeof x !== 'number' || x < 0 || x > 100 || (i > 0 && x < percentiles[i - 1])))
-      throw new InvalidParamsError('invalid argument 2: reward percentiles must be ascending numbers in [0, 100]')
+    if (
+      !Array.isArray(percentiles) ||
+      percentiles.some(
+        (x, i) => typeof x !== 'number' || x < 0 || x > 100 || (i > 0 && x < percentiles[i - 1]),
+      )
+    )
+      throw new InvalidParamsError(
+        'invalid argument 2: reward percentiles must be ascending numbers in [0, 100]',
+      )
     return feeHistory(chain, count, newest.number, percentiles as number[])
   },
 
@@ -123,14 +140,19 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
   eth_getProof: async (chain, params) => {
     p.arity(params, 2, 3)
     const addr = p.address(params[0], 0)
-    if (!Array.isArray(params[1])) throw new InvalidParamsError('invalid argument 1: expected an array of storage keys')
+    if (!Array.isArray(params[1]))
+      throw new InvalidParamsError('invalid argument 1: expected an array of storage keys')
     const keys = params[1].map((k) => setLengthLeft(hexToBytes(numberToHex(p.slot(k, 1))), 32))
     const state = await readState(chain, p.blockRef(params[2], 2))
     const proof = await getMerkleStateProof(state, new Address(hexToBytes(addr)), keys)
     return {
       ...proof,
       address: addr,
-      storageProof: proof.storageProof.map((s, i) => ({ ...s, key: (params[1] as Hex[])[i], value: q(BigInt(s.value)) })),
+      storageProof: proof.storageProof.map((s, i) => ({
+        ...s,
+        key: (params[1] as Hex[])[i],
+        value: q(BigInt(s.value)),
+      })),
     }
   },
 
@@ -195,7 +217,9 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
   eth_getBlockReceipts: async (chain, params) => {
     p.arity(params, 1, 1)
     const b = chain.resolve(p.blockRef(params[0], 0))
-    return b ? chain.store.txsOfBlock(b.number).map((t) => JSON.parse(t.receipt) as RpcTransactionReceipt) : null
+    return b
+      ? chain.store.txsOfBlock(b.number).map((t) => JSON.parse(t.receipt) as RpcTransactionReceipt)
+      : null
   },
 
   /** Not in geth: where a transaction stands (invariant 5: mined, pending, or dropped with a reason). */
@@ -218,7 +242,8 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     const { pending, queued } = chain.pool.split(await chain.senderNonces())
     const group = (entries: typeof pending) => {
       const out: Record<string, Record<string, unknown>> = {}
-      for (const e of entries) (out[e.sender] ??= {})[e.nonce.toString()] = formatTransaction(e.tx, e.sender)
+      for (const e of entries)
+        (out[e.sender] ??= {})[e.nonce.toString()] = formatTransaction(e.tx, e.sender)
       return out
     }
     return { pending: group(pending), queued: group(queued) }
@@ -235,7 +260,10 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     const header = chain.header(block)
     // Replays the block on its parent's state up to the transaction, then traces that one.
     return chain.withStateAt(parent, async (exec) => {
-      const env = createBlock({ header: { ...header.toJSON(), gasUsed: 0n } }, { common: exec.common })
+      const env = createBlock(
+        { header: { ...header.toJSON(), gasUsed: 0n } },
+        { common: exec.common },
+      )
       await applyBlockPrelude(exec, header)
       let gasUsed = 0n
       for (const t of chain.store.txsOfBlock(block.number)) {
@@ -255,13 +283,26 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
       const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
       const env = createBlock(
-        { header: { ...header.toJSON(), baseFeePerGas: priced ? header.baseFeePerGas : 0n, gasUsed: 0n } },
+        {
+          header: {
+            ...header.toJSON(),
+            baseFeePerGas: priced ? header.baseFeePerGas : 0n,
+            gasUsed: 0n,
+          },
+        },
         { common: exec.common },
       )
       const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header)) // capped inside
       return traceTransaction(
         exec.vm,
-        { tx, block: env, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true },
+        {
+          tx,
+          block: env,
+          skipNonce: true,
+          skipBalance: !priced,
+          skipBlockGasLimitValidation: true,
+          skipHardForkValidation: true,
+        },
         config,
       )
     })
@@ -272,10 +313,14 @@ const TRACERS = new Set(['', 'callTracer', 'prestateTracer'])
 
 function traceConfig(v: unknown): TraceConfig {
   if (v === undefined || v === null) return {}
-  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParamsError('invalid argument 1: expected a trace config object')
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidParamsError('invalid argument 1: expected a trace config object')
   const config = v as TraceConfig
   if (config.tracer !== undefined && !TRACERS.has(config.tracer))
-    throw new InvalidParamsError(`tracer not supported: ${String(config.tracer)}; use callTracer or prestateTracer`)
-  if (config.tracerConfig?.diffMode) throw new InvalidParamsError('tracer not supported: prestateTracer (diffMode)')
+    throw new InvalidParamsError(
+      `tracer not supported: ${String(config.tracer)}; use callTracer or prestateTracer`,
+    )
+  if (config.tracerConfig?.diffMode)
+    throw new InvalidParamsError('tracer not supported: prestateTracer (diffMode)')
   return config
 }

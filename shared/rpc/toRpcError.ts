@@ -20,5 +20,10 @@ export function toRpcError(err: unknown): RpcErrorObject {
 }
 
 export function isRpcErrorObject(v: unknown): v is RpcErrorObject {
-  return typeof v === 'object' && v !== null && typeof (v as RpcErrorObject).code === 'number' && typeof (v as RpcErrorObject).message === 'string'
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as RpcErrorObject).code === 'number' &&
+    typeof (v as RpcErrorObject).message === 'string'
+  )
 }

@@ -1,6 +1,13 @@
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
-import { Address, bigIntToBytes, bytesToHex, hexToBytes, isHexString, setLengthLeft } from '@ethereumjs/util'
+import {
+  Address,
+  bigIntToBytes,
+  bytesToHex,
+  hexToBytes,
+  isHexString,
+  setLengthLeft,
+} from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { InvalidParamsError, TransactionRejectedError } from '../errors.js'
 import { createChainCommon } from '../chain/chainCommon.js'
@@ -15,33 +22,53 @@ export const SUPPORTED_TX_TYPES = [0, 1, 2, 4] as const
  * Recovers an uncompressed public key (64 bytes, no prefix) from a 32-byte hash, a 64-byte r‖s
  * signature and a recovery id; the host may pass a faster one than ethereumjs's pure-JS default.
  */
-export type RecoverPublicKey = (hash: Uint8Array, signature: Uint8Array, recoveryId: number) => Uint8Array | undefined
+export type RecoverPublicKey = (
+  hash: Uint8Array,
+  signature: Uint8Array,
+  recoveryId: number,
+) => Uint8Array | undefined
 
 const SECP256K1_N_DIV_2 = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
 /** A raw transaction decoded and with its sender recovered: what the sequencer admits. */
-export type DecodedTx = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8Array; tx: TypedTransaction }
+export type DecodedTx = {
+  raw: Uint8Array
+  hash: Hex
+  sender: Hex
+  pubkey: Uint8Array
+  tx: TypedTransaction
+}
 
 /**
  * Decodes `eth_sendRawTransaction`'s parameter and recovers the sender (the costly part, ~2 ms,
  * done in the stateless Worker where it scales out). Rejections use geth's wording.
  */
-export function decodeRawTransaction(rawHex: unknown, chainId: number, recover?: RecoverPublicKey): DecodedTx {
+export function decodeRawTransaction(
+  rawHex: unknown,
+  chainId: number,
+  recover?: RecoverPublicKey,
+): DecodedTx {
   if (typeof rawHex !== 'string' || !isHexString(rawHex) || rawHex.length % 2 !== 0)
     throw new InvalidParamsError('invalid argument 0: expected hex-encoded transaction bytes')
   const raw = hexToBytes(rawHex as Hex)
   if (raw.length === 0) throw new InvalidParamsError('invalid argument 0: empty transaction')
   if (raw.length > MAX_TX_BYTES)
-    throw new TransactionRejectedError(`oversized data: transaction size ${raw.length}, limit ${MAX_TX_BYTES}`)
+    throw new TransactionRejectedError(
+      `oversized data: transaction size ${raw.length}, limit ${MAX_TX_BYTES}`,
+    )
   const type = raw[0] >= 0xc0 ? 0 : raw[0]
   if (!(SUPPORTED_TX_TYPES as readonly number[]).includes(type))
     throw new TransactionRejectedError('transaction type not supported')
   const txChainId = readChainId(raw, type)
   // Shards share keys and genesis, so an unprotected signature would replay on every one (geth refuses them too).
   if (txChainId === undefined)
-    throw new TransactionRejectedError('only replay-protected (EIP-155) transactions allowed over RPC')
+    throw new TransactionRejectedError(
+      'only replay-protected (EIP-155) transactions allowed over RPC',
+    )
   if (txChainId !== undefined && txChainId !== BigInt(chainId))
-    throw new TransactionRejectedError(`invalid chain id for signer: have ${txChainId} want ${chainId}`)
+    throw new TransactionRejectedError(
+      `invalid chain id for signer: have ${txChainId} want ${chainId}`,
+    )
   let tx: TypedTransaction
   try {
     tx = createTxFromRLP(raw, { common: createChainCommon(chainId) })
@@ -56,7 +83,13 @@ export function decodeRawTransaction(rawHex: unknown, chainId: number, recover?:
   } catch {
     throw new TransactionRejectedError('invalid sender')
   }
-  return { raw, hash: bytesToHex(tx.hash()) as Hex, sender: tx.getSenderAddress().toString() as Hex, pubkey, tx }
+  return {
+    raw,
+    hash: bytesToHex(tx.hash()) as Hex,
+    sender: tx.getSenderAddress().toString() as Hex,
+    pubkey,
+    tx,
+  }
 }
 
 /**
@@ -69,7 +102,8 @@ export function restoreTransaction(
   chainId: number,
 ): TypedTransaction {
   const tx = createTxFromRLP(raw, { common: createChainCommon(chainId), freeze: false })
-  if ('pubkey' in sender) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
+  if ('pubkey' in sender)
+    (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
   else {
     const address = new Address(hexToBytes(sender.address))
     tx.getSenderAddress = () => address
@@ -78,16 +112,22 @@ export function restoreTransaction(
 }
 
 /** Recovers with the host's function, applying Ethereum's rules (EIP-2 low s) and caching the key on `tx`. */
-function recoverWith(recover: RecoverPublicKey, tx: TypedTransaction, chainId: number): Uint8Array | undefined {
+function recoverWith(
+  recover: RecoverPublicKey,
+  tx: TypedTransaction,
+  chainId: number,
+): Uint8Array | undefined {
   const { r, s, v } = tx as { r: bigint; s: bigint; v: bigint }
   if (s > SECP256K1_N_DIV_2 || r === 0n || s === 0n) return undefined
-  const recoveryId = tx.type !== 0 ? Number(v) : v >= 35n ? Number(v - BigInt(chainId) * 2n - 35n) : Number(v - 27n)
+  const recoveryId =
+    tx.type !== 0 ? Number(v) : v >= 35n ? Number(v - BigInt(chainId) * 2n - 35n) : Number(v - 27n)
   if (recoveryId !== 0 && recoveryId !== 1) return undefined
   const sig = new Uint8Array(64)
   sig.set(setLengthLeft(bigIntToBytes(r), 32), 0)
   sig.set(setLengthLeft(bigIntToBytes(s), 32), 32)
   const pubkey = recover(tx.getMessageToVerifySignature(), sig, recoveryId)
-  if (pubkey) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = pubkey
+  if (pubkey)
+    (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = pubkey
   return pubkey
 }
 
@@ -103,7 +143,10 @@ function readChainId(raw: Uint8Array, type: number): bigint | undefined {
   }
   const asInt = (b: unknown) => (b instanceof Uint8Array && b.length ? BigInt(bytesToHex(b)) : 0n)
   const arity = ({ 0: 9, 1: 11, 2: 12, 4: 13 } as Record<number, number>)[type]
-  if (fields.length !== arity) throw new InvalidParamsError(`invalid argument 0: rlp: expected ${arity} fields for a type ${type} transaction, got ${fields.length}`)
+  if (fields.length !== arity)
+    throw new InvalidParamsError(
+      `invalid argument 0: rlp: expected ${arity} fields for a type ${type} transaction, got ${fields.length}`,
+    )
   if (type !== 0) return asInt(fields[0])
   const v = asInt(fields[6])
   return v >= 35n ? (v - 35n) / 2n : undefined
@@ -112,14 +155,21 @@ function readChainId(raw: Uint8Array, type: number): bigint | undefined {
 /** ethereumjs refuses some transactions while decoding; say it as geth would. */
 function gethRejection(reason: string): Error {
   const cap = /gas limit (\d+) exceeds the maximum allowed by EIP-7825 \((\d+)\)/.exec(reason)
-  if (cap) return new TransactionRejectedError(`transaction gas limit too high (cap: ${cap[2]}, tx: ${cap[1]})`)
+  if (cap)
+    return new TransactionRejectedError(
+      `transaction gas limit too high (cap: ${cap[2]}, tx: ${cap[1]})`,
+    )
   if (reason.includes('maxFeePerGas cannot be less than maxPriorityFeePerGas'))
     return new TransactionRejectedError('max priority fee per gas higher than max fee per gas')
-  if (/Invalid Signature|invalid signature|v value|s-values/i.test(reason)) return new TransactionRejectedError('invalid sender')
+  if (/Invalid Signature|invalid signature|v value|s-values/i.test(reason))
+    return new TransactionRejectedError('invalid sender')
   return new InvalidParamsError(`invalid argument 0: ${shortReason(reason)}`)
 }
 
 function shortReason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err)
-  return msg.split('\n')[0].replace(/ \(.*\)$/, '').slice(0, 200)
+  return msg
+    .split('\n')[0]
+    .replace(/ \(.*\)$/, '')
+    .slice(0, 200)
 }

@@ -11,8 +11,19 @@ const key = hexToBytes('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d
 let seq = 0
 
 function entry(sender: Hex, nonce: bigint, tip: bigint, maxFee = 100n): PoolEntry {
-  const tx = createFeeMarket1559Tx({ nonce, gasLimit: 21000n, maxFeePerGas: maxFee, maxPriorityFeePerGas: tip, to: sender }, { common }).sign(key)
-  return { hash: `0x${(++seq).toString(16).padStart(64, '0')}`, sender, tx, nonce, raw: new Uint8Array(), pubkey: new Uint8Array(), seq }
+  const tx = createFeeMarket1559Tx(
+    { nonce, gasLimit: 21000n, maxFeePerGas: maxFee, maxPriorityFeePerGas: tip, to: sender },
+    { common },
+  ).sign(key)
+  return {
+    hash: `0x${(++seq).toString(16).padStart(64, '0')}`,
+    sender,
+    tx,
+    nonce,
+    raw: new Uint8Array(),
+    pubkey: new Uint8Array(),
+    seq,
+  }
 }
 
 const A = '0x00000000000000000000000000000000000000aa' as Hex
@@ -35,7 +46,16 @@ describe('TxPool', () => {
     pool.add(entry(A, 1n, 50n))
     pool.add(entry(B, 0n, 10n))
     pool.add(entry(B, 1n, 1n))
-    expect(drain(pool, new Map([[A, 0n], [B, 0n]]), 10n)).toEqual(['B0', 'A0', 'A1', 'B1'])
+    expect(
+      drain(
+        pool,
+        new Map([
+          [A, 0n],
+          [B, 0n],
+        ]),
+        10n,
+      ),
+    ).toEqual(['B0', 'A0', 'A1', 'B1'])
   })
 
   test('behavior: a nonce gap is queued, not executable', () => {
@@ -52,7 +72,16 @@ describe('TxPool', () => {
     const pool = new TxPool()
     pool.add(entry(A, 0n, 50n, 60n)) // effective tip at base fee 50: 10
     pool.add(entry(B, 0n, 20n, 100n)) // effective tip 20
-    expect(drain(pool, new Map([[A, 0n], [B, 0n]]), 50n)).toEqual(['B0', 'A0'])
+    expect(
+      drain(
+        pool,
+        new Map([
+          [A, 0n],
+          [B, 0n],
+        ]),
+        50n,
+      ),
+    ).toEqual(['B0', 'A0'])
   })
 
   test('behavior: replacing keeps one entry per nonce', () => {
@@ -80,7 +109,10 @@ describe('validateTransaction', () => {
     ...over,
   })
   const tx = (over: Record<string, bigint> = {}) =>
-    createFeeMarket1559Tx({ nonce: 3n, gasLimit: 21000n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, to: A, ...over }, { common }).sign(key)
+    createFeeMarket1559Tx(
+      { nonce: 3n, gasLimit: 21000n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, to: A, ...over },
+      { common },
+    ).sign(key)
 
   test('default: a good transaction is admitted', () => {
     expect(validateTransaction(tx(), base())).toEqual({ ok: true })
@@ -94,7 +126,11 @@ describe('validateTransaction', () => {
     [{ maxFeePerGas: 5n }, {}, 'max fee per gas less than block base fee'],
     [{}, { account: { nonce: 3n, balance: 5n } }, 'insufficient funds for gas * price + value'],
     [{}, { alreadyKnown: true }, 'already known'],
-    [{}, { account: { nonce: 3n, balance: 3_000_000n }, pooledCost: 1_000_000n }, 'insufficient funds for gas * price + value: balance 3000000, queued cost 1000000'],
+    [
+      {},
+      { account: { nonce: 3n, balance: 3_000_000n }, pooledCost: 1_000_000n },
+      'insufficient funds for gas * price + value: balance 3000000, queued cost 1000000',
+    ],
     [{}, { senderCount: 64 }, 'account limit exceeded'],
     [{}, { poolSize: 8192 }, 'txpool is full'],
   ])('behavior: rejects %o %o with geth wording', (over, ctx, message) => {
@@ -105,7 +141,17 @@ describe('validateTransaction', () => {
 
   test('behavior: replacement needs a 10% bump of both fee caps', () => {
     const existing = { tx: tx({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }) } as PoolEntry
-    expect(validateTransaction(tx({ maxFeePerGas: 109n, maxPriorityFeePerGas: 11n }), base({ existing }))).toEqual({ ok: false, error: 'replacement transaction underpriced' })
-    expect(validateTransaction(tx({ maxFeePerGas: 110n, maxPriorityFeePerGas: 11n }), base({ existing }))).toEqual({ ok: true })
+    expect(
+      validateTransaction(
+        tx({ maxFeePerGas: 109n, maxPriorityFeePerGas: 11n }),
+        base({ existing }),
+      ),
+    ).toEqual({ ok: false, error: 'replacement transaction underpriced' })
+    expect(
+      validateTransaction(
+        tx({ maxFeePerGas: 110n, maxPriorityFeePerGas: 11n }),
+        base({ existing }),
+      ),
+    ).toEqual({ ok: true })
   })
 })

@@ -3,10 +3,20 @@ import type { Hex } from 'viem'
 import type { ReadyTx, TxCandidates } from '../execution/buildBlock.js'
 
 /** A transaction admitted to the pool. `seq` is its arrival order (ties in price go to the earlier). */
-export type PoolEntry = ReadyTx & { nonce: bigint; raw: Uint8Array; pubkey: Uint8Array; seq: number }
+export type PoolEntry = ReadyTx & {
+  nonce: bigint
+  raw: Uint8Array
+  pubkey: Uint8Array
+  seq: number
+}
 
 /** Pool limits (geth's txpool has the same knobs). */
-export type PoolLimits = { maxPerSender: number; maxTotal: number; maxNonceGap: number; priceBumpPercent: bigint }
+export type PoolLimits = {
+  maxPerSender: number
+  maxTotal: number
+  maxNonceGap: number
+  priceBumpPercent: bigint
+}
 
 export const DEFAULT_POOL_LIMITS: PoolLimits = {
   maxPerSender: 64,
@@ -92,7 +102,9 @@ export class TxPool {
 
   /** Entries of a sender, by nonce. */
   entriesOf(sender: Hex): PoolEntry[] {
-    return [...(this.bySender.get(sender)?.values() ?? [])].sort((a, b) => (a.nonce < b.nonce ? -1 : 1))
+    return [...(this.bySender.get(sender)?.values() ?? [])].sort((a, b) =>
+      a.nonce < b.nonce ? -1 : 1,
+    )
   }
 
   /** Entries with a nonce below the sender's state nonce: already used, they can never run. */

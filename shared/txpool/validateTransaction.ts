@@ -42,7 +42,9 @@ export function validateTransaction(tx: TypedTransaction, ctx: AdmissionContext)
     return reject(`intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${intrinsic}`)
   const floor = floorDataGas(tx)
   if (tx.gasLimit < floor)
-    return reject(`insufficient gas for floor data gas cost: gas ${tx.gasLimit}, minimum needed ${floor}`)
+    return reject(
+      `insufficient gas for floor data gas cost: gas ${tx.gasLimit}, minimum needed ${floor}`,
+    )
   const { feeCap, tipCap } = feeCaps(tx)
   if (tipCap > feeCap) return reject('max priority fee per gas higher than max fee per gas')
   if (feeCap < ctx.baseFee)
@@ -61,7 +63,8 @@ export function validateTransaction(tx: TypedTransaction, ctx: AdmissionContext)
   if (ctx.existing) {
     const old = feeCaps(ctx.existing.tx)
     const bump = (v: bigint) => v + (v * ctx.limits.priceBumpPercent) / 100n
-    if (feeCap < bump(old.feeCap) || tipCap < bump(old.tipCap)) return reject('replacement transaction underpriced')
+    if (feeCap < bump(old.feeCap) || tipCap < bump(old.tipCap))
+      return reject('replacement transaction underpriced')
     return { ok: true }
   }
   if (ctx.senderCount >= ctx.limits.maxPerSender) return reject('account limit exceeded')

@@ -29,27 +29,52 @@ describe('sealing atomicity', () => {
         genesis: genesis as GenesisSpec,
         blockGasLimit: 30_000_000n,
       })
-      const raw = await alice.signTransaction({ chainId: 901, type: 'eip1559', nonce: 0, gas: 21000n, maxFeePerGas: parseGwei('10'), maxPriorityFeePerGas: 1n, to: KEYS_TO, value: parseEther('1') })
+      const raw = await alice.signTransaction({
+        chainId: 901,
+        type: 'eip1559',
+        nonce: 0,
+        gas: 21000n,
+        maxFeePerGas: parseGwei('10'),
+        maxPriorityFeePerGas: 1n,
+        to: KEYS_TO,
+        value: parseEther('1'),
+      })
       const d = decodeRawTransaction(raw, 901)
       await chain.submit(d)
       const head = chain.store.head()!
       const nodesBefore = state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n
 
       failNext = true
-      await expect(chain.seal(BigInt(Math.floor(Date.now() / 1000)), '0x4200000000000000000000000000000000000011')).rejects.toThrow('simulated crash')
+      await expect(
+        chain.seal(
+          BigInt(Math.floor(Date.now() / 1000)),
+          '0x4200000000000000000000000000000000000011',
+        ),
+      ).rejects.toThrow('simulated crash')
       expect(chain.store.head()!.hash).toBe(head.hash)
-      expect(state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n).toBe(nodesBefore)
+      expect(state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n).toBe(
+        nodesBefore,
+      )
       expect(chain.store.tx(d.hash)).toBeUndefined()
       expect(chain.pool.get(d.hash)).toBeDefined()
       expect((await chain.headAccount(alice.address)).nonce).toBe(0n)
 
       failNext = false
-      const sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), '0x4200000000000000000000000000000000000011')
+      const sealed = await chain.seal(
+        BigInt(Math.floor(Date.now() / 1000)),
+        '0x4200000000000000000000000000000000000011',
+      )
       expect(sealed?.indexed.number).toBe(head.number + 1n)
       expect(chain.store.tx(d.hash)?.blockNumber).toBe(head.number + 1n)
       expect((await chain.headAccount(alice.address)).nonce).toBe(1n)
       // A fresh reader of storage alone agrees with the in-memory head.
-      const reopened = await ShardChain.open({ sql: state.storage.sql, transact: (fn) => state.storage.transactionSync(fn), chainId: 901, genesis: genesis as GenesisSpec, blockGasLimit: 30_000_000n })
+      const reopened = await ShardChain.open({
+        sql: state.storage.sql,
+        transact: (fn) => state.storage.transactionSync(fn),
+        chainId: 901,
+        genesis: genesis as GenesisSpec,
+        blockGasLimit: 30_000_000n,
+      })
       expect(bytesToHex(reopened.headHeader.stateRoot)).toBe(bytesToHex(chain.headHeader.stateRoot))
       expect((await reopened.headAccount(alice.address)).nonce).toBe(1n)
     })

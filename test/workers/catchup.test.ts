@@ -7,7 +7,9 @@ import { call, clients, KEYS } from './helpers.js'
 const alice = clients(902, KEYS[0])
 
 async function indexedHead(): Promise<number | null> {
-  const row = await env.DB.prepare('SELECT head FROM index_cursor WHERE chain_id = 902').first<{ head: number }>()
+  const row = await env.DB.prepare('SELECT head FROM index_cursor WHERE chain_id = 902').first<{
+    head: number
+  }>()
   return row?.head ?? null
 }
 
@@ -15,28 +17,60 @@ async function indexedHead(): Promise<number | null> {
 // eth_getLogs answers the same before, during (from receipts) and after.
 describe('D1 catch-up', () => {
   test('behavior: history lost from D1 is rebuilt and logs stay complete', async () => {
-    const hash = await alice.wallet.deployContract({ abi: testTokenAbi, bytecode: testTokenBytecode, args: ['T', 'T', parseUnits('1', 18)] })
+    const hash = await alice.wallet.deployContract({
+      abi: testTokenAbi,
+      bytecode: testTokenBytecode,
+      args: ['T', 'T', parseUnits('1', 18)],
+    })
     const token = (await alice.public.waitForTransactionReceipt({ hash })).contractAddress!
     for (let i = 0; i < 3; i++)
-      await alice.public.waitForTransactionReceipt({ hash: await alice.wallet.writeContract({ address: token, abi: testTokenAbi, functionName: 'transfer', args: [KEYS_TO, 1n] }) })
+      await alice.public.waitForTransactionReceipt({
+        hash: await alice.wallet.writeContract({
+          address: token,
+          abi: testTokenAbi,
+          functionName: 'transfer',
+          args: [KEYS_TO, 1n],
+        }),
+      })
     const path = '/chain/902'
     const before = (await call('eth_getLogs', [{ address: token, fromBlock: '0x0' }], path)).result
     expect(before).toHaveLength(4) // mint + 3 transfers
 
     // Lose the history: D1 rows and the sequencer's record of what it indexed.
-    await env.DB.batch(['blocks', 'transactions', 'logs', 'index_cursor'].map((t) => env.DB.prepare(`DELETE FROM ${t} WHERE chain_id = 902`)))
+    await env.DB.batch(
+      ['blocks', 'transactions', 'logs', 'index_cursor'].map((t) =>
+        env.DB.prepare(`DELETE FROM ${t} WHERE chain_id = 902`),
+      ),
+    )
     const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('sequencer:902'))
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'indexed'`))
+    await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec(`DELETE FROM meta WHERE key = 'indexed'`),
+    )
     // Served from the sequencer's receipts while D1 is empty.
-    expect((await call('eth_getLogs', [{ address: token, fromBlock: '0x0' }], path)).result).toEqual(before)
+    expect(
+      (await call('eth_getLogs', [{ address: token, fromBlock: '0x0' }], path)).result,
+    ).toEqual(before)
 
     // The next block triggers re-indexing from genesis.
-    await alice.public.waitForTransactionReceipt({ hash: await alice.wallet.sendTransaction({ to: KEYS_TO, value: parseEther('1'), maxPriorityFeePerGas: parseGwei('1') }) })
+    await alice.public.waitForTransactionReceipt({
+      hash: await alice.wallet.sendTransaction({
+        to: KEYS_TO,
+        value: parseEther('1'),
+        maxPriorityFeePerGas: parseGwei('1'),
+      }),
+    })
     const head = Number(await alice.public.getBlockNumber())
-    for (let i = 0; i < 100 && (await indexedHead()) !== head; i++) await new Promise((r) => setTimeout(r, 50))
+    for (let i = 0; i < 100 && (await indexedHead()) !== head; i++)
+      await new Promise((r) => setTimeout(r, 50))
     expect(await indexedHead()).toBe(head)
-    expect((await env.DB.prepare('SELECT COUNT(*) AS n FROM blocks WHERE chain_id = 902').first<{ n: number }>())!.n).toBe(head + 1)
-    expect((await call('eth_getLogs', [{ address: token, fromBlock: '0x0' }], path)).result).toEqual(before)
+    expect(
+      (await env.DB.prepare('SELECT COUNT(*) AS n FROM blocks WHERE chain_id = 902').first<{
+        n: number
+      }>())!.n,
+    ).toBe(head + 1)
+    expect(
+      (await call('eth_getLogs', [{ address: token, fromBlock: '0x0' }], path)).result,
+    ).toEqual(before)
   })
 })
 

@@ -18,7 +18,10 @@ export function clients(chainId = 901, key: Hex = KEYS[0]) {
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [url] } },
   })
-  const transport = http(url, { fetchFn: (input, init) => SELF.fetch(input as string, init), retryCount: 0 })
+  const transport = http(url, {
+    fetchFn: (input, init) => SELF.fetch(input as string, init),
+    retryCount: 0,
+  })
   const account = privateKeyToAccount(key)
   return {
     chain,
@@ -29,7 +32,10 @@ export function clients(chainId = 901, key: Hex = KEYS[0]) {
 }
 
 /** A raw JSON-RPC exchange with the Worker: status and parsed body. */
-export async function rpc(body: unknown, path = '/chain/901'): Promise<{ status: number; json: any }> {
+export async function rpc(
+  body: unknown,
+  path = '/chain/901',
+): Promise<{ status: number; json: any }> {
   const res = await SELF.fetch(`http://node${path}`, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),

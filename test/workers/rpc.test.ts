@@ -1,5 +1,13 @@
 import { SELF } from 'cloudflare:test'
-import { createPublicClient, createWalletClient, custom, defineChain, http, parseEther, parseGwei } from 'viem'
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  http,
+  parseEther,
+  parseGwei,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 
@@ -10,14 +18,22 @@ const chain = defineChain({
   nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
   rpcUrls: { default: { http: ['http://node/chain/901'] } },
 })
-const transport = http('http://node/chain/901', { fetchFn: (input, init) => SELF.fetch(input as string, init) })
+const transport = http('http://node/chain/901', {
+  fetchFn: (input, init) => SELF.fetch(input as string, init),
+})
 const client = createPublicClient({ chain, transport, pollingInterval: 20 })
-const alice = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+const alice = privateKeyToAccount(
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+)
 const bob = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const wallet = createWalletClient({ chain, transport, account: alice })
 
 async function rpc(body: unknown, path = '/chain/901') {
-  const res = await SELF.fetch(`http://node${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  const res = await SELF.fetch(`http://node${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  })
   return { status: res.status, json: (await res.json()) as any }
 }
 
@@ -29,7 +45,11 @@ describe('shard node', () => {
   })
 
   test('transfer is mined with a receipt', async () => {
-    const hash = await wallet.sendTransaction({ to: bob, value: parseEther('1'), maxPriorityFeePerGas: parseGwei('1') })
+    const hash = await wallet.sendTransaction({
+      to: bob,
+      value: parseEther('1'),
+      maxPriorityFeePerGas: parseGwei('1'),
+    })
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 20 })
     expect(receipt.status).toBe('success')
     expect(receipt.gasUsed).toBe(21000n)
