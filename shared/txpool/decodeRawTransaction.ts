@@ -101,9 +101,11 @@ export function restoreTransaction(
   sender: { pubkey: Uint8Array } | { address: Hex },
   chainId: number,
 ): TypedTransaction {
-  const tx = createTxFromRLP(raw, { common: createChainCommon(chainId), freeze: false })
-  if ('pubkey' in sender)
-    (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
+  // Frozen transactions cache their hash (hashed again on every call otherwise); the address override
+  // (re-execution) needs an unfrozen one.
+  const byKey = 'pubkey' in sender
+  const tx = createTxFromRLP(raw, { common: createChainCommon(chainId), freeze: byKey })
+  if (byKey) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
   else {
     const address = new Address(hexToBytes(sender.address))
     tx.getSenderAddress = () => address
