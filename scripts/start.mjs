@@ -1,13 +1,13 @@
-// `npm start`: a local devnet. Applies the D1 migrations to .devnet/, runs the L2 node (`wrangler
-// dev`) on 127.0.0.1:9545 persisting there, and prints the shards and the dev accounts once the node
+// `npm start`: a local devnet. Starts anvil (the L1) on 127.0.0.1:8545 with the L1 contracts, applies
+// the D1 migrations to .devnet/, runs the L2 node (`wrangler dev`) on 127.0.0.1:9545 persisting there, and prints the shards and the dev accounts once the node
 // answers. `--reset` wipes .devnet/ first; Ctrl-C stops everything. The process handling is the
 // one the end-to-end tests use (test/e2e/processes.ts), loaded through tsx.
-import { mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { tsImport } from 'tsx/esm/api'
-import { toHex } from 'viem'
+import { createWalletClient, http, publicActions, toHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -30,16 +30,30 @@ if (args.help) {
 }
 
 /** @type {import('../test/e2e/processes.ts')} */
-const { startNode } = await tsImport('../test/e2e/processes.ts', import.meta.url)
+const { startNode, startAnvil } = await tsImport('../test/e2e/processes.ts', import.meta.url)
+/** @type {import('./deploy-l1.ts')} */
+const { deployL1 } = await tsImport('./deploy-l1.ts', import.meta.url)
 
 if (args.reset) rmSync(devnetDir, { recursive: true, force: true })
 mkdirSync(devnetDir, { recursive: true })
 
 // ── L1 ───────────────────────────────────────────────────────────────────────────────────────────
-// A later issue starts anvil here, on 127.0.0.1:8545 and before the L2 (startAnvil from
-// test/e2e/processes.ts, state in .devnet/), deploys the L1 contracts and passes their addresses
-// to the node through `vars`. Until then the L2 runs without an L1.
-const vars = {}
+// anvil on 127.0.0.1:8545 (chain 900), its state saved to .devnet/l1-state.json on exit and loaded
+// on the next start; the L1 contracts deployed once (.devnet/l1.json) and handed to the node as the
+// L1 var. Deposits, batches and outputs flowing through them are the rest of issue 3.
+const L1_CHAIN_ID = 900
+console.log('starting the L1 (anvil) on 127.0.0.1:8545 …')
+const anvil = await startAnvil({
+  port: 8545,
+  chainId: L1_CHAIN_ID,
+  hardfork: 'osaka',
+  stateFile: path.join(devnetDir, 'l1-state.json'),
+}).catch((err) => {
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+})
+const l1 = await ensureL1Contracts(anvil.url)
+const vars = { L1: JSON.stringify(l1) }
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 let streaming = false
@@ -60,6 +74,7 @@ const shutdown = async () => {
   stopping = true
   console.log('\nstopping …')
   await node.stop()
+  await anvil.stop()
   process.exit(0)
 }
 process.on('SIGINT', shutdown)
@@ -72,6 +87,53 @@ node.exited.then((exit) => {
 
 console.log(summary(node.url, await getChains(node.url)))
 streaming = true
+
+/**
+ * The L1 contracts of every shard: reused from .devnet/l1.json when the L1 still has their code,
+ * deployed (dev account 0 as owner, batcher and proposer) otherwise.
+ */
+async function ensureL1Contracts(rpcUrl) {
+  const file = path.join(devnetDir, 'l1.json')
+  const client = createWalletClient({
+    account: mnemonicToAccount(mnemonic),
+    transport: http(rpcUrl),
+  }).extend(publicActions)
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8'))
+    const shards = Object.values(saved.shards)
+    const live = await Promise.all(shards.map((s) => client.getCode({ address: s.portal })))
+    if (shards.length && live.every((code) => code && code !== '0x')) return saved
+  }
+  const chainIds = shardChainIds()
+  console.log(`deploying the L1 contracts for shards ${chainIds.join(', ')} …`)
+  const d = await deployL1(client, { chainIds })
+  const config = {
+    chainId: d.l1ChainId,
+    rpcUrl,
+    multicall3: d.multicall3,
+    shards: Object.fromEntries(
+      d.shards.map((s) => [
+        String(s.chainId),
+        {
+          portal: s.portal,
+          l2OutputOracle: s.l2OutputOracle,
+          systemConfig: s.systemConfig,
+          batchInbox: s.batchInbox,
+          l1StartBlock: String(s.l1StartBlock),
+        },
+      ]),
+    ),
+  }
+  writeFileSync(file, JSON.stringify(config, null, 2))
+  return config
+}
+
+/** The shard chain ids from wrangler.toml's SHARDS var. */
+function shardChainIds() {
+  const toml = readFileSync(path.join(root, 'wrangler.toml'), 'utf8')
+  const m = /^SHARDS\s*=\s*'(.*)'\s*$/m.exec(toml)
+  return m ? JSON.parse(m[1]).map((s) => s.chainId) : [901]
+}
 
 /** The shards from `GET /chains`, or the reason they could not be read. */
 async function getChains(url) {
@@ -91,11 +153,18 @@ async function getChains(url) {
 
 function summary(url, chains) {
   const lines = ['', 'edge-l2 devnet is up', '', `  node      ${url}  (GET /health, GET /chains)`]
-  lines.push(`  state     .devnet/  (npm start -- --reset wipes it)`, '', '  L2 shards')
+  lines.push(`  state     .devnet/  (npm start -- --reset wipes it)`)
+  const first = Array.isArray(chains) ? chains[0] : undefined
+  if (first?.l1)
+    lines.push(
+      `  L1        ${first.l1.rpcUrl}  chain ${first.l1.chainId}, multicall3 ${first.l1.multicall3}`,
+    )
+  lines.push('', '  L2 shards')
   if (Array.isArray(chains)) {
     for (const c of chains) {
       lines.push(`    ${String(c.chainId).padEnd(8)} ${c.name}`)
       lines.push(`             rpc ${c.rpcUrl}`, `             ws  ${c.wsUrl}`)
+      if (c.viem) lines.push(`             viem chain: ${JSON.stringify(c.viem)}`)
     }
     if (chains.length > 0) lines.push(`    (the first shard is also served at ${url}/)`)
   } else {

@@ -3,6 +3,23 @@ import { InvalidParamsError } from './errors.js'
 /** One L2 chain served by this deployment. */
 export type ShardConfig = { chainId: number; name: string }
 
+/** A shard's contracts on L1 (what `scripts/deploy-l1.ts` deployed for it). */
+export type ShardL1 = {
+  portal: string
+  l2OutputOracle: string
+  systemConfig: string
+  batchInbox: string
+  l1StartBlock: string
+}
+
+/** The L1 this deployment settles on, if configured: its chain, RPC and the contracts of each shard. */
+export type L1Config = {
+  chainId: number
+  rpcUrl: string
+  multicall3: string
+  shards: Record<string, ShardL1>
+}
+
 /** Everything the node reads from its environment, parsed once (ponder's `buildOptions`). */
 export type Config = {
   shards: ShardConfig[]
@@ -12,6 +29,7 @@ export type Config = {
   rpcMaxBatch: number
   rpcMaxBodyBytes: number
   logsMaxRange: number
+  l1?: L1Config
 }
 
 type ConfigEnv = {
@@ -21,6 +39,8 @@ type ConfigEnv = {
   RPC_MAX_BATCH?: string
   RPC_MAX_BODY_BYTES?: string
   LOGS_MAX_RANGE?: string
+  /** JSON `L1Config`, set by `npm start` (or a deployment) once the L1 contracts exist. */
+  L1?: string
 }
 
 const DEFAULT_SHARDS: ShardConfig[] = [{ chainId: 901, name: 'edge-l2' }]
@@ -40,6 +60,7 @@ export function buildConfig(env: ConfigEnv): Config {
     rpcMaxBatch: int(env.RPC_MAX_BATCH, 100),
     rpcMaxBodyBytes: int(env.RPC_MAX_BODY_BYTES, 1 << 20),
     logsMaxRange: int(env.LOGS_MAX_RANGE, 10_000),
+    l1: env.L1 ? (JSON.parse(env.L1) as L1Config) : undefined,
   }
 }
 

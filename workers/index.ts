@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
-import { buildConfig, findShard, type Config } from '../shared/config.js'
+import { buildConfig, findShard, type Config, type L1Config } from '../shared/config.js'
 import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
 import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
@@ -37,15 +37,43 @@ app.get('/health', (c) => c.json({ ok: true }))
 app.get('/chains', (c) => {
   const url = new URL(c.req.url)
   const ws = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  const { shards, l1 } = c.get('config')
   return c.json(
-    c.get('config').shards.map((s) => ({
-      chainId: s.chainId,
-      name: s.name,
-      rpcUrl: `${url.origin}/chain/${s.chainId}`,
-      wsUrl: `${ws}//${url.host}/chain/${s.chainId}`,
-    })),
+    shards.map((s) => {
+      const rpcUrl = `${url.origin}/chain/${s.chainId}`
+      const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
+      return {
+        chainId: s.chainId,
+        name: s.name,
+        rpcUrl,
+        wsUrl,
+        ...(l1 ? settlement(l1, s.chainId, s.name, rpcUrl, wsUrl) : {}),
+      }
+    }),
   )
 })
+
+/** A shard's L1 side and a ready-to-use viem chain definition (OP Stack style: sourceId + contracts). */
+function settlement(l1: L1Config, chainId: number, name: string, rpcUrl: string, wsUrl: string) {
+  const contracts = l1.shards[String(chainId)]
+  if (!contracts) return {}
+  const onL1 = (address: string) => ({ [l1.chainId]: { address } })
+  return {
+    l1: { chainId: l1.chainId, rpcUrl: l1.rpcUrl, multicall3: l1.multicall3, ...contracts },
+    viem: {
+      id: chainId,
+      name,
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [rpcUrl], webSocket: [wsUrl] } },
+      sourceId: l1.chainId,
+      contracts: {
+        portal: onL1(contracts.portal),
+        l2OutputOracle: onL1(contracts.l2OutputOracle),
+        systemConfig: onL1(contracts.systemConfig),
+      },
+    },
+  }
+}
 
 async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promise<Response> {
   const config = c.get('config')
