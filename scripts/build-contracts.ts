@@ -40,8 +40,14 @@ const profiles: readonly CompilerProfile[] = [
     // Wrappers around @eth-optimism/contracts-bedrock's trie libraries, whose RLP errors file pins
     // solc 0.8.15 (npm alias solc-0.8.15); london is the newest EVM that solc knows.
     package: 'solc-0.8.15',
-    includes: (source) => source.startsWith('contracts/L1/bedrock/'),
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'london' },
+    // Also the L2 predeploys taken from Bedrock (contracts/L2/bedrock/), whose sources import `src/…`.
+    includes: (source) =>
+      source.startsWith('contracts/L1/bedrock/') || source.startsWith('contracts/L2/bedrock/'),
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: 'london',
+      remappings: ['src/=@eth-optimism/contracts-bedrock/src/'],
+    },
   },
   {
     package: 'solc',
