@@ -12,27 +12,16 @@ import {
   type Hex,
 } from 'viem'
 import { describe, expect, test } from 'vitest'
-import { testTokenAbi, testTokenBytecode } from '../../generated/contracts/TestToken.js'
+import { testTokenAbi } from '../../generated/contracts/TestToken.js'
 import { createChainCommon } from '../../shared/chain/chainCommon.js'
-import { call, clients, KEYS } from './helpers.js'
+import { call, clients, deployToken, KEYS } from './helpers.js'
 
 const alice = clients(901, KEYS[0])
 const bob = clients(901, KEYS[1])
 
-async function deployToken() {
-  const hash = await alice.wallet.deployContract({
-    abi: testTokenAbi,
-    bytecode: testTokenBytecode,
-    args: ['Test', 'TST', parseUnits('1000000', 18)],
-  })
-  const receipt = await alice.public.waitForTransactionReceipt({ hash })
-  expect(receipt.status).toBe('success')
-  return receipt.contractAddress!
-}
-
 describe('ERC20 through viem', () => {
   test('default: deploy, transfer, approve and transferFrom', async () => {
-    const token = await deployToken()
+    const token = await deployToken(alice)
     const t = { address: token, abi: testTokenAbi } as const
     const r1 = await alice.public.waitForTransactionReceipt({
       hash: await alice.wallet.writeContract({
@@ -75,7 +64,7 @@ describe('ERC20 through viem', () => {
   })
 
   test('behavior: revert reasons and custom errors reach viem', async () => {
-    const token = await deployToken()
+    const token = await deployToken(alice)
     const t = { address: token, abi: testTokenAbi } as const
     await expect(
       alice.public.readContract({ ...t, functionName: 'failWithReason' }),
@@ -95,7 +84,7 @@ describe('ERC20 through viem', () => {
   })
 
   test('behavior: estimateGas is the minimum that succeeds', async () => {
-    const token = await deployToken()
+    const token = await deployToken(alice)
     const data = encodeFunctionData({
       abi: testTokenAbi,
       functionName: 'transfer',
@@ -118,7 +107,7 @@ describe('ERC20 through viem', () => {
   })
 
   test('eth_getProof verifies against the header state root', async () => {
-    const token = await deployToken()
+    const token = await deployToken(alice)
     const block = await alice.public.getBlock()
     const slot = keccak256(
       `0x${'00'.repeat(12)}${alice.account.address.slice(2).toLowerCase()}${'00'.repeat(32)}` as Hex,

@@ -1,5 +1,13 @@
 import { SELF } from 'cloudflare:test'
-import { createPublicClient, createWalletClient, defineChain, http, type Hex } from 'viem'
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  parseUnits,
+  type Hex,
+} from 'viem'
+import { testTokenAbi, testTokenBytecode } from '../../generated/contracts/TestToken.js'
 import { privateKeyToAccount } from 'viem/accounts'
 
 /** The dev keys of the standard test mnemonic (anvil's accounts 0..2). */
@@ -47,3 +55,19 @@ export async function rpc(
 
 export const call = (method: string, params: unknown[] = [], path?: string) =>
   rpc({ jsonrpc: '2.0', id: 1, method, params }, path).then((r) => r.json)
+
+/** Deploys the test ERC20 (supply minted to the deployer) and returns its address once mined. */
+export async function deployToken(
+  c: ReturnType<typeof clients>,
+  supply = parseUnits('1000000', 18),
+) {
+  const hash = await c.wallet.deployContract({
+    abi: testTokenAbi,
+    bytecode: testTokenBytecode,
+    args: ['Test', 'TST', supply],
+  })
+  const receipt = await c.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success' || !receipt.contractAddress)
+    throw new Error('token deployment failed')
+  return receipt.contractAddress
+}

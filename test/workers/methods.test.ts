@@ -8,8 +8,8 @@ import {
   type Hex,
 } from 'viem'
 import { describe, expect, test } from 'vitest'
-import { testTokenAbi, testTokenBytecode } from '../../generated/contracts/TestToken.js'
-import { call, clients, KEYS } from './helpers.js'
+import { testTokenAbi } from '../../generated/contracts/TestToken.js'
+import { call, clients, deployToken, KEYS } from './helpers.js'
 
 const alice = clients(901, KEYS[0])
 const bob = clients(901, KEYS[1])
@@ -21,15 +21,6 @@ async function transfer(value = parseEther('1')) {
     maxPriorityFeePerGas: parseGwei('1'),
   })
   return alice.public.waitForTransactionReceipt({ hash })
-}
-
-async function deployToken() {
-  const hash = await alice.wallet.deployContract({
-    abi: testTokenAbi,
-    bytecode: testTokenBytecode,
-    args: ['T', 'T', parseUnits('1000', 18)],
-  })
-  return (await alice.public.waitForTransactionReceipt({ hash })).contractAddress!
 }
 
 describe('static methods', () => {
@@ -121,7 +112,7 @@ describe('calls', () => {
   })
 
   test('default: eth_createAccessList lists the touched storage', async () => {
-    const token = await deployToken()
+    const token = await deployToken(alice, parseUnits('1000', 18))
     const data = encodeFunctionData({
       abi: testTokenAbi,
       functionName: 'transfer',
@@ -139,7 +130,7 @@ describe('calls', () => {
   })
 
   test('default: debug_traceTransaction callTracer', async () => {
-    const token = await deployToken()
+    const token = await deployToken(alice, parseUnits('1000', 18))
     const hash = await alice.wallet.writeContract({
       address: token,
       abi: testTokenAbi,
