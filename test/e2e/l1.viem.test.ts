@@ -78,12 +78,15 @@ beforeAll(async () => {
   const l2Public = createPublicClient({ transport: http(l2.url) })
   l2BlockNumber = await l2Public.getBlockNumber()
   const genesis = await l2Public.getBlock({ blockNumber: 0n })
+  // The two anvils start a moment apart: the oracle refuses a starting timestamp after L1's clock.
+  const l1Now = (await createPublicClient({ transport: http(l1.url) }).getBlock()).timestamp
+  const startingTimestamp = genesis.timestamp < l1Now ? genesis.timestamp : l1Now
 
   ;({ deployment, chain: l1Chain } = await deployDevnet(l1.url, {
     chainIds: [901],
     submissionInterval: 1n,
     startingBlockNumber: l2BlockNumber - 1n,
-    startingTimestamp: genesis.timestamp,
+    startingTimestamp,
     finalizationPeriodSeconds: PERIOD,
   }))
   const [shard] = deployment.shards
