@@ -105,7 +105,8 @@ export function restoreTransaction(
   // (re-execution) needs an unfrozen one.
   const byKey = 'pubkey' in sender
   const tx = createTxFromRLP(raw, { common: createChainCommon(chainId), freeze: byKey })
-  if (byKey) (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
+  if (byKey)
+    (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
   else {
     const address = new Address(hexToBytes(sender.address))
     tx.getSenderAddress = () => address
