@@ -23,13 +23,19 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
                 BLOCK_TIME_MS: '0',
-                // L1 contract addresses as `npm start` passes them (the settlement itself is not exercised here).
+                // A third shard, 903, has L1 contract addresses as `npm start` passes them, for /chains;
+                // its settlement (which needs a live L1) is exercised end to end in test/e2e/bridge.*.
+                SHARDS: JSON.stringify([
+                  { chainId: 901, name: 'edge-l2 A' },
+                  { chainId: 902, name: 'edge-l2 B' },
+                  { chainId: 903, name: 'edge-l2 settled' },
+                ]),
                 L1: JSON.stringify({
                   chainId: 900,
                   rpcUrl: 'http://127.0.0.1:8545',
                   multicall3: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
                   shards: {
-                    901: {
+                    903: {
                       portal: '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9',
                       l2OutputOracle: '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9',
                       systemConfig: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',

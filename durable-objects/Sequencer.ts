@@ -10,6 +10,8 @@ import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
 import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
 import { MethodNotFoundError } from '../shared/errors.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
+import { settle, type SettleContext, type SettleReport } from '../shared/settlement/settle.js'
+import { createL1Clients } from './l1Clients.js'
 
 const INDEX_BATCH = 32
 const INDEX_RETRY_MS = 5_000
@@ -76,10 +78,82 @@ export class Sequencer extends DurableObject<Env> {
     return receiptLogs((await this.open(chainId)).store, q.fromBlock, q.toBlock, q)
   }
 
-  /** The alarm seals the next block (the durable schedule: it survives restarts). */
+  /**
+   * One alarm serves three schedules (the durable ones: they survive restarts): sealing, the round
+   * of L1 work, and retrying D1 indexing. Each runs when due; the alarm is re-armed for the next.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = undefined
-    await this.sealNext()
+    const now = Date.now()
+    const due = (k: keyof typeof this.due) => {
+      const at = this.due[k]
+      if (at === undefined || at > now) return false
+      this.due[k] = undefined
+      return true
+    }
+    const work: Promise<unknown>[] = []
+    if (due('l1')) work.push(this.settleRound())
+    if (due('index') && this.chain) work.push(this.index(this.chain))
+    if (due('seal')) work.push(this.sealNext())
+    await Promise.all(work)
+    await this.arm()
+  }
+
+  /** When each schedule is next due (ms since epoch). */
+  private readonly due: { seal?: number; l1?: number; index?: number } = {}
+
+  /** Sets the storage alarm to the earliest due schedule. */
+  private async arm(): Promise<void> {
+    const times = Object.values(this.due).filter((t): t is number => t !== undefined)
+    if (times.length === 0) return
+    const at = Math.min(...times)
+    if (this.alarmAt !== undefined && this.alarmAt <= at) return
+    this.alarmAt = at
+    await this.ctx.storage.setAlarm(at)
+  }
+
+  /** Runs one round of L1 work now (the cron trigger calls this; so does the alarm). */
+  async settle(chainId: number): Promise<SettleReport | { error: string } | undefined> {
+    await this.open(chainId)
+    return this.settleRound()
+  }
+
+  /**
+   * One round of the shard's L1 work (`shared/settlement/settle.ts`), one at a time; the next round
+   * is scheduled L1_POLL_MS later whatever happened (an L1 outage is retried, never fatal).
+   */
+  private async settleRound(): Promise<SettleReport | { error: string } | undefined> {
+    const ctx = this.settleContext()
+    if (!ctx) return undefined
+    this.settling ??= (async () => {
+      try {
+        const report = await settle(ctx)
+        if (report.watched > 0) await this.schedule()
+        return report
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err)
+        console.error('L1 round failed; will retry:', error.split('\n')[0])
+        return { error }
+      } finally {
+        this.settling = undefined
+        this.due.l1 = Date.now() + this.config.l1PollMs
+        await this.arm()
+      }
+    })()
+    return this.settling
+  }
+
+  private settling?: Promise<SettleReport | { error: string }>
+  private l1?: ReturnType<typeof createL1Clients>
+
+  /** The settlement context when this shard has an L1, undefined otherwise. */
+  private settleContext(): SettleContext | undefined {
+    const chain = this.chain
+    const l1 = this.config.l1
+    const contracts = chain && l1?.shards[String(chain.chainId)]
+    if (!chain || !l1 || !contracts) return undefined
+    this.l1 ??= createL1Clients(l1, this.config)
+    return { chain, contracts, confirmations: this.config.l1Confirmations, ...this.l1 }
   }
 
   /**
@@ -147,11 +221,16 @@ export class Sequencer extends DurableObject<Env> {
       chainId,
       genesis: genesis as GenesisSpec,
       blockGasLimit: this.config.blockGasLimit,
+      l1: this.l1Deps(chainId),
     })
     if (this.chain) return this.chain
     this.chain = chain
     await storage.put('chainId', chainId)
     await this.schedule()
+    if (this.settleContext()) {
+      this.due.l1 ??= Date.now()
+      await this.arm()
+    }
     this.ctx.waitUntil(this.index(chain))
     return chain
   }
@@ -162,7 +241,7 @@ export class Sequencer extends DurableObject<Env> {
    * an alarm's own delay would pace blocks, and a restart re-runs `schedule` from the constructor.
    */
   private async schedule(): Promise<void> {
-    if (!this.chain || this.kicked || this.alarmAt !== undefined || !(await this.chain.hasWork()))
+    if (!this.chain || this.kicked || this.due.seal !== undefined || !(await this.chain.hasWork()))
       return
     if (this.config.blockTimeMs === 0) {
       this.kicked = true
@@ -172,12 +251,8 @@ export class Sequencer extends DurableObject<Env> {
       }, 0)
       return
     }
-    await this.setAlarm(Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs))
-  }
-
-  private async setAlarm(at: number): Promise<void> {
-    this.alarmAt = at
-    await this.ctx.storage.setAlarm(at)
+    this.due.seal = Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs)
+    await this.arm()
   }
 
   /** Indexes every block the D1 history lacks (idempotent; resumes after any failure). Returns whether it caught up. */
@@ -191,7 +266,10 @@ export class Sequencer extends DurableObject<Env> {
   /** Indexes until caught up; after a failure, retries on a later alarm. */
   private async indexOnce(chain: ShardChain): Promise<boolean> {
     const caughtUp = await this.indexRange(chain)
-    if (!caughtUp && this.alarmAt === undefined) await this.setAlarm(Date.now() + INDEX_RETRY_MS)
+    if (!caughtUp && this.due.index === undefined) {
+      this.due.index = Date.now() + INDEX_RETRY_MS
+      await this.arm()
+    }
     return caughtUp
   }
 
@@ -211,6 +289,16 @@ export class Sequencer extends DurableObject<Env> {
     } catch (err) {
       console.error('indexing into D1 failed; will retry', err)
       return false
+    }
+  }
+
+  /** The L1 settings of the shard's chain (origin of block 1, batcher hash), if it has an L1. */
+  private l1Deps(chainId: number) {
+    const contracts = this.config.l1?.shards[String(chainId)]
+    if (!contracts) return undefined
+    return {
+      startBlock: BigInt(contracts.l1StartBlock),
+      batcher: (contracts.batcher ?? '0x0000000000000000000000000000000000000000') as Hex,
     }
   }
 

@@ -1,10 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { l1BlockDeployedBytecode } from '../generated/contracts/L1Block.js'
 import { l2ToL1MessagePasserPredeployDeployedBytecode } from '../generated/contracts/L2ToL1MessagePasserPredeploy.js'
 
 /** The L2 predeploys placed in every shard's genesis: address → runtime code (from the compiled sources). */
 export const PREDEPLOYS = {
+  // L1Block (OP's layout and ABI): the L2 block's L1 origin, written by the L1-info deposit of every block.
+  '0x4200000000000000000000000000000000000015': l1BlockDeployedBytecode,
   // Bedrock's L2ToL1MessagePasser: withdrawals are `sentMessages` entries (slot 0) under its storage root.
   '0x4200000000000000000000000000000000000016': l2ToL1MessagePasserPredeployDeployedBytecode,
 } as const

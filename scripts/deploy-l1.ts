@@ -91,6 +91,8 @@ export type ShardL1Contracts = {
   batchInbox: Address
   /** The L1 block SystemConfig was deployed in: where a node starts reading L1 for this shard. */
   l1StartBlock: bigint
+  batcher: Address
+  proposer: Address
 }
 
 /** Everything `deployL1` deployed or reused. */
@@ -185,7 +187,32 @@ export async function deployL1(
       portal: s.portal.address,
       batchInbox: s.batchInbox.address,
       l1StartBlock: mined.get(s.systemConfig.hash)!,
+      batcher: roles.batcher,
+      proposer: roles.proposer,
     })),
+  }
+}
+
+/** The node's `L1` var (shared/config.ts `L1Config`) for a deployment reachable at `rpcUrl`. */
+export function toL1Config(d: L1Deployment, rpcUrl: string) {
+  return {
+    chainId: d.l1ChainId,
+    rpcUrl,
+    multicall3: d.multicall3,
+    shards: Object.fromEntries(
+      d.shards.map((s) => [
+        String(s.chainId),
+        {
+          portal: s.portal,
+          l2OutputOracle: s.l2OutputOracle,
+          systemConfig: s.systemConfig,
+          batchInbox: s.batchInbox,
+          l1StartBlock: String(s.l1StartBlock),
+          batcher: s.batcher,
+          proposer: s.proposer,
+        },
+      ]),
+    ),
   }
 }
 

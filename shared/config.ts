@@ -10,6 +10,9 @@ export type ShardL1 = {
   systemConfig: string
   batchInbox: string
   l1StartBlock: string
+  /** The shard's batcher and proposer on L1 (the keys that sign for them are secrets, not config). */
+  batcher?: string
+  proposer?: string
 }
 
 /** The L1 this deployment settles on, if configured: its chain, RPC and the contracts of each shard. */
@@ -30,6 +33,13 @@ export type Config = {
   rpcMaxBodyBytes: number
   logsMaxRange: number
   l1?: L1Config
+  /** L1 blocks on top of one before the L2 takes its deposits. */
+  l1Confirmations: bigint
+  /** Milliseconds between rounds of L1 work (watching, batches, outputs). */
+  l1PollMs: number
+  /** Private keys of the batcher and proposer (secrets); without them the node posts nothing. */
+  batcherKey?: `0x${string}`
+  proposerKey?: `0x${string}`
 }
 
 type ConfigEnv = {
@@ -41,6 +51,10 @@ type ConfigEnv = {
   LOGS_MAX_RANGE?: string
   /** JSON `L1Config`, set by `npm start` (or a deployment) once the L1 contracts exist. */
   L1?: string
+  L1_CONFIRMATIONS?: string
+  L1_POLL_MS?: string
+  BATCHER_KEY?: string
+  PROPOSER_KEY?: string
 }
 
 const DEFAULT_SHARDS: ShardConfig[] = [{ chainId: 901, name: 'edge-l2' }]
@@ -61,7 +75,18 @@ export function buildConfig(env: ConfigEnv): Config {
     rpcMaxBodyBytes: int(env.RPC_MAX_BODY_BYTES, 1 << 20),
     logsMaxRange: int(env.LOGS_MAX_RANGE, 10_000),
     l1: env.L1 ? (JSON.parse(env.L1) as L1Config) : undefined,
+    l1Confirmations: BigInt(int(env.L1_CONFIRMATIONS, 2)),
+    l1PollMs: int(env.L1_POLL_MS, 2000),
+    batcherKey: key(env.BATCHER_KEY, 'BATCHER_KEY'),
+    proposerKey: key(env.PROPOSER_KEY, 'PROPOSER_KEY'),
   }
+}
+
+function key(value: string | undefined, name: string): `0x${string}` | undefined {
+  if (!value) return undefined
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    throw new Error(`${name} must be a 32-byte hex private key`)
+  return value as `0x${string}`
 }
 
 function int(value: string | undefined, fallback: number): number {

@@ -128,4 +128,17 @@ app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
 app.notFound((c) => c.json({ error: 'not found' }, 404))
 app.onError((err, c) => c.json({ jsonrpc: '2.0', id: null, error: toRpcError(err) }, 500))
 
-export default app
+/**
+ * The cron trigger: one round of L1 work (deposits, batches, outputs) for every shard with an L1.
+ * The sequencers also run these rounds on their own alarms; the cron keeps them going after an
+ * eviction. Locally, `wrangler dev --test-scheduled` exposes it at /__scheduled.
+ */
+async function scheduled(_event: ScheduledController, env: Env, ctx: ExecutionContext) {
+  const config = (cachedConfig ??= buildConfig(env))
+  if (!config.l1) return
+  for (const { chainId } of config.shards)
+    if (config.l1.shards[String(chainId)])
+      ctx.waitUntil(shardStubs(env, chainId).sequencer.settle(chainId))
+}
+
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>

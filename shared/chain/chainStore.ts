@@ -7,7 +7,12 @@ export const CHAIN_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, block_number INTEGER NOT NULL, idx INTEGER NOT NULL, raw BLOB NOT NULL, rpc TEXT NOT NULL, receipt TEXT NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS txs_by_block ON txs (block_number, idx)`,
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  // Which L1 transaction carries which L2 blocks (D1 holds a copy for queries).
+  `CREATE TABLE IF NOT EXISTS batches (first_block INTEGER PRIMARY KEY, last_block INTEGER NOT NULL, l1_tx TEXT NOT NULL, l1_block INTEGER NOT NULL, bytes INTEGER NOT NULL)`,
 ]
+
+/** A batch on L1: the L2 blocks `first..last` in transaction `l1Tx` of L1 block `l1Block`. */
+export type StoredBatch = { first: number; last: number; l1Tx: Hex; l1Block: number; bytes: number }
 
 /** A block as stored: its header RLP and its RPC JSON (transactions as hashes). */
 export type StoredBlock = { number: bigint; hash: Hex; header: Uint8Array; rpc: string }
@@ -118,6 +123,41 @@ export class ChainStore {
 
   setMeta(key: string, value: string): void {
     this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+  }
+
+  putBatch(b: StoredBatch): void {
+    this.sql.exec(
+      'INSERT OR REPLACE INTO batches (first_block, last_block, l1_tx, l1_block, bytes) VALUES (?, ?, ?, ?, ?)',
+      b.first,
+      b.last,
+      b.l1Tx,
+      b.l1Block,
+      b.bytes,
+    )
+  }
+
+  /** Batches in L2 order, from the one starting at or after `first`. */
+  batches(first = 0, limit = 1000): StoredBatch[] {
+    return this.sql
+      .exec<{
+        first_block: number
+        last_block: number
+        l1_tx: string
+        l1_block: number
+        bytes: number
+      }>('SELECT * FROM batches WHERE first_block >= ? ORDER BY first_block LIMIT ?', first, limit)
+      .toArray()
+      .map((r) => ({
+        first: r.first_block,
+        last: r.last_block,
+        l1Tx: r.l1_tx as Hex,
+        l1Block: r.l1_block,
+        bytes: r.bytes,
+      }))
+  }
+
+  deleteMeta(key: string): void {
+    this.sql.exec('DELETE FROM meta WHERE key = ?', key)
   }
 }
 

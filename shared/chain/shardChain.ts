@@ -27,11 +27,18 @@ import {
   type GenesisSpec,
 } from './genesis.js'
 import { buildIndexedBlock, type IndexedBlock } from './indexedBlock.js'
+import { depositHash, encodeDeposit, l1InfoDeposit } from './depositTx.js'
+import { L1Origins, type NextOrigin, type WatchedL1Block } from './l1Origins.js'
+import { formatDepositReceipt, formatDepositTransaction } from '../rpc/format.js'
 
 const POOL_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS pool (hash TEXT PRIMARY KEY, sender TEXT NOT NULL, nonce INTEGER NOT NULL, raw BLOB NOT NULL, pubkey BLOB NOT NULL, seq INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS dropped (hash TEXT PRIMARY KEY, reason TEXT NOT NULL, block_number INTEGER NOT NULL)`,
 ]
+
+/** Meta keys of the settlement heads (written by shared/settlement). */
+export const SAFE_KEY = 'settle.safe'
+export const FINALIZED_KEY = 'settle.finalized'
 
 /** What the sequencer needs from its host: synchronous SQL and an atomic storage transaction. */
 export type ShardChainDeps = {
@@ -41,6 +48,12 @@ export type ShardChainDeps = {
   genesis: GenesisSpec
   blockGasLimit: bigint
   limits?: PoolLimits
+  /**
+   * Set when the shard settles on an L1: every block then opens with the L1-info deposit of its L1
+   * origin and the deposits the origin brings. `startBlock` is the first L1 block watched (the
+   * contracts' deployment); `batcher` goes into L1Block's batcherHash.
+   */
+  l1?: { startBlock: bigint; batcher: Hex }
 }
 
 /** A transaction handed over by the Worker: raw bytes with the sender it recovered. */
@@ -59,6 +72,7 @@ export type SealResult = {
 export class ShardChain {
   readonly pool = new TxPool()
   readonly store: ChainStore
+  readonly origins: L1Origins
   private seq = 0
 
   private constructor(
@@ -67,6 +81,7 @@ export class ShardChain {
     private head: Block | BlockHeader,
   ) {
     this.store = new ChainStore(deps.sql)
+    this.origins = new L1Origins(deps.sql)
   }
 
   get chainId(): number {
@@ -199,9 +214,39 @@ export class ShardChain {
     return out
   }
 
-  /** Whether a block sealed now would include anything. */
+  /** Whether a block sealed now would include anything: pooled transactions or a new L1 origin. */
   async hasWork(): Promise<boolean> {
+    if (this.l1Next(BigInt(Math.floor(Date.now() / 1000)))?.seq === 0n) return true
     return this.pool.candidates(await this.senderNonces(), this.nextBaseFee()).peek() !== undefined
+  }
+
+  /** Highest L2 block whose batch is on L1 ("safe"). */
+  safeHead(): bigint {
+    return BigInt(this.store.getMeta(SAFE_KEY) ?? '0')
+  }
+
+  /** Highest L2 block with a final output root on L1 ("finalized"). */
+  finalizedHead(): bigint {
+    return BigInt(this.store.getMeta(FINALIZED_KEY) ?? '0')
+  }
+
+  /** Records confirmed L1 blocks the watcher read (all or none). */
+  recordL1Blocks(blocks: WatchedL1Block[]): void {
+    this.deps.transact(() => this.origins.add(blocks))
+  }
+
+  /** Runs `fn` in one storage transaction (settlement bookkeeping). */
+  transact(fn: () => void): void {
+    this.deps.transact(fn)
+  }
+
+  /** What the next block takes from L1 at `timestamp` (L1 mode only). */
+  private l1Next(timestamp: bigint): NextOrigin | undefined {
+    const l1 = this.deps.l1
+    if (!l1) return undefined
+    const parent = this.headHeader.number
+    const origin = parent === 0n ? undefined : this.origins.originOf(parent)
+    return this.origins.next(origin, l1.startBlock, timestamp)
   }
 
   /**
@@ -212,12 +257,21 @@ export class ShardChain {
   async seal(nowSeconds: bigint, coinbase: Hex): Promise<SealResult | undefined> {
     const nonces = await this.senderNonces()
     const candidates = this.pool.candidates(nonces, this.nextBaseFee())
-    if (!candidates.peek()) return undefined
     const parent = this.headHeader
+    const timestamp = nowSeconds > parent.timestamp ? nowSeconds : parent.timestamp + 1n
+    const l1 = this.l1Next(timestamp)
+    // In L1 mode a block needs an origin (none until the watcher has read L1), and is worth sealing
+    // for its transactions or for a new origin (whose deposits must reach L2).
+    if (this.deps.l1 && !l1) return undefined
+    if (!candidates.peek() && l1?.seq !== 0n) return undefined
+    const deposits = l1
+      ? [l1InfoDeposit(l1.origin, l1.seq, this.deps.l1!.batcher), ...l1.deposits]
+      : []
     const outcome = await buildBlock(this.exec, parent, candidates, {
-      timestamp: nowSeconds,
+      timestamp,
       coinbase,
       gasLimit: this.deps.blockGasLimit,
+      deposits,
     })
     const dropped = outcome.dropped.map((d) => ({ hash: d.ready.hash, reason: d.reason }))
     const { block } = outcome
@@ -231,7 +285,29 @@ export class ShardChain {
       timestamp: block.header.timestamp,
     }
     let firstLogIndex = 0
-    const txs: StoredTx[] = outcome.included.map(({ ready, result }, index) => {
+    let cumulativeGasUsed = 0n
+    const depositTxs: StoredTx[] = outcome.deposits.map((o, index) => {
+      const raw = encodeDeposit(o.deposit)
+      const hash = depositHash(o.deposit)
+      cumulativeGasUsed += o.gasUsed
+      const receipt = formatDepositReceipt(o, hash, {
+        ...loc,
+        index,
+        firstLogIndex,
+        cumulativeGasUsed,
+      })
+      firstLogIndex += o.result?.receipt.logs.length ?? 0
+      return {
+        hash,
+        blockNumber: number,
+        index,
+        raw: hexToBytes(raw),
+        rpc: JSON.stringify(formatDepositTransaction(o, hash, { ...loc, index })),
+        receipt: JSON.stringify(receipt),
+      }
+    })
+    const userTxs: StoredTx[] = outcome.included.map(({ ready, result }, i) => {
+      const index = depositTxs.length + i
       const rpc = formatTransaction(ready.tx, ready.sender, { ...loc, index })
       const receipt = formatReceipt(ready.tx, ready.sender, result, {
         ...loc,
@@ -249,10 +325,14 @@ export class ShardChain {
         receipt: JSON.stringify(receipt),
       }
     })
-    if (txs.length === 0) {
+    if (userTxs.length === 0 && l1?.seq !== 0n) {
+      // Nothing valid to include after all: the state is dropped, the head stays.
+      this.exec.state.clearCaches()
+      await this.exec.state.setStateRoot(parent.stateRoot)
       this.removeFromPool([], dropped, parent.number)
       return undefined
     }
+    const txs = [...depositTxs, ...userTxs]
     const stored = toStoredBlock(
       block,
       txs.map((t) => t.hash),
@@ -261,8 +341,14 @@ export class ShardChain {
       this.deps.transact(() => {
         TrieNodeStore.write(this.deps.sql, nodes)
         this.store.putBlock(stored, txs)
+        if (l1)
+          this.origins.putOrigin(number, {
+            l1Number: l1.origin.number,
+            l1Hash: l1.origin.hash,
+            seq: l1.seq,
+          })
         this.removeFromPoolSql(
-          txs.map((t) => t.hash),
+          userTxs.map((t) => t.hash),
           dropped,
           number,
         )
@@ -273,7 +359,7 @@ export class ShardChain {
       await this.exec.state.setStateRoot(parent.stateRoot)
       throw err
     }
-    for (const t of txs) this.pool.remove(t.hash)
+    for (const t of userTxs) this.pool.remove(t.hash)
     for (const d of dropped) this.pool.remove(d.hash)
     this.head = block
     return { indexed: buildIndexedBlock(stored, txs), dropped }
@@ -281,8 +367,14 @@ export class ShardChain {
 
   /** The stored block a block parameter names, or undefined if there is none (yet). */
   resolve(ref: BlockRef): StoredBlock | undefined {
-    if ('tag' in ref)
-      return ref.tag === 'earliest' ? this.store.blockByNumber(0n) : this.store.head()
+    if ('tag' in ref) {
+      if (ref.tag === 'earliest') return this.store.blockByNumber(0n)
+      // Without an L1 the sequencer's word is all there is: safe and finalized are the head.
+      if (this.deps.l1 && ref.tag === 'safe') return this.store.blockByNumber(this.safeHead())
+      if (this.deps.l1 && ref.tag === 'finalized')
+        return this.store.blockByNumber(this.finalizedHead())
+      return this.store.head()
+    }
     if ('number' in ref) return this.store.blockByNumber(ref.number)
     return this.store.blockByHash(ref.hash)
   }

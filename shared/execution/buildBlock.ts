@@ -1,14 +1,11 @@
-import {
-  createBlock,
-  genTransactionsTrieRoot,
-  type Block,
-  type BlockHeader,
-} from '@ethereumjs/block'
+import { createBlock, type Block, type BlockHeader } from '@ethereumjs/block'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Address, bigIntToBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { Address, bigIntToBytes, hexToBytes, intToBytes, setLengthLeft } from '@ethereumjs/util'
 import { keccak256 } from 'viem'
+import { encodeDeposit, type DepositTx } from '../chain/depositTx.js'
+import { runDeposit, type DepositOutcome } from './runDeposit.js'
 import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Address as Hex20 } from 'viem'
 import type { Execution } from './createExecution.js'
@@ -26,6 +23,8 @@ export type TxCandidates = { peek(): ReadyTx | undefined; shift(): void; pop(): 
 /** What happened to each candidate. */
 export type BlockOutcome = {
   block: Block
+  /** The deposits, first in the block, in order. */
+  deposits: DepositOutcome[]
   included: { ready: ReadyTx; result: RunTxResult }[]
   /** Invalid against the state at their turn; they leave the pool with this reason. */
   dropped: { ready: ReadyTx; reason: string }[]
@@ -46,7 +45,41 @@ export async function applyBlockPrelude(exec: Execution, header: BlockHeader): P
   await exec.state.putStorage(HISTORY_STORAGE, slot, header.parentHash)
 }
 
-export type BuildBlockOpts = { timestamp: bigint; coinbase: Hex20; gasLimit: bigint }
+export type BuildBlockOpts = {
+  timestamp: bigint
+  coinbase: Hex20
+  gasLimit: bigint
+  /** Deposits that open the block (the L1-info deposit, then user deposits in L1 order). */
+  deposits?: readonly DepositTx[]
+}
+
+/**
+ * The block with a zero base fee, which deposits execute in: they pay no gas price (OP Stack). The
+ * BASEFEE opcode therefore reads 0 inside a deposit.
+ */
+export function depositEnv(header: BlockHeader): Block {
+  return createBlock(
+    { header: { ...header.toJSON(), baseFeePerGas: 0n, gasUsed: 0n } },
+    { common: header.common },
+  )
+}
+
+/** A deposit receipt's consensus encoding (Canyon): 0x7e ‖ rlp([status, cumulative gas, bloom, logs, depositNonce, 1]). */
+export function encodeDepositReceipt(o: DepositOutcome, cumulativeGasUsed: bigint): Uint8Array {
+  const ok = o.result?.receipt && 'status' in o.result.receipt && o.result.receipt.status === 1
+  const body = RLP.encode([
+    ok ? intToBytes(1) : new Uint8Array(),
+    bigIntToBytes(cumulativeGasUsed),
+    o.result ? o.result.bloom.bitvector : new Uint8Array(256),
+    o.result ? o.result.receipt.logs : [],
+    bigIntToBytes(o.depositNonce),
+    intToBytes(1),
+  ])
+  const out = new Uint8Array(body.length + 1)
+  out[0] = 0x7e
+  out.set(body, 1)
+  return out
+}
 
 /**
  * Executes candidates on top of `parent` with `runTx` against one fixed header and computes the
@@ -78,11 +111,20 @@ export async function buildBlock(
   const baseFee = headerData.baseFeePerGas
   const included: BlockOutcome['included'] = []
   const dropped: BlockOutcome['dropped'] = []
+  const deposits: DepositOutcome[] = []
   let gasUsed = 0n
 
   await state.checkpoint()
   try {
     await applyBlockPrelude(exec, env.header)
+    if (opts.deposits?.length) {
+      const unpriced = depositEnv(env.header)
+      for (const d of opts.deposits) {
+        const outcome = await runDeposit(exec, d, unpriced, gasUsed)
+        gasUsed += outcome.gasUsed
+        deposits.push(outcome)
+      }
+    }
     for (let next = candidates.peek(); next; next = candidates.peek()) {
       const { tx } = next
       if (gasUsed + tx.gasLimit > opts.gasLimit) {
@@ -122,16 +164,27 @@ export async function buildBlock(
 
   const txs = included.map((i) => i.ready.tx)
   const receiptTrie = new MerklePatriciaTrie({ common })
-  for (const [i, { result, ready }] of included.entries())
-    await receiptTrie.put(RLP.encode(i), encodeReceipt(result.receipt, ready.tx.type))
+  const txTrie = new MerklePatriciaTrie({ common })
   const bloom = new Bloom(undefined, common)
-  for (const { result } of included) bloom.or(result.bloom)
+  let i = 0
+  let cumulative = 0n
+  for (const o of deposits) {
+    cumulative += o.gasUsed
+    await txTrie.put(RLP.encode(i), hexToBytes(encodeDeposit(o.deposit)))
+    await receiptTrie.put(RLP.encode(i++), encodeDepositReceipt(o, cumulative))
+    if (o.result) bloom.or(o.result.bloom)
+  }
+  for (const { result, ready } of included) {
+    await txTrie.put(RLP.encode(i), ready.tx.serialize())
+    await receiptTrie.put(RLP.encode(i++), encodeReceipt(result.receipt, ready.tx.type))
+    bloom.or(result.bloom)
+  }
   const block = createBlock(
     {
       header: {
         ...headerData,
         stateRoot: await state.getStateRoot(),
-        transactionsTrie: await genTransactionsTrieRoot(txs, new MerklePatriciaTrie({ common })),
+        transactionsTrie: txTrie.root(),
         receiptTrie: receiptTrie.root(),
         logsBloom: bloom.bitvector,
         gasUsed,
@@ -140,5 +193,5 @@ export async function buildBlock(
     },
     { common },
   )
-  return { block, included, dropped }
+  return { block, deposits, included, dropped }
 }

@@ -93,7 +93,15 @@ export function createEdgeDispatch(ctx: EdgeContext) {
       case 'eth_hashrate':
         return '0x0'
       case 'rpc_modules':
-        return { eth: '1.0', net: '1.0', web3: '1.0', debug: '1.0', txpool: '1.0', rpc: '1.0' }
+        return {
+          eth: '1.0',
+          net: '1.0',
+          web3: '1.0',
+          debug: '1.0',
+          txpool: '1.0',
+          optimism: '1.0',
+          rpc: '1.0',
+        }
       case 'eth_sendRawTransaction': {
         p.arity(params, 1, 1)
         const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)

@@ -17,10 +17,12 @@ function blockFees(chain: ShardChain, n: bigint): BlockFees {
   const block = chain.store.blockByNumber(n)!
   const rpc = JSON.parse(block.rpc)
   const baseFee = BigInt(rpc.baseFeePerGas)
-  const tips = chain.store.txsOfBlock(n).map((t) => {
-    const r = JSON.parse(t.receipt) as RpcTransactionReceipt
-    return { tip: BigInt(r.effectiveGasPrice) - baseFee, gas: BigInt(r.gasUsed) }
-  })
+  // Deposits pay no gas price: they have no tip to report.
+  const tips = chain.store
+    .txsOfBlock(n)
+    .map((t) => JSON.parse(t.receipt) as RpcTransactionReceipt)
+    .filter((r) => (r.type as string) !== '0x7e')
+    .map((r) => ({ tip: BigInt(r.effectiveGasPrice) - baseFee, gas: BigInt(r.gasUsed) }))
   tips.sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
   return { baseFee, gasUsed: BigInt(rpc.gasUsed), gasLimit: BigInt(rpc.gasLimit), tips }
 }

@@ -2,6 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { RunTxResult } from '@ethereumjs/vm'
+import type { DepositOutcome } from '../execution/runDeposit.js'
 import {
   numberToHex,
   type Hex,
@@ -121,18 +122,7 @@ export function formatReceipt(
   loc: TxLocation & { timestamp: bigint; firstLogIndex: number },
 ): RpcTransactionReceipt {
   const hash = bytesToHex(tx.hash())
-  const logs: RpcLog[] = result.receipt.logs.map(([address, topics, data], i) => ({
-    address: bytesToHex(address).toLowerCase() as Hex,
-    topics: topics.map((t) => bytesToHex(t)) as [Hex, ...Hex[]],
-    data: bytesToHex(data),
-    blockNumber: q(loc.blockNumber),
-    blockHash: loc.blockHash,
-    blockTimestamp: q(loc.timestamp),
-    transactionHash: hash,
-    transactionIndex: q(loc.index),
-    logIndex: q(loc.firstLogIndex + i),
-    removed: false,
-  }))
+  const logs = formatLogs(result.receipt.logs, hash, loc)
   return {
     blockHash: loc.blockHash,
     blockNumber: q(loc.blockNumber),
@@ -149,4 +139,83 @@ export function formatReceipt(
     transactionIndex: q(loc.index),
     type: q(tx.type) as RpcTransactionReceipt['type'],
   } as RpcTransactionReceipt
+}
+
+/** A deposit (type 0x7e) as op-geth serves it: no signature (v, r, s zero), with its OP fields. */
+export function formatDepositTransaction(
+  o: DepositOutcome,
+  hash: Hex,
+  loc: TxLocation,
+): RpcTransaction {
+  const d = o.deposit
+  return {
+    blockHash: loc.blockHash,
+    blockNumber: q(loc.blockNumber),
+    transactionIndex: q(loc.index),
+    from: d.from,
+    gas: q(d.gas),
+    gasPrice: '0x0',
+    hash,
+    input: d.data,
+    nonce: q(o.depositNonce),
+    to: d.to ?? null,
+    value: q(d.value),
+    type: '0x7e',
+    v: '0x0',
+    r: '0x0',
+    s: '0x0',
+    sourceHash: d.sourceHash,
+    mint: q(d.mint),
+    isSystemTx: d.isSystemTx,
+    depositReceiptVersion: '0x1',
+  } as unknown as RpcTransaction
+}
+
+/** A deposit's receipt as op-geth serves it (depositNonce, depositReceiptVersion; no gas price). */
+export function formatDepositReceipt(
+  o: DepositOutcome,
+  hash: Hex,
+  loc: TxLocation & { timestamp: bigint; firstLogIndex: number; cumulativeGasUsed: bigint },
+): RpcTransactionReceipt {
+  const result = o.result
+  const logs = formatLogs(result?.receipt.logs ?? [], hash, loc)
+  const ok = result && 'status' in result.receipt && result.receipt.status === 1
+  return {
+    blockHash: loc.blockHash,
+    blockNumber: q(loc.blockNumber),
+    contractAddress: result?.createdAddress ? result.createdAddress.toString() : null,
+    cumulativeGasUsed: q(loc.cumulativeGasUsed),
+    effectiveGasPrice: '0x0',
+    from: o.deposit.from,
+    gasUsed: q(o.gasUsed),
+    logs,
+    logsBloom: bytesToHex(result ? result.bloom.bitvector : new Uint8Array(256)),
+    status: ok ? '0x1' : '0x0',
+    to: o.deposit.to ?? null,
+    transactionHash: hash,
+    transactionIndex: q(loc.index),
+    type: '0x7e',
+    depositNonce: q(o.depositNonce),
+    depositReceiptVersion: '0x1',
+  } as unknown as RpcTransactionReceipt
+}
+
+/** A transaction's logs as RPC log objects at its place in a block. */
+function formatLogs(
+  logs: RunTxResult['receipt']['logs'],
+  hash: Hex,
+  loc: TxLocation & { timestamp: bigint; firstLogIndex: number },
+): RpcLog[] {
+  return logs.map(([address, topics, data], i) => ({
+    address: bytesToHex(address).toLowerCase() as Hex,
+    topics: topics.map((t) => bytesToHex(t)) as [Hex, ...Hex[]],
+    data: bytesToHex(data),
+    blockNumber: q(loc.blockNumber),
+    blockHash: loc.blockHash,
+    blockTimestamp: q(loc.timestamp),
+    transactionHash: hash,
+    transactionIndex: q(loc.index),
+    logIndex: q(loc.firstLogIndex + i),
+    removed: false,
+  })) as RpcLog[]
 }

@@ -8,7 +8,9 @@ import type { StoredBlock } from '../chain/chainStore.js'
 import type { BlockHeader } from '@ethereumjs/block'
 import type { Execution } from '../execution/createExecution.js'
 import { InvalidParamsError, ResourceNotFoundError } from '../errors.js'
-import { applyBlockPrelude } from '../execution/buildBlock.js'
+import { applyBlockPrelude, depositEnv } from '../execution/buildBlock.js'
+import { depositCall, mintDeposit, runDeposit } from '../execution/runDeposit.js'
+import { decodeDeposit, isDepositRaw } from '../chain/depositTx.js'
 import { createAccessList, estimateGas } from '../execution/estimateGas.js'
 import {
   applyStateOverride,
@@ -22,6 +24,7 @@ import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
 import { formatTransaction } from './format.js'
 import { feeHistory, suggestTip } from './feeHistory.js'
 import * as p from './params.js'
+import { optimismMethods } from './optimismMethods.js'
 
 /** A method the sequencer answers from its own storage: decode params, call the domain, format. */
 export type SequencerMethod = (chain: ShardChain, params: unknown[]) => Promise<unknown>
@@ -49,6 +52,7 @@ async function readState(chain: ShardChain, ref: p.BlockRef) {
 
 /** The methods served by the shard's sequencer Durable Object (state, blocks, pool, tracing). */
 export const sequencerMethods: Record<string, SequencerMethod> = {
+  ...optimismMethods,
   eth_blockNumber: async (chain) => q(chain.headHeader.number),
 
   eth_syncing: async () => false,
@@ -266,7 +270,23 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
       )
       await applyBlockPrelude(exec, header)
       let gasUsed = 0n
+      const unpriced = depositEnv(header)
       for (const t of chain.store.txsOfBlock(block.number)) {
+        if (isDepositRaw(t.raw)) {
+          const d = decodeDeposit(bytesToHex(t.raw))
+          if (t.hash === hash) {
+            const tx = depositCall(exec, d, await mintDeposit(exec, d))
+            const opts = {
+              tx,
+              block: unpriced,
+              blockGasUsed: gasUsed,
+              skipHardForkValidation: true,
+            }
+            return traceTransaction(exec.vm, opts, config)
+          }
+          gasUsed += (await runDeposit(exec, d, unpriced, gasUsed)).gasUsed
+          continue
+        }
         const tx = restoreTransaction(t.raw, { address: JSON.parse(t.rpc).from }, chain.chainId)
         const opts = { tx, block: env, blockGasUsed: gasUsed, skipHardForkValidation: true }
         if (t.hash === hash) return traceTransaction(exec.vm, opts, config)

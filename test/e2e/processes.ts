@@ -183,6 +183,12 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<L2Node> {
       await res.body?.cancel()
       return res.status === 200
     })
+    // Cron triggers do not fire under wrangler dev: fire the scheduled handler once, as Cloudflare
+    // would within a minute, so the shards start their L1 work; their alarms carry it on from there.
+    const cron = await fetch(`${url}/__scheduled?cron=*+*+*+*+*`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+    await cron.body?.cancel()
     return { url, port, inspectorPort, persistDir, ...handle(group) }
   })
 }

@@ -9,19 +9,19 @@ describe('discovery', () => {
 
   test('GET /chains lists every shard, with its L1 contracts and a viem chain when settled', async () => {
     const chains = (await (await SELF.fetch('http://node:9545/chains')).json()) as any[]
-    expect(chains.map((c) => c.chainId)).toEqual([901, 902])
-    expect(chains[0]).toMatchObject({
-      rpcUrl: 'http://node:9545/chain/901',
-      wsUrl: 'ws://node:9545/chain/901',
+    expect(chains.map((c) => c.chainId)).toEqual([901, 902, 903])
+    expect(chains[2]).toMatchObject({
+      rpcUrl: 'http://node:9545/chain/903',
+      wsUrl: 'ws://node:9545/chain/903',
       l1: {
         chainId: 900,
         rpcUrl: 'http://127.0.0.1:8545',
         portal: '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9',
       },
       viem: {
-        id: 901,
+        id: 903,
         sourceId: 900,
-        rpcUrls: { default: { http: ['http://node:9545/chain/901'] } },
+        rpcUrls: { default: { http: ['http://node:9545/chain/903'] } },
         contracts: {
           portal: { 900: { address: '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9' } },
           l2OutputOracle: { 900: { address: '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9' } },
@@ -29,6 +29,7 @@ describe('discovery', () => {
       },
     })
     // A shard without L1 contracts configured gets no settlement fields.
+    expect(chains[0].viem).toBeUndefined()
     expect(chains[1].viem).toBeUndefined()
   })
 })

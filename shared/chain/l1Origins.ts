@@ -1,0 +1,147 @@
+import type { Hex } from 'viem'
+import type { Sql } from '../state/sql.js'
+import { decodeDeposit, type DepositTx, type L1Origin } from './depositTx.js'
+
+/**
+ * The L1 side of a shard's chain, in the sequencer's SQLite: the confirmed L1 blocks the watcher has
+ * read (header fields and the deposits their portal logs make, contiguous, parent-linked), and the L1
+ * origin of every L2 block (written in the block's own storage transaction).
+ */
+export const L1_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS l1_blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, parent_hash TEXT NOT NULL, timestamp INTEGER NOT NULL, base_fee TEXT NOT NULL, deposits TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS block_origins (number INTEGER PRIMARY KEY, l1_number INTEGER NOT NULL, l1_hash TEXT NOT NULL, seq INTEGER NOT NULL)`,
+]
+
+/** A confirmed L1 block as the watcher records it: the deposits as their 0x7e encodings, in log order. */
+export type WatchedL1Block = L1Origin & { parentHash: Hex; deposits: Hex[] }
+
+/** An L2 block's L1 origin and its sequence number within that origin's epoch. */
+export type BlockOrigin = { l1Number: bigint; l1Hash: Hex; seq: bigint }
+
+/** What the next L2 block takes from L1: its origin, sequence number and the deposits to include. */
+export type NextOrigin = { origin: L1Origin; seq: bigint; deposits: DepositTx[] }
+
+type L1Row = {
+  number: number
+  hash: string
+  parent_hash: string
+  timestamp: number
+  base_fee: string
+  deposits: string
+}
+
+export class L1Origins {
+  constructor(private readonly sql: Sql) {
+    for (const s of L1_SCHEMA) sql.exec(s)
+  }
+
+  /** The newest watched L1 block. */
+  latest(): WatchedL1Block | undefined {
+    const rows = this.sql
+      .exec<L1Row>('SELECT * FROM l1_blocks ORDER BY number DESC LIMIT 1')
+      .toArray()
+    return rows.length ? toWatched(rows[0]) : undefined
+  }
+
+  /** A watched L1 block by number. */
+  block(n: bigint): WatchedL1Block | undefined {
+    const rows = this.sql
+      .exec<L1Row>('SELECT * FROM l1_blocks WHERE number = ?', Number(n))
+      .toArray()
+    return rows.length ? toWatched(rows[0]) : undefined
+  }
+
+  /**
+   * Records newly confirmed L1 blocks. They must continue the watched chain (next number, parent hash
+   * equal to the last one's hash); anything else throws and records nothing, so a reorg deeper than
+   * the confirmation depth stops the watcher instead of reaching L2.
+   */
+  add(blocks: WatchedL1Block[]): void {
+    let prev = this.latest()
+    for (const b of blocks) {
+      if (prev && (b.number !== prev.number + 1n || b.parentHash !== prev.hash))
+        throw new Error(
+          `L1 block ${b.number} (${b.hash}) does not extend watched block ${prev.number} (${prev.hash})`,
+        )
+      prev = b
+    }
+    for (const b of blocks)
+      this.sql.exec(
+        'INSERT INTO l1_blocks (number, hash, parent_hash, timestamp, base_fee, deposits) VALUES (?, ?, ?, ?, ?, ?)',
+        Number(b.number),
+        b.hash,
+        b.parentHash,
+        Number(b.timestamp),
+        String(b.baseFee),
+        JSON.stringify(b.deposits),
+      )
+  }
+
+  /** The recorded L1 origin of an L2 block. */
+  originOf(l2Number: bigint): BlockOrigin | undefined {
+    const rows = this.sql
+      .exec<{ l1_number: number; l1_hash: string; seq: number }>(
+        'SELECT * FROM block_origins WHERE number = ?',
+        Number(l2Number),
+      )
+      .toArray()
+    return rows.length
+      ? {
+          l1Number: BigInt(rows[0].l1_number),
+          l1Hash: rows[0].l1_hash as Hex,
+          seq: BigInt(rows[0].seq),
+        }
+      : undefined
+  }
+
+  /** Records an L2 block's origin (inside the block's storage transaction). */
+  putOrigin(l2Number: bigint, o: BlockOrigin): void {
+    this.sql.exec(
+      'INSERT INTO block_origins (number, l1_number, l1_hash, seq) VALUES (?, ?, ?, ?)',
+      Number(l2Number),
+      Number(o.l1Number),
+      o.l1Hash,
+      Number(o.seq),
+    )
+  }
+
+  /**
+   * The origin of the L2 block after one with origin `parent` (or, for block 1, after L1 block
+   * `startBlock - 1`), at L2 timestamp `timestamp`: the newest watched L1 block not after that
+   * timestamp. A new origin brings every deposit of the L1 blocks it moves past, in L1 order, and
+   * restarts the sequence number; the same origin continues it. Undefined when no L1 block is watched
+   * yet. Deterministic: the same watched blocks give the same answer on every peer.
+   */
+  next(
+    parent: BlockOrigin | undefined,
+    startBlock: bigint,
+    timestamp: bigint,
+  ): NextOrigin | undefined {
+    const from = parent ? parent.l1Number : startBlock - 1n
+    const rows = this.sql
+      .exec<L1Row>(
+        'SELECT * FROM l1_blocks WHERE number > ? AND timestamp <= ? ORDER BY number',
+        Number(from),
+        Number(timestamp),
+      )
+      .toArray()
+      .map(toWatched)
+    if (rows.length === 0) {
+      const same = parent && this.block(parent.l1Number)
+      return same ? { origin: same, seq: parent.seq + 1n, deposits: [] } : undefined
+    }
+    const origin = rows[rows.length - 1]
+    return { origin, seq: 0n, deposits: rows.flatMap((r) => r.deposits.map(decodeDeposit)) }
+  }
+}
+
+function toWatched(r: L1Row): WatchedL1Block {
+  return {
+    number: BigInt(r.number),
+    hash: r.hash as Hex,
+    parentHash: r.parent_hash as Hex,
+    timestamp: BigInt(r.timestamp),
+    baseFee: BigInt(r.base_fee),
+    deposits: JSON.parse(r.deposits) as Hex[],
+  }
+}

@@ -1,0 +1,78 @@
+import type { Hex } from 'viem'
+import type { StoredBlock } from '../chain/chainStore.js'
+import type { ShardChain } from '../chain/shardChain.js'
+import { ResourceNotFoundError } from '../errors.js'
+import { outputAt } from '../settlement/outputRoot.js'
+import * as p from './params.js'
+
+/** op-node's L2BlockRef: a block with its L1 origin and sequence number. */
+function l2Ref(chain: ShardChain, b: StoredBlock) {
+  const rpc = JSON.parse(b.rpc) as { parentHash: Hex; timestamp: Hex }
+  const origin = chain.origins.originOf(b.number)
+  return {
+    hash: b.hash,
+    number: Number(b.number),
+    parentHash: rpc.parentHash,
+    timestamp: Number(BigInt(rpc.timestamp)),
+    l1origin: {
+      hash: origin?.l1Hash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+      number: Number(origin?.l1Number ?? 0n),
+    },
+    sequenceNumber: Number(origin?.seq ?? 0n),
+  }
+}
+
+/** op-node's L1BlockRef of a watched L1 block (zero values before the first one). */
+function l1Ref(chain: ShardChain, n: bigint | undefined) {
+  const b = n === undefined ? chain.origins.latest() : chain.origins.block(n)
+  return {
+    hash: b?.hash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+    number: Number(b?.number ?? 0n),
+    parentHash:
+      b?.parentHash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+    timestamp: Number(b?.timestamp ?? 0n),
+  }
+}
+
+/** optimism_syncStatus as op-node answers it (numbers as JSON numbers, snake_case keys). */
+export function syncStatus(chain: ShardChain) {
+  const block = (n: bigint) => l2Ref(chain, chain.store.blockByNumber(n)!)
+  const head = chain.headHeader.number
+  const safe = chain.safeHead()
+  const finalized = chain.finalizedHead()
+  const l1Of = (n: bigint) => chain.origins.originOf(n)?.l1Number
+  const latestL1 = l1Ref(chain, undefined)
+  return {
+    current_l1: latestL1,
+    current_l1_finalized: l1Ref(chain, l1Of(finalized)),
+    head_l1: latestL1,
+    safe_l1: l1Ref(chain, l1Of(safe)),
+    finalized_l1: l1Ref(chain, l1Of(finalized)),
+    unsafe_l2: block(head),
+    safe_l2: block(safe),
+    finalized_l2: block(finalized),
+    pending_safe_l2: block(safe),
+    cross_unsafe_l2: block(head),
+    local_safe_l2: block(safe),
+  }
+}
+
+/** The rollup methods of op-node that tools use: output roots and the sync status. */
+export const optimismMethods = {
+  optimism_outputAtBlock: async (chain: ShardChain, params: unknown[]) => {
+    p.arity(params, 1, 1)
+    const ref = p.blockRef(params[0], 0)
+    const block = chain.resolve(ref)
+    if (!block) throw new ResourceNotFoundError('block not found')
+    const out = await outputAt(chain, block)
+    return {
+      version: out.version,
+      outputRoot: out.outputRoot,
+      blockRef: l2Ref(chain, block),
+      withdrawalStorageRoot: out.withdrawalStorageRoot,
+      stateRoot: out.stateRoot,
+      syncStatus: syncStatus(chain),
+    }
+  },
+  optimism_syncStatus: async (chain: ShardChain) => syncStatus(chain),
+}

@@ -1,0 +1,210 @@
+import {
+  bytesToHex,
+  encodeFunctionData,
+  type Account,
+  type Chain,
+  type Client,
+  type Hex,
+  type Transport,
+} from 'viem'
+import { getBlock, readContract } from 'viem/actions'
+import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import { isDepositRaw } from '../chain/depositTx.js'
+import { FINALIZED_KEY, SAFE_KEY, type ShardChain } from '../chain/shardChain.js'
+import type { ShardL1 } from '../config.js'
+import { encodeBatch, type BatchBlock } from './batchCodec.js'
+import { L1Sender, type StepResult } from './l1Sender.js'
+import { outputAt } from './outputRoot.js'
+import { watchL1 } from './l1Watcher.js'
+
+type L1Client = Client<Transport, Chain | undefined>
+type L1Wallet = Client<Transport, Chain | undefined, Account>
+
+/** What the settlement of one shard needs: its chain, the L1, its contracts and (optionally) keys. */
+export type SettleContext = {
+  chain: ShardChain
+  l1: L1Client
+  contracts: ShardL1
+  /** Absent: this node only follows L1 (a peer), it posts nothing. */
+  batcher?: L1Wallet
+  proposer?: L1Wallet
+  confirmations: bigint
+}
+
+/** The L2 blocks a batch transaction carries. */
+export type BatchTag = { first: number; last: number; bytes: number }
+/** The output a proposal transaction carries. */
+export type ProposalTag = { l2Block: number; outputRoot: Hex }
+
+const BATCH_PENDING = 'settle.batch'
+const PROPOSAL_PENDING = 'settle.proposal'
+
+/** Most L2 blocks and bytes (compressed) per batch: one L1 transaction stays well under 128 KiB. */
+const MAX_BATCH_BLOCKS = 256
+const MAX_BATCH_BYTES = 96 * 1024
+const MAX_L1_BLOCKS_PER_READ = 256n
+
+export type SettleReport = {
+  watched: number
+  batch?: StepResult<BatchTag>
+  proposal?: StepResult<ProposalTag>
+  finalized: bigint
+}
+
+/**
+ * One round of a shard's L1 work, each part idempotent and resumable: read newly confirmed L1
+ * blocks (deposits), post the next batch, propose the next output, and follow finality. A failing
+ * part (L1 down) throws after the parts before it have been done; the next round picks up.
+ */
+export async function settle(ctx: SettleContext): Promise<SettleReport> {
+  const watched = await watchL1(ctx.l1, ctx.chain, {
+    portal: ctx.contracts.portal as Hex,
+    startBlock: BigInt(ctx.contracts.l1StartBlock),
+    confirmations: ctx.confirmations,
+    maxBlocks: MAX_L1_BLOCKS_PER_READ,
+  })
+  const batch = ctx.batcher ? await stepBatcher(ctx, ctx.batcher) : undefined
+  const proposal = ctx.proposer ? await stepProposer(ctx, ctx.proposer) : undefined
+  const finalized = await followFinality(ctx)
+  return { watched, batch, proposal, finalized }
+}
+
+/** Posts the blocks after the safe head as one batch, or settles the batch in flight. */
+export async function stepBatcher(
+  ctx: SettleContext,
+  wallet: L1Wallet,
+): Promise<StepResult<BatchTag>> {
+  const { chain } = ctx
+  const sender = new L1Sender<BatchTag>(wallet, chain.store, BATCH_PENDING)
+  const result = await sender.step(async () => {
+    const first = chain.safeHead() + 1n
+    const head = chain.headHeader.number
+    if (first > head) return undefined
+    let last =
+      head - first + 1n > BigInt(MAX_BATCH_BLOCKS) ? first + BigInt(MAX_BATCH_BLOCKS) - 1n : head
+    for (;;) {
+      const data = await encodeBatch({
+        chainId: chain.chainId,
+        parentHash: chain.store.blockHash(first - 1n)!,
+        blocks: batchBlocks(chain, first, last),
+      })
+      if (data.length <= MAX_BATCH_BYTES || last === first)
+        return {
+          to: ctx.contracts.batchInbox as Hex,
+          data: bytesToHex(data),
+          tag: { first: Number(first), last: Number(last), bytes: data.length },
+        }
+      last = first + (last - first) / 2n
+    }
+  })
+  if (result.kind === 'mined') {
+    const { tag } = result.pending
+    chain.transact(() => {
+      chain.store.setMeta(SAFE_KEY, String(tag.last))
+      chain.store.putBatch({
+        ...tag,
+        l1Tx: result.receipt.transactionHash,
+        l1Block: Number(result.receipt.blockNumber),
+      })
+    })
+  }
+  return result
+}
+
+/** The blocks `first..last` as a batch carries them: L1 origin and the non-deposit transactions. */
+export function batchBlocks(chain: ShardChain, first: bigint, last: bigint): BatchBlock[] {
+  const out: BatchBlock[] = []
+  for (let n = first; n <= last; n++) {
+    const header = chain.header(chain.store.blockByNumber(n)!)
+    const origin = chain.origins.originOf(n)
+    if (!origin) throw new Error(`L2 block ${n} has no L1 origin`)
+    out.push({
+      number: n,
+      timestamp: header.timestamp,
+      l1OriginNumber: origin.l1Number,
+      l1OriginHash: origin.l1Hash,
+      txs: chain.store
+        .txsOfBlock(n)
+        .filter((t) => !isDepositRaw(t.raw))
+        .map((t) => bytesToHex(t.raw)),
+    })
+  }
+  return out
+}
+
+/**
+ * Proposes the output root of the oracle's next expected L2 block once that block is safe (its
+ * batch is on L1) and the oracle's clock allows it, or settles the proposal in flight.
+ */
+export async function stepProposer(
+  ctx: SettleContext,
+  wallet: L1Wallet,
+): Promise<StepResult<ProposalTag>> {
+  const { chain } = ctx
+  const oracle = ctx.contracts.l2OutputOracle as Hex
+  const sender = new L1Sender<ProposalTag>(wallet, chain.store, PROPOSAL_PENDING)
+  return sender.step(async () => {
+    const next = await readContract(ctx.l1, {
+      address: oracle,
+      abi: l2OutputOracleAbi,
+      functionName: 'nextBlockNumber',
+    })
+    if (next > chain.safeHead()) return undefined
+    const [l1Head, due] = await Promise.all([
+      getBlock(ctx.l1, { blockTag: 'latest' }),
+      readContract(ctx.l1, {
+        address: oracle,
+        abi: l2OutputOracleAbi,
+        functionName: 'computeL2Timestamp',
+        args: [next],
+      }),
+    ])
+    if (due >= l1Head.timestamp) return undefined
+    const output = await outputAt(chain, chain.store.blockByNumber(next)!)
+    return {
+      to: oracle,
+      data: encodeFunctionData({
+        abi: l2OutputOracleAbi,
+        functionName: 'proposeL2Output',
+        args: [output.outputRoot, next, l1Head.hash, l1Head.number],
+      }),
+      tag: { l2Block: Number(next), outputRoot: output.outputRoot },
+    }
+  })
+}
+
+/** Moves the finalized head to the newest output the oracle reports final. */
+export async function followFinality(ctx: SettleContext): Promise<bigint> {
+  const { chain } = ctx
+  const oracle = ctx.contracts.l2OutputOracle as Hex
+  let finalized = chain.finalizedHead()
+  const index = BigInt(chain.store.getMeta(`${FINALIZED_KEY}.index`) ?? '-1')
+  const next = await readContract(ctx.l1, {
+    address: oracle,
+    abi: l2OutputOracleAbi,
+    functionName: 'nextOutputIndex',
+  })
+  let i = index + 1n
+  for (; i < next; i++) {
+    const final = await readContract(ctx.l1, {
+      address: oracle,
+      abi: l2OutputOracleAbi,
+      functionName: 'isOutputFinalized',
+      args: [i],
+    })
+    if (!final) break
+    const output = await readContract(ctx.l1, {
+      address: oracle,
+      abi: l2OutputOracleAbi,
+      functionName: 'getL2Output',
+      args: [i],
+    })
+    finalized = output.l2BlockNumber
+  }
+  if (i - 1n !== index)
+    chain.transact(() => {
+      chain.store.setMeta(FINALIZED_KEY, String(finalized))
+      chain.store.setMeta(`${FINALIZED_KEY}.index`, String(i - 1n))
+    })
+  return finalized
+}

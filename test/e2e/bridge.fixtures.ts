@@ -1,0 +1,157 @@
+import { createPublicClient, defineChain, http, type Address, type Chain, type Hex } from 'viem'
+import {
+  chainConfig,
+  publicActionsL1,
+  publicActionsL2,
+  walletActionsL1,
+  walletActionsL2,
+} from 'viem/op-stack'
+import { createWalletClient, publicActions } from 'viem'
+import { decodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
+import { toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
+import { deployDevnet, devAccount } from './l1.fixtures.js'
+import {
+  startAnvil,
+  startNode,
+  type Anvil,
+  type L2Node,
+  type StartAnvilOptions,
+} from './processes.js'
+
+/**
+ * The whole devnet as `npm start` runs it, for the bridge tests: anvil mining a block a second, the
+ * L1 contracts (batcher = dev account 8, proposer = dev account 9), and the node settling on it
+ * with one confirmation and short polls. Settlement timings are devnet-short on purpose.
+ */
+export const BATCHER = devAccount(8)
+export const PROPOSER = devAccount(9)
+export const SUBMISSION_INTERVAL = 4n
+export const FINALIZATION_PERIOD = 4n
+
+/** Private keys of the mnemonic's accounts 8 and 9 (anvil prints the same). */
+const KEYS = {
+  8: '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
+  9: '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6',
+} as const
+
+export type BridgeDevnet = {
+  anvil: Anvil
+  node: L2Node
+  deployment: L1Deployment
+  l1Chain: Chain
+  l2Chain: ReturnType<typeof defineEdgeL2>
+  l1Url: string
+  /** Restarts anvil on the same port from its saved state (the L1-outage test). */
+  restartL1(): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startBridgeDevnet(
+  opts: { anvil?: StartAnvilOptions; vars?: Record<string, string> } = {},
+): Promise<BridgeDevnet> {
+  const anvilOpts: StartAnvilOptions = { blockTime: 1, ...opts.anvil }
+  let anvil = await startAnvil(anvilOpts)
+  const { deployment, chain: l1Chain } = await deployDevnet(anvil.url, {
+    chainIds: [901],
+    batcher: BATCHER.address,
+    proposer: PROPOSER.address,
+    submissionInterval: SUBMISSION_INTERVAL,
+    finalizationPeriodSeconds: FINALIZATION_PERIOD,
+  })
+  const node = await startNode({
+    vars: {
+      L1: JSON.stringify(toL1Config(deployment, anvil.url)),
+      BATCHER_KEY: KEYS[8],
+      PROPOSER_KEY: KEYS[9],
+      L1_CONFIRMATIONS: '1',
+      L1_POLL_MS: '300',
+      BLOCK_TIME_MS: '250',
+      ...opts.vars,
+    },
+  })
+  const shard = deployment.shards[0]
+  const l2Chain = defineEdgeL2(`${node.url}/chain/901`, l1Chain.id, shard)
+  const devnet: BridgeDevnet = {
+    anvil,
+    node,
+    deployment,
+    l1Chain,
+    l2Chain,
+    l1Url: anvil.url,
+    async restartL1() {
+      await devnet.anvil.stop()
+      devnet.anvil = anvil = await startAnvil({ ...anvilOpts, port: anvil.port })
+    },
+    async stop() {
+      await Promise.all([node.stop(), devnet.anvil.stop()])
+    },
+  }
+  return devnet
+}
+
+/** The shard as a viem OP Stack chain (deposit formatters included), as GET /chains describes it. */
+export function defineEdgeL2(
+  url: string,
+  l1ChainId: number,
+  contracts: { portal: Address; l2OutputOracle: Address; systemConfig: Address },
+) {
+  const onL1 = (address: Address) => ({ [l1ChainId]: { address } })
+  return defineChain({
+    ...chainConfig,
+    id: 901,
+    name: 'edge-l2 A',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+    sourceId: l1ChainId,
+    contracts: {
+      ...chainConfig.contracts,
+      portal: onL1(contracts.portal),
+      l2OutputOracle: onL1(contracts.l2OutputOracle),
+      systemConfig: onL1(contracts.systemConfig),
+    },
+  })
+}
+
+/** viem clients of both layers for `account` index `i`, with the op-stack actions. */
+export function bridgeClients(d: BridgeDevnet, i: number) {
+  const account = devAccount(i)
+  return {
+    account,
+    l1: createWalletClient({ account, chain: d.l1Chain, transport: http(d.l1Url) })
+      .extend(publicActions)
+      .extend(publicActionsL1())
+      .extend(walletActionsL1()),
+    l1Public: createPublicClient({ chain: d.l1Chain, transport: http(d.l1Url) }),
+    l2: createWalletClient({ account, chain: d.l2Chain, transport: http() })
+      .extend(publicActions)
+      .extend(publicActionsL2())
+      .extend(walletActionsL2()),
+    l2Public: createPublicClient({ chain: d.l2Chain, transport: http() }),
+  }
+}
+
+/** Every batch the shard's inbox accepted, decoded from the calldata of its L1 transactions, in L1 order. */
+export async function readBatches(d: BridgeDevnet): Promise<{ l1Tx: Hex; batch: Batch }[]> {
+  const l1 = createPublicClient({ transport: http(d.l1Url) })
+  const inbox = d.deployment.shards[0].batchInbox
+  const logs = await l1.getLogs({
+    address: inbox,
+    event: {
+      type: 'event',
+      name: 'BatchSubmitted',
+      inputs: [
+        { name: 'batchHash', type: 'bytes32', indexed: true },
+        { name: 'batcher', type: 'address', indexed: true },
+      ],
+    },
+    fromBlock: 0n,
+    toBlock: 'latest',
+  })
+  const out: { l1Tx: Hex; batch: Batch }[] = []
+  for (const log of logs) {
+    const tx = await l1.getTransaction({ hash: log.transactionHash! })
+    const bytes = Uint8Array.from(Buffer.from(tx.input.slice(2), 'hex'))
+    out.push({ l1Tx: log.transactionHash!, batch: await decodeBatch(bytes) })
+  }
+  return out
+}
