@@ -32,16 +32,19 @@ if (args.help) {
 /** @type {import('../test/e2e/processes.ts')} */
 const { startNode, startAnvil } = await tsImport('../test/e2e/processes.ts', import.meta.url)
 /** @type {import('./deploy-l1.ts')} */
-const { deployL1 } = await tsImport('./deploy-l1.ts', import.meta.url)
+const { deployL1, toL1Config } = await tsImport('./deploy-l1.ts', import.meta.url)
 
 if (args.reset) rmSync(devnetDir, { recursive: true, force: true })
 mkdirSync(devnetDir, { recursive: true })
 
-// ── L1 ───────────────────────────────────────────────────────────────────────────────────────────
-// anvil on 127.0.0.1:8545 (chain 900), its state saved to .devnet/l1-state.json on exit and loaded
-// on the next start; the L1 contracts deployed once (.devnet/l1.json) and handed to the node as the
-// L1 var. Deposits, batches and outputs flowing through them are the rest of issue 3.
+// ── L1 ──────────────────────────────────────────────────────────────────────────────────────────
+// anvil on 127.0.0.1:8545 (chain 900, a block a second), its state saved to .devnet/l1-state.json on
+// exit and loaded on the next start; the L1 contracts deployed once (.devnet/l1.json) and handed to
+// the node as the L1 var. Dev account 8 is every shard's batcher and 9 its proposer: their keys go
+// to the node, which then posts batches and output roots by itself.
 const L1_CHAIN_ID = 900
+const batcher = mnemonicToAccount(mnemonic, { addressIndex: 8 })
+const proposer = mnemonicToAccount(mnemonic, { addressIndex: 9 })
 console.log('starting the L1 (anvil) on 127.0.0.1:8545 …')
 const anvil = await startAnvil({
   port: 8545,
@@ -53,7 +56,21 @@ const anvil = await startAnvil({
   process.exit(1)
 })
 const l1 = await ensureL1Contracts(anvil.url)
-const vars = { L1: JSON.stringify(l1) }
+// Deployed with automine (many contracts, one account); from here on a block a second, like an L1.
+for (const [method, params] of [
+  ['anvil_setAutomine', [false]],
+  ['evm_setIntervalMining', [1]],
+])
+  await fetch(anvil.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  }).then((res) => res.json())
+const vars = {
+  L1: JSON.stringify(l1),
+  BATCHER_KEY: toHex(batcher.getHdKey().privateKey),
+  PROPOSER_KEY: toHex(proposer.getHdKey().privateKey),
+}
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 let streaming = false
@@ -87,6 +104,13 @@ node.exited.then((exit) => {
 
 console.log(summary(node.url, await getChains(node.url)))
 streaming = true
+// Cron triggers do not fire under wrangler dev: fire the scheduled handler every minute, as
+// Cloudflare would (the shards' own alarms do the L1 work in between).
+setInterval(() => {
+  fetch(`${node.url}/__scheduled?cron=*+*+*+*+*`)
+    .then((res) => res.body?.cancel())
+    .catch(() => {})
+}, 60_000).unref()
 
 /**
  * The L1 contracts of every shard: reused from .devnet/l1.json when the L1 still has their code,
@@ -102,28 +126,23 @@ async function ensureL1Contracts(rpcUrl) {
     const saved = JSON.parse(readFileSync(file, 'utf8'))
     const shards = Object.values(saved.shards)
     const live = await Promise.all(shards.map((s) => client.getCode({ address: s.portal })))
-    if (shards.length && live.every((code) => code && code !== '0x')) return saved
+    if (shards.length && live.every((code) => code && code !== '0x')) {
+      if (shards.every((s) => s.batcher === batcher.address && s.proposer === proposer.address))
+        return saved
+      console.error(
+        '.devnet/ was made by an older edge-l2 (other batcher); run: npm start -- --reset',
+      )
+      process.exit(1)
+    }
   }
   const chainIds = shardChainIds()
   console.log(`deploying the L1 contracts for shards ${chainIds.join(', ')} …`)
-  const d = await deployL1(client, { chainIds })
-  const config = {
-    chainId: d.l1ChainId,
-    rpcUrl,
-    multicall3: d.multicall3,
-    shards: Object.fromEntries(
-      d.shards.map((s) => [
-        String(s.chainId),
-        {
-          portal: s.portal,
-          l2OutputOracle: s.l2OutputOracle,
-          systemConfig: s.systemConfig,
-          batchInbox: s.batchInbox,
-          l1StartBlock: String(s.l1StartBlock),
-        },
-      ]),
-    ),
-  }
+  const d = await deployL1(client, {
+    chainIds,
+    batcher: batcher.address,
+    proposer: proposer.address,
+  })
+  const config = toL1Config(d, rpcUrl)
   writeFileSync(file, JSON.stringify(config, null, 2))
   return config
 }
@@ -170,7 +189,10 @@ function summary(url, chains) {
   } else {
     lines.push(`    GET /chains failed: ${chains}`)
   }
-  lines.push('', `  dev accounts (mnemonic "${mnemonic}")`)
+  lines.push(
+    '',
+    `  dev accounts (mnemonic "${mnemonic}"); on L1, (8) is the batcher and (9) the proposer`,
+  )
   for (let i = 0; i < 10; i++) {
     const account = mnemonicToAccount(mnemonic, { addressIndex: i })
     lines.push(`    (${i}) ${account.address}  ${toHex(account.getHdKey().privateKey)}`)
