@@ -1,5 +1,5 @@
 import type { Hex } from 'viem'
-import { blobToBytes, type Sql } from '../state/sql.js'
+import { blobToBytes, type Sql, type SqlValue } from '../state/sql.js'
 
 /** Tables of a shard's own chain: sealed blocks and their transactions with receipts. */
 export const CHAIN_SCHEMA = [
@@ -136,8 +136,22 @@ export class ChainStore {
     )
   }
 
+  /** The batch with the highest blocks. */
+  lastBatch(): StoredBatch | undefined {
+    const [last] = this.batchesFromSql('SELECT * FROM batches ORDER BY first_block DESC LIMIT 1')
+    return last
+  }
+
   /** Batches in L2 order, from the one starting at or after `first`. */
   batches(first = 0, limit = 1000): StoredBatch[] {
+    return this.batchesFromSql(
+      'SELECT * FROM batches WHERE first_block >= ? ORDER BY first_block LIMIT ?',
+      first,
+      limit,
+    )
+  }
+
+  private batchesFromSql(query: string, ...args: SqlValue[]): StoredBatch[] {
     return this.sql
       .exec<{
         first_block: number
@@ -145,7 +159,7 @@ export class ChainStore {
         l1_tx: string
         l1_block: number
         bytes: number
-      }>('SELECT * FROM batches WHERE first_block >= ? ORDER BY first_block LIMIT ?', first, limit)
+      }>(query, ...args)
       .toArray()
       .map((r) => ({
         first: r.first_block,

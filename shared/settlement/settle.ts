@@ -1,18 +1,21 @@
 import {
   bytesToHex,
   encodeFunctionData,
+  hexToBytes,
+  parseAbiItem,
   type Account,
   type Chain,
   type Client,
   type Hex,
   type Transport,
 } from 'viem'
-import { getBlock, readContract } from 'viem/actions'
+import { getBlock, getLogs, getTransaction, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { isDepositRaw } from '../chain/depositTx.js'
 import { FINALIZED_KEY, SAFE_KEY, type ShardChain } from '../chain/shardChain.js'
 import type { ShardL1 } from '../config.js'
-import { encodeBatch, type BatchBlock } from './batchCodec.js'
+import type { StoredBatch } from '../chain/chainStore.js'
+import { decodeBatch, encodeBatch, type BatchBlock } from './batchCodec.js'
 import { L1Sender, type StepResult } from './l1Sender.js'
 import { outputAt } from './outputRoot.js'
 import { watchL1 } from './l1Watcher.js'
@@ -77,6 +80,7 @@ export async function stepBatcher(
   const { chain } = ctx
   const sender = new L1Sender<BatchTag>(wallet, chain.store, BATCH_PENDING)
   const result = await sender.step(async () => {
+    await reconcileBatches(ctx)
     const first = chain.safeHead() + 1n
     const head = chain.headHeader.number
     if (first > head) return undefined
@@ -99,16 +103,59 @@ export async function stepBatcher(
   })
   if (result.kind === 'mined') {
     const { tag } = result.pending
-    chain.transact(() => {
-      chain.store.setMeta(SAFE_KEY, String(tag.last))
-      chain.store.putBatch({
-        ...tag,
-        l1Tx: result.receipt.transactionHash,
-        l1Block: Number(result.receipt.blockNumber),
-      })
+    recordBatch(chain, {
+      ...tag,
+      l1Tx: result.receipt.transactionHash,
+      l1Block: Number(result.receipt.blockNumber),
     })
   }
   return result
+}
+
+function recordBatch(chain: ShardChain, batch: StoredBatch): void {
+  chain.transact(() => {
+    chain.store.setMeta(SAFE_KEY, String(batch.last))
+    chain.store.putBatch(batch)
+  })
+}
+
+const batchSubmitted = parseAbiItem(
+  'event BatchSubmitted(bytes32 indexed batchHash, address indexed batcher)',
+)
+
+/**
+ * Adopts batches that reached L1 without this node seeing their receipt (a crash between broadcast
+ * and receipt, an L1 that restarted from saved state and mined an old copy): the inbox's logs since
+ * the last recorded batch are read back, and a batch of this shard that continues the safe head
+ * (first block = safe + 1, parent hash = that block's hash) is recorded as if its receipt had been
+ * seen. Run before every new batch, so a block already on L1 is never posted again.
+ */
+export async function reconcileBatches(ctx: SettleContext): Promise<void> {
+  const { chain } = ctx
+  const last = chain.store.lastBatch()
+  const logs = await getLogs(ctx.l1, {
+    address: ctx.contracts.batchInbox as Hex,
+    event: batchSubmitted,
+    fromBlock: last ? BigInt(last.l1Block) : BigInt(ctx.contracts.l1StartBlock),
+    toBlock: 'latest',
+  })
+  for (const log of logs) {
+    if (log.transactionHash === last?.l1Tx) continue
+    const tx = await getTransaction(ctx.l1, { hash: log.transactionHash! })
+    const batch = await decodeBatch(hexToBytes(tx.input)).catch(() => undefined)
+    if (!batch || batch.chainId !== chain.chainId) continue
+    const first = batch.blocks[0].number
+    const lastBlock = batch.blocks[batch.blocks.length - 1].number
+    if (first !== chain.safeHead() + 1n) continue
+    if (batch.parentHash !== chain.store.blockHash(first - 1n)) continue
+    recordBatch(chain, {
+      first: Number(first),
+      last: Number(lastBlock),
+      l1Tx: log.transactionHash!,
+      l1Block: Number(log.blockNumber),
+      bytes: hexToBytes(tx.input).length,
+    })
+  }
 }
 
 /** The blocks `first..last` as a batch carries them: L1 origin and the non-deposit transactions. */
