@@ -6,6 +6,7 @@ import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
 import { ShardChain, type SealResult, type Submission } from '../shared/chain/shardChain.js'
 import { indexBlocks } from '../shared/db/indexBlocks.js'
+import { indexBatches } from '../shared/db/indexBatches.js'
 import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
 import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
 import { MethodNotFoundError } from '../shared/errors.js'
@@ -129,6 +130,7 @@ export class Sequencer extends DurableObject<Env> {
       try {
         const report = await settle(ctx)
         if (report.watched > 0) await this.schedule()
+        await this.indexBatches(ctx.chain)
         return report
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err)
@@ -144,6 +146,15 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   private settling?: Promise<SettleReport | { error: string }>
+
+  /** Copies batch records D1 lacks into it (idempotent; a failure is retried next round). */
+  private async indexBatches(chain: ShardChain): Promise<void> {
+    const done = Number(chain.store.getMeta('batches.indexed') ?? '0')
+    const rows = chain.store.batches(done + 1)
+    if (rows.length === 0) return
+    await indexBatches(this.env.DB, chain.chainId, rows)
+    chain.store.setMeta('batches.indexed', String(rows[rows.length - 1].first))
+  }
   private l1?: ReturnType<typeof createL1Clients>
 
   /** The settlement context when this shard has an L1, undefined otherwise. */

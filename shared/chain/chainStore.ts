@@ -142,6 +142,15 @@ export class ChainStore {
     return last
   }
 
+  /** The batch carrying L2 block `n`. */
+  batchOf(n: number): StoredBatch | undefined {
+    const [b] = this.batchesFromSql(
+      'SELECT * FROM batches WHERE first_block <= ? ORDER BY first_block DESC LIMIT 1',
+      n,
+    )
+    return b && b.last >= n ? b : undefined
+  }
+
   /** Batches in L2 order, from the one starting at or after `first`. */
   batches(first = 0, limit = 1000): StoredBatch[] {
     return this.batchesFromSql(

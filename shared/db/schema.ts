@@ -95,3 +95,20 @@ export const indexCursor = sqliteTable('index_cursor', {
   chainId: integer('chain_id').primaryKey(),
   head: integer('head').notNull(),
 })
+
+/** Which L1 transaction carries which L2 blocks (`first_block..last_block`) of a chain. */
+export const batches = sqliteTable(
+  'batches',
+  {
+    chainId: integer('chain_id').notNull(),
+    firstBlock: integer('first_block').notNull(),
+    lastBlock: integer('last_block').notNull(),
+    l1Tx: text('l1_tx').notNull(),
+    l1Block: integer('l1_block').notNull(),
+    bytes: integer('bytes').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.chainId, t.firstBlock] }),
+    index('batches_chain_last').on(t.chainId, t.lastBlock),
+  ],
+)

@@ -237,6 +237,24 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     return reason ? { status: 'dropped', reason } : { status: 'unknown' }
   },
 
+  /** Not in geth: the L1 transaction whose batch carries an L2 block, or null before it is posted. */
+  edge_getBatchByBlock: async (chain, params) => {
+    p.arity(params, 1, 1)
+    const ref = p.blockRef(params[0], 0)
+    const block = chain.resolve(ref)
+    if (!block) return null
+    const batch = chain.store.batchOf(Number(block.number))
+    return batch
+      ? {
+          firstBlock: q(batch.first),
+          lastBlock: q(batch.last),
+          l1TransactionHash: batch.l1Tx,
+          l1BlockNumber: q(batch.l1Block),
+          bytes: q(batch.bytes),
+        }
+      : null
+  },
+
   txpool_status: async (chain) => {
     const { pending, queued } = chain.pool.split(await chain.senderNonces())
     return { pending: q(pending.length), queued: q(queued.length) }

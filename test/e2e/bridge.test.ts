@@ -1,4 +1,4 @@
-import { parseEther, type Hex } from 'viem'
+import { keccak256, parseEther, type Hex } from 'viem'
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { getL2TransactionHashes } from 'viem/op-stack'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -130,8 +130,15 @@ describe('batches', () => {
     expect(safe).toBeGreaterThanOrEqual(head)
     const batches = await readBatches(d)
     let next = 1n
-    for (const { batch } of batches) {
+    for (const { batch, l1Tx } of batches) {
       expect(batch.chainId).toBe(901)
+      // The node knows which L1 transaction carries each block.
+      const record = (await l2Public.request({
+        method: 'edge_getBatchByBlock' as never,
+        params: [`0x${batch.blocks.at(-1)!.number.toString(16)}`] as never,
+      })) as { l1TransactionHash: Hex; firstBlock: Hex }
+      expect(record.l1TransactionHash).toBe(l1Tx)
+      expect(BigInt(record.firstBlock)).toBe(batch.blocks[0].number)
       expect(batch.blocks[0].number).toBe(next)
       const parent = await l2Public.getBlock({ blockNumber: next - 1n })
       expect(batch.parentHash).toBe(parent.hash)
@@ -139,7 +146,6 @@ describe('batches', () => {
         const block = await l2Public.getBlock({ blockNumber: b.number, includeTransactions: true })
         expect(b.timestamp).toBe(block.timestamp)
         const userTxs = block.transactions.filter((t) => t.type !== 'deposit').map((t) => t.hash)
-        const { keccak256 } = await import('viem')
         expect(b.txs.map((raw) => keccak256(raw as Hex))).toEqual(userTxs)
       }
       next = batch.blocks.at(-1)!.number + 1n
