@@ -26,7 +26,7 @@ import {
 export const BATCHER = devAccount(8)
 export const PROPOSER = devAccount(9)
 export const SUBMISSION_INTERVAL = 4n
-export const FINALIZATION_PERIOD = 4n
+export const FINALIZATION_PERIOD = 8n
 
 /** Private keys of the mnemonic's accounts 8 and 9 (anvil prints the same). */
 const KEYS = {

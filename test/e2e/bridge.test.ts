@@ -8,6 +8,7 @@ import {
   startBridgeDevnet,
   type BridgeDevnet,
 } from './bridge.fixtures.js'
+import { expectRevert } from './l1.fixtures.js'
 
 /**
  * The bridge end to end: anvil as L1 (a block a second), the L1 contracts, and the node deriving
@@ -100,9 +101,34 @@ describe('withdrawals', () => {
     })
     expect(await status()).toBe('ready-to-prove')
     const args = await l2.buildProveWithdrawal({ output, withdrawal })
+    // Finalizing before proving, and proving with a wrong proof or against an output that does
+    // not commit to it, are refused; nothing moves.
+    await expectRevert(
+      l1.finalizeWithdrawal({ targetChain: d.l2Chain, withdrawal }),
+      'OptimismPortal: withdrawal has not been proven yet',
+    )
+    const [first, ...rest] = args.withdrawalProof
+    await expectRevert(
+      l1.proveWithdrawal({ ...args, withdrawalProof: [keccak256(first), ...rest] }),
+      'OptimismPortal: invalid withdrawal inclusion proof',
+    )
+    if (args.l2OutputIndex > 0n)
+      await expectRevert(
+        l1.proveWithdrawal({ ...args, l2OutputIndex: args.l2OutputIndex - 1n }),
+        'OptimismPortal: invalid output root proof',
+      )
     const proveHash = await l1.proveWithdrawal(args)
     expect((await l1.waitForTransactionReceipt({ hash: proveHash })).status).toBe('success')
     expect(['waiting-to-finalize', 'ready-to-finalize']).toContain(await status())
+    // Finalizing inside the window is refused; so is a replayed proof.
+    await expectRevert(
+      l1.finalizeWithdrawal({ targetChain: d.l2Chain, withdrawal }),
+      'OptimismPortal: proven withdrawal finalization period has not elapsed',
+    )
+    await expectRevert(
+      l1.proveWithdrawal(args),
+      'OptimismPortal: withdrawal hash has already been proven',
+    )
 
     await l1.waitToFinalize({
       targetChain: d.l2Chain,
@@ -112,6 +138,12 @@ describe('withdrawals', () => {
     const finalizeHash = await l1.finalizeWithdrawal({ targetChain: d.l2Chain, withdrawal })
     expect((await l1.waitForTransactionReceipt({ hash: finalizeHash })).status).toBe('success')
     expect(await status()).toBe('finalized')
+    expect(await l1.getBalance({ address: recipient })).toBe(amount)
+    // A second finalize is refused and pays nothing more.
+    await expectRevert(
+      l1.finalizeWithdrawal({ targetChain: d.l2Chain, withdrawal }),
+      'OptimismPortal: withdrawal has already been finalized',
+    )
     expect(await l1.getBalance({ address: recipient })).toBe(amount)
     void account
   }, 120_000)
