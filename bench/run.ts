@@ -1,5 +1,6 @@
 import { startAnvil, startNode } from '../test/e2e/processes.js'
 import { directUrl } from './directUrl.js'
+import { measureSettlement } from './settlement.js'
 import {
   accounts,
   createTarget,
@@ -141,4 +142,15 @@ try {
 } finally {
   await node.stop()
   await anvil.stop()
+}
+
+// Settlement (issue 3): a devnet as `npm start` runs it, measured through wrangler dev.
+if (!process.env.BENCH_SKIP_SETTLEMENT) {
+  console.error('[settlement] devnet with npm start settings: withdrawal, then batch bytes')
+  const s = await measureSettlement(Number(process.env.BENCH_BATCH_TRANSFERS ?? 512))
+  console.log('\n| settlement (devnet defaults) | edge-l2 |\n| --- | ---: |')
+  console.log(`| initiateWithdrawal → funds on L1 | ${s.withdrawalSeconds.toFixed(1)} s |`)
+  console.log(
+    `| batch calldata posted to L1 per ERC20 transfer (${s.transfersMeasured} transfers) | ${s.bytesPerTransfer.toFixed(1)} bytes |`,
+  )
 }

@@ -47,25 +47,30 @@ export type BridgeDevnet = {
 }
 
 export async function startBridgeDevnet(
-  opts: { anvil?: StartAnvilOptions; vars?: Record<string, string> } = {},
+  opts: {
+    anvil?: StartAnvilOptions
+    vars?: Record<string, string>
+    /** `npm start`'s settings (wrangler.toml, deployL1's devnet defaults) instead of the fast ones. */
+    devnetDefaults?: boolean
+  } = {},
 ): Promise<BridgeDevnet> {
   const anvilOpts: StartAnvilOptions = { blockTime: 1, ...opts.anvil }
   let anvil = await startAnvil(anvilOpts)
+  const fast = !opts.devnetDefaults
   const { deployment, chain: l1Chain } = await deployDevnet(anvil.url, {
     chainIds: [901],
     batcher: BATCHER.address,
     proposer: PROPOSER.address,
-    submissionInterval: SUBMISSION_INTERVAL,
-    finalizationPeriodSeconds: FINALIZATION_PERIOD,
+    ...(fast
+      ? { submissionInterval: SUBMISSION_INTERVAL, finalizationPeriodSeconds: FINALIZATION_PERIOD }
+      : {}),
   })
   const node = await startNode({
     vars: {
       L1: JSON.stringify(toL1Config(deployment, anvil.url)),
       BATCHER_KEY: KEYS[8],
       PROPOSER_KEY: KEYS[9],
-      L1_CONFIRMATIONS: '1',
-      L1_POLL_MS: '300',
-      BLOCK_TIME_MS: '250',
+      ...(fast ? { L1_CONFIRMATIONS: '1', L1_POLL_MS: '300', BLOCK_TIME_MS: '250' } : {}),
       ...opts.vars,
     },
   })
@@ -131,7 +136,9 @@ export function bridgeClients(d: BridgeDevnet, i: number) {
 }
 
 /** Every batch the shard's inbox accepted, decoded from the calldata of its L1 transactions, in L1 order. */
-export async function readBatches(d: BridgeDevnet): Promise<{ l1Tx: Hex; batch: Batch }[]> {
+export async function readBatches(
+  d: BridgeDevnet,
+): Promise<{ l1Tx: Hex; batch: Batch; bytes: number }[]> {
   const l1 = createPublicClient({ transport: http(d.l1Url) })
   const inbox = d.deployment.shards[0].batchInbox
   const logs = await l1.getLogs({
@@ -147,11 +154,11 @@ export async function readBatches(d: BridgeDevnet): Promise<{ l1Tx: Hex; batch: 
     fromBlock: 0n,
     toBlock: 'latest',
   })
-  const out: { l1Tx: Hex; batch: Batch }[] = []
+  const out: { l1Tx: Hex; batch: Batch; bytes: number }[] = []
   for (const log of logs) {
     const tx = await l1.getTransaction({ hash: log.transactionHash! })
     const bytes = Uint8Array.from(Buffer.from(tx.input.slice(2), 'hex'))
-    out.push({ l1Tx: log.transactionHash!, batch: await decodeBatch(bytes) })
+    out.push({ l1Tx: log.transactionHash!, batch: await decodeBatch(bytes), bytes: bytes.length })
   }
   return out
 }

@@ -1,0 +1,95 @@
+import { parseEther } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import {
+  bridgeClients,
+  readBatches,
+  startBridgeDevnet,
+  type BridgeDevnet,
+} from '../test/e2e/bridge.fixtures.js'
+import { l2OutputOracleAbi } from '../generated/contracts/L2OutputOracle.js'
+import { accounts, createTarget, erc20Throughput, setupToken } from './workloads.js'
+
+/**
+ * The settlement figures of `npm run bench`, on a devnet with `npm start`'s settings (anvil a block
+ * a second, wrangler.toml's L1 confirmations, poll and block time, deployL1's devnet submission
+ * interval and finalization period): seconds from initiateWithdrawal to the funds on L1, driven by
+ * viem's op-stack actions, and bytes of batch calldata posted to L1 per ERC20 transfer.
+ */
+export async function measureSettlement(transfers: number) {
+  const d = await startBridgeDevnet({ devnetDefaults: true })
+  try {
+    return {
+      withdrawalSeconds: await withdrawalSeconds(d),
+      ...(await bytesPerTransfer(d, transfers)),
+    }
+  } finally {
+    await d.stop()
+  }
+}
+
+async function withdrawalSeconds(d: BridgeDevnet): Promise<number> {
+  const { l1, l2, l1Public } = bridgeClients(d, 4)
+  // viem's waitToProve reads the oracle's latest output, which reverts before the first one exists
+  // (Bedrock's oracle too): a fresh devnet is given its first output before the clock starts.
+  const oracle = d.deployment.shards[0].l2OutputOracle
+  for (let i = 0; i < 600; i++) {
+    const n = await l1Public.readContract({
+      address: oracle,
+      abi: l2OutputOracleAbi,
+      functionName: 'nextOutputIndex',
+    })
+    if (n > 0n) break
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  const recipient = privateKeyToAccount(generatePrivateKey()).address
+  // L2 genesis balances are not backed on L1: the portal pays withdrawals out of deposits.
+  const deposit = await l1.depositTransaction({
+    request: { gas: 50_000n, mint: parseEther('0.1'), to: l2.account.address },
+    targetChain: d.l2Chain,
+  })
+  await l1.waitForTransactionReceipt({ hash: deposit, pollingInterval: 100 })
+  const t0 = performance.now()
+  const hash = await l2.initiateWithdrawal({
+    request: { gas: 21_000n, to: recipient, value: parseEther('0.1') },
+  })
+  const receipt = await l2.waitForTransactionReceipt({ hash, pollingInterval: 100 })
+  const { output, withdrawal } = await l1.waitToProve({
+    receipt,
+    targetChain: d.l2Chain,
+    pollingInterval: 250,
+  })
+  const args = await l2.buildProveWithdrawal({ output, withdrawal })
+  await l1.waitForTransactionReceipt({ hash: await l1.proveWithdrawal(args), pollingInterval: 100 })
+  await l1.waitToFinalize({ targetChain: d.l2Chain, withdrawalHash: withdrawal.withdrawalHash })
+  const fin = await l1.finalizeWithdrawal({ targetChain: d.l2Chain, withdrawal })
+  const done = await l1.waitForTransactionReceipt({ hash: fin, pollingInterval: 100 })
+  const got = await l1.getBalance({ address: recipient })
+  if (done.status !== 'success' || got !== parseEther('0.1'))
+    throw new Error(
+      `withdrawal did not arrive: finalize ${done.status}, balance ${got}, logs ${JSON.stringify(done.logs.map((l) => l.topics[0]))}`,
+    )
+  return (performance.now() - t0) / 1000
+}
+
+/** ERC20 transfers on L2, then the calldata of the batches that carry them per transfer. */
+async function bytesPerTransfer(d: BridgeDevnet, total: number) {
+  const t = createTarget('node', `${d.node.url}/chain/901`, 901)
+  const senders = accounts(16)
+  const token = await setupToken(t, senders)
+  const from = (await t.client.getBlockNumber()) + 1n
+  await erc20Throughput(t, token, senders, total, 16)
+  const to = await t.client.getBlockNumber()
+  const { l2Public } = bridgeClients(d, 0)
+  for (let i = 0; i < 600; i++) {
+    if ((await l2Public.getBlock({ blockTag: 'safe' })).number >= to) break
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  let bytes = 0
+  let txs = 0
+  for (const { batch, bytes: size } of await readBatches(d)) {
+    if (batch.blocks[0].number < from || batch.blocks.at(-1)!.number > to) continue
+    bytes += size
+    txs += batch.blocks.reduce((n, b) => n + b.txs.length, 0)
+  }
+  return { bytesPerTransfer: bytes / txs, transfersMeasured: txs }
+}
