@@ -7,12 +7,17 @@ import type { Config, L1Config } from '../shared/config.js'
  * when their keys are configured (a node without them only follows L1). Requests to the same L1 go
  * out as JSON-RPC batches.
  */
-export function createL1Clients(l1: L1Config, config: Pick<Config, 'batcherKey' | 'proposerKey'>) {
+export function createL1Clients(
+  l1: L1Config,
+  config: Partial<Pick<Config, 'batcherKey' | 'proposerKey'>>,
+) {
   const chain = defineChain({
     id: l1.chainId,
     name: `L1 ${l1.chainId}`,
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [l1.rpcUrl] } },
+    // viem's withdrawal status reads the portal and oracle through Multicall3 (getTimeToFinalize).
+    contracts: { multicall3: { address: l1.multicall3 as `0x${string}` } },
   })
   const transport = http(l1.rpcUrl, { batch: { wait: 0 }, retryCount: 0, timeout: 10_000 })
   const wallet = (key?: `0x${string}`) =>

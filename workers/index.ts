@@ -5,6 +5,7 @@ import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
 import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext, shardStubs } from '../durable-objects/edgeContext.js'
+import { withdrawals } from './withdrawals.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
 export { Feed } from '../durable-objects/Feed.js'
@@ -113,6 +114,7 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
   return response === undefined ? c.body(null, 204) : c.json(response)
 }
 
+app.route('/', withdrawals)
 app.on(['GET', 'POST'], '/', (c) => serve(c, c.get('config').shards[0].chainId))
 app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
   const raw = c.req.param('chainId')
