@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { createPublicClient, defineChain, http, type Address, type Chain, type Hex } from 'viem'
 import {
   chainConfig,
@@ -43,6 +46,8 @@ export type BridgeDevnet = {
   l1Url: string
   /** Restarts anvil on the same port from its saved state (the L1-outage test). */
   restartL1(): Promise<void>
+  /** Stops the node with `signal` (SIGKILL: a crash) and starts it again on its state and port. */
+  restartNode(signal: NodeJS.Signals): Promise<void>
   stop(): Promise<void>
 }
 
@@ -65,15 +70,15 @@ export async function startBridgeDevnet(
       ? { submissionInterval: SUBMISSION_INTERVAL, finalizationPeriodSeconds: FINALIZATION_PERIOD }
       : {}),
   })
-  const node = await startNode({
-    vars: {
-      L1: JSON.stringify(toL1Config(deployment, anvil.url)),
-      BATCHER_KEY: KEYS[8],
-      PROPOSER_KEY: KEYS[9],
-      ...(fast ? { L1_CONFIRMATIONS: '1', L1_POLL_MS: '300', BLOCK_TIME_MS: '250' } : {}),
-      ...opts.vars,
-    },
-  })
+  const persistDir = mkdtempSync(path.join(tmpdir(), 'edge-l2-bridge-'))
+  const nodeVars = {
+    L1: JSON.stringify(toL1Config(deployment, anvil.url)),
+    BATCHER_KEY: KEYS[8],
+    PROPOSER_KEY: KEYS[9],
+    ...(fast ? { L1_CONFIRMATIONS: '1', L1_POLL_MS: '300', BLOCK_TIME_MS: '250' } : {}),
+    ...opts.vars,
+  }
+  const node = await startNode({ vars: nodeVars, persistDir })
   const shard = deployment.shards[0]
   const l2Chain = defineEdgeL2(`${node.url}/chain/901`, l1Chain.id, shard)
   const devnet: BridgeDevnet = {
@@ -87,8 +92,14 @@ export async function startBridgeDevnet(
       await devnet.anvil.stop()
       devnet.anvil = anvil = await startAnvil({ ...anvilOpts, port: anvil.port })
     },
+    async restartNode(signal) {
+      await devnet.node.stop(signal)
+      devnet.node = await startNode({ vars: nodeVars, persistDir, port: devnet.node.port })
+      devnet.l2Chain = defineEdgeL2(`${devnet.node.url}/chain/901`, l1Chain.id, shard)
+    },
     async stop() {
-      await Promise.all([node.stop(), devnet.anvil.stop()])
+      await Promise.all([devnet.node.stop(), devnet.anvil.stop()])
+      rmSync(persistDir, { recursive: true, force: true })
     },
   }
   return devnet

@@ -148,3 +148,45 @@ describe('L1 reorg', () => {
     expect(await l2Public.getBalance({ address: account.address })).toBe(balance)
   }, 120_000)
 })
+
+describe('node crash', () => {
+  test('behavior: a SIGKILLed node resumes settling: every acknowledged transaction mined, batches with no gap and no duplicate, a deposit made meanwhile arrives once', async () => {
+    const sender = bridgeClients(d, 4)
+    const depositor = bridgeClients(d, 3)
+    const acknowledged: Hex[] = []
+    const sendSome = async (n: number) => {
+      for (let i = 0; i < n; i++)
+        acknowledged.push(
+          await sender.l2.sendTransaction({
+            to: privateKeyToAccount(generatePrivateKey()).address,
+            value: 1n,
+          }),
+        )
+    }
+    const start = await depositor.l2Public.getBalance({ address: depositor.account.address })
+    await sendSome(6)
+    await d.restartNode('SIGKILL')
+    const hash = await depositor.l1.depositTransaction({
+      request: { gas: 50_000n, mint: parseEther('1'), to: depositor.account.address },
+      targetChain: d.l2Chain,
+    })
+    const [l2Hash] = getL2TransactionHashes(await depositor.l1.waitForTransactionReceipt({ hash }))
+    await sendSome(6)
+    for (const h of [...acknowledged, l2Hash])
+      expect(
+        (await sender.l2Public.waitForTransactionReceipt({ hash: h, timeout: 60_000 })).status,
+      ).toBe('success')
+    expect(await depositor.l2Public.getBalance({ address: depositor.account.address })).toBe(
+      start + parseEther('1'),
+    )
+    const head = await sender.l2Public.getBlockNumber()
+    await waitFor('the safe head to reach the head', async () => {
+      const safe = (await sender.l2Public.getBlock({ blockTag: 'safe' })).number
+      return safe >= head ? safe : undefined
+    })
+    const covered: bigint[] = []
+    for (const { batch } of await readBatches(d))
+      for (const b of batch.blocks) covered.push(b.number)
+    expect(covered).toEqual(covered.map((_, i) => BigInt(i + 1)))
+  }, 180_000)
+})
