@@ -173,3 +173,21 @@ export async function readBatches(
   }
   return out
 }
+
+/**
+ * Waits until the safe head reaches the L2 head as it is now, then returns the L2 block numbers the
+ * batches on L1 carry, in L1 order (each block exactly once when batches neither gap nor overlap).
+ */
+export async function batchedBlocksOnceSafe(
+  d: BridgeDevnet,
+): Promise<{ head: bigint; covered: bigint[] }> {
+  const l2 = createPublicClient({ chain: d.l2Chain, transport: http() })
+  const head = await l2.getBlockNumber()
+  for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
+    if ((await l2.getBlock({ blockTag: 'safe' })).number >= head) break
+    if (Date.now() > until) throw new Error(`the safe head did not reach ${head}`)
+  }
+  const covered: bigint[] = []
+  for (const { batch } of await readBatches(d)) for (const b of batch.blocks) covered.push(b.number)
+  return { head, covered }
+}

@@ -6,8 +6,8 @@ import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { getL2TransactionHashes } from 'viem/op-stack'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
+  batchedBlocksOnceSafe,
   bridgeClients,
-  readBatches,
   startBridgeDevnet,
   type BridgeDevnet,
 } from './bridge.fixtures.js'
@@ -90,14 +90,7 @@ describe('L1 outage', () => {
     )
 
     // Batches catch up over everything sealed during the outage, each block exactly once.
-    const head = await sender.l2Public.getBlockNumber()
-    await waitFor('the safe head to reach the head', async () => {
-      const safe = (await sender.l2Public.getBlock({ blockTag: 'safe' })).number
-      return safe >= head ? safe : undefined
-    })
-    const covered: bigint[] = []
-    for (const { batch } of await readBatches(d))
-      for (const b of batch.blocks) covered.push(b.number)
+    const { head, covered } = await batchedBlocksOnceSafe(d)
     expect(covered).toEqual(covered.map((_, i) => BigInt(i + 1)))
     expect(covered.at(-1)).toBeGreaterThanOrEqual(head)
     for (const hash of mined) {
@@ -179,14 +172,7 @@ describe('node crash', () => {
     expect(await depositor.l2Public.getBalance({ address: depositor.account.address })).toBe(
       start + parseEther('1'),
     )
-    const head = await sender.l2Public.getBlockNumber()
-    await waitFor('the safe head to reach the head', async () => {
-      const safe = (await sender.l2Public.getBlock({ blockTag: 'safe' })).number
-      return safe >= head ? safe : undefined
-    })
-    const covered: bigint[] = []
-    for (const { batch } of await readBatches(d))
-      for (const b of batch.blocks) covered.push(b.number)
+    const { covered } = await batchedBlocksOnceSafe(d)
     expect(covered).toEqual(covered.map((_, i) => BigInt(i + 1)))
   }, 180_000)
 })
