@@ -8,7 +8,8 @@ import {
   startBridgeDevnet,
   type BridgeDevnet,
 } from './bridge.fixtures.js'
-import { expectRevert } from './l1.fixtures.js'
+import { expectRevert, revertOf } from './l1.fixtures.js'
+import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 
 /**
  * The bridge end to end: anvil as L1 (a block a second), the L1 contracts, and the node deriving
@@ -100,7 +101,22 @@ describe('withdrawals', () => {
       targetChain: d.l2Chain,
     })
     expect(await status()).toBe('ready-to-prove')
+    // The node's optimism_outputAtBlock gives the root the proposer put on L1.
+    const atBlock = (await l2.request({
+      method: 'optimism_outputAtBlock' as never,
+      params: [`0x${output.l2BlockNumber.toString(16)}`] as never,
+    })) as { outputRoot: Hex; blockRef: { number: number } }
+    expect(atBlock.outputRoot).toBe(output.outputRoot)
+    expect(BigInt(atBlock.blockRef.number)).toBe(output.l2BlockNumber)
     const args = await l2.buildProveWithdrawal({ output, withdrawal })
+    // Against an output index not proposed yet: the oracle has no such output.
+    const next = await l1.readContract({
+      address: d.deployment.shards[0].l2OutputOracle,
+      abi: l2OutputOracleAbi,
+      functionName: 'nextOutputIndex',
+    })
+    const err = await l1.proveWithdrawal({ ...args, l2OutputIndex: next + 5n }).catch((e) => e)
+    expect(revertOf(err).data).toMatchObject({ errorName: 'Panic', args: [0x32n] })
     // Finalizing before proving, and proving with a wrong proof or against an output that does
     // not commit to it, are refused; nothing moves.
     await expectRevert(
