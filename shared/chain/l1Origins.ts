@@ -119,18 +119,44 @@ export class L1Origins {
   ): NextOrigin | undefined {
     const from = parent ? parent.l1Number : startBlock - 1n
     const rows = this.sql
-      .exec<L1Row>(
-        'SELECT * FROM l1_blocks WHERE number > ? AND timestamp <= ? ORDER BY number',
+      .exec<{ number: number }>(
+        'SELECT number FROM l1_blocks WHERE number > ? AND timestamp <= ? ORDER BY number DESC LIMIT 1',
         Number(from),
         Number(timestamp),
       )
       .toArray()
-      .map(toWatched)
     if (rows.length === 0) {
       const same = parent && this.block(parent.l1Number)
       return same ? { origin: same, seq: parent.seq + 1n, deposits: [] } : undefined
     }
-    const origin = rows[rows.length - 1]
+    return this.originAt(parent, startBlock, BigInt(rows[0].number))
+  }
+
+  /**
+   * What a block with L1 origin `l1Number` takes after a parent with origin `parent` (block 1: after
+   * L1 block `startBlock - 1`): the same origin continues the sequence with no deposits; a later one
+   * brings the deposits of every L1 block it moves past, in order. Undefined when that origin is not
+   * watched or would go backwards. The sequencer and a peer deriving from batches both use this.
+   */
+  originAt(
+    parent: BlockOrigin | undefined,
+    startBlock: bigint,
+    l1Number: bigint,
+  ): NextOrigin | undefined {
+    const origin = this.block(l1Number)
+    if (!origin) return undefined
+    if (parent && parent.l1Number === l1Number)
+      return { origin, seq: parent.seq + 1n, deposits: [] }
+    const from = parent ? parent.l1Number : startBlock - 1n
+    if (l1Number <= from) return undefined
+    const rows = this.sql
+      .exec<L1Row>(
+        'SELECT * FROM l1_blocks WHERE number > ? AND number <= ? ORDER BY number',
+        Number(from),
+        Number(l1Number),
+      )
+      .toArray()
+      .map(toWatched)
     return { origin, seq: 0n, deposits: rows.flatMap((r) => r.deposits.map(decodeDeposit)) }
   }
 }

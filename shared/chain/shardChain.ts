@@ -3,13 +3,14 @@ import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { ResourceNotFoundError, TransactionRejectedError } from '../errors.js'
 import type { BlockRef } from '../rpc/params.js'
-import { buildBlock } from '../execution/buildBlock.js'
+import { buildBlock, type BlockOutcome } from '../execution/buildBlock.js'
 import { createExecution, createState, type Execution } from '../execution/createExecution.js'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { formatBlock, formatReceipt, formatTransaction } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
-import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
+import { decodeRawTransaction, restoreTransaction } from '../txpool/decodeRawTransaction.js'
+import type { BatchBlock } from '../settlement/batchCodec.js'
 import {
   DEFAULT_POOL_LIMITS,
   TxPool,
@@ -274,65 +275,83 @@ export class ShardChain {
       deposits,
     })
     const dropped = outcome.dropped.map((d) => ({ hash: d.ready.hash, reason: d.reason }))
-    const { block } = outcome
-    const number = block.header.number
-    const nodes = this.exec.nodes.drain()
-    const blockHash = bytesToHex(block.hash()) as Hex
-    const loc = {
-      blockHash,
-      blockNumber: number,
-      baseFee: block.header.baseFeePerGas ?? 0n,
-      timestamp: block.header.timestamp,
-    }
-    let firstLogIndex = 0
-    let cumulativeGasUsed = 0n
-    const depositTxs: StoredTx[] = outcome.deposits.map((o, index) => {
-      const raw = encodeDeposit(o.deposit)
-      const hash = depositHash(o.deposit)
-      cumulativeGasUsed += o.gasUsed
-      const receipt = formatDepositReceipt(o, hash, {
-        ...loc,
-        index,
-        firstLogIndex,
-        cumulativeGasUsed,
-      })
-      firstLogIndex += o.result?.receipt.logs.length ?? 0
-      return {
-        hash,
-        blockNumber: number,
-        index,
-        raw: hexToBytes(raw),
-        rpc: JSON.stringify(formatDepositTransaction(o, hash, { ...loc, index })),
-        receipt: JSON.stringify(receipt),
-      }
-    })
-    const userTxs: StoredTx[] = outcome.included.map(({ ready, result }, i) => {
-      const index = depositTxs.length + i
-      const rpc = formatTransaction(ready.tx, ready.sender, { ...loc, index })
-      const receipt = formatReceipt(ready.tx, ready.sender, result, {
-        ...loc,
-        index,
-        firstLogIndex,
-      })
-      firstLogIndex += result.receipt.logs.length
-      const entry = ready as PoolEntry
-      return {
-        hash: ready.hash,
-        blockNumber: number,
-        index,
-        raw: entry.raw,
-        rpc: JSON.stringify(rpc),
-        receipt: JSON.stringify(receipt),
-      }
-    })
-    if (userTxs.length === 0 && l1?.seq !== 0n) {
+    if (outcome.included.length === 0 && l1?.seq !== 0n) {
       // Nothing valid to include after all: the state is dropped, the head stays.
-      this.exec.state.clearCaches()
-      await this.exec.state.setStateRoot(parent.stateRoot)
+      await this.resetState(parent)
       this.removeFromPool([], dropped, parent.number)
       return undefined
     }
-    const txs = [...depositTxs, ...userTxs]
+    return this.commit(parent, outcome, l1, dropped)
+  }
+
+  /**
+   * Re-creates a block from a batch (a peer deriving the chain from L1): its L1 origin must be a
+   * watched L1 block, its deposits are the ones that origin brings, and its transactions run in the
+   * batch's order at the batch's timestamp. Throws, changing nothing, when the block cannot be
+   * derived (unknown origin, a transaction that does not apply). Deterministic: the same batches
+   * and L1 blocks give the same block hashes as the sequencer's (invariant 3).
+   */
+  async deriveBlock(b: BatchBlock, coinbase: Hex): Promise<SealResult> {
+    const l1 = this.deps.l1
+    if (!l1) throw new Error('deriving blocks needs an L1')
+    const parent = this.headHeader
+    if (b.number !== parent.number + 1n)
+      throw new Error(`batch block ${b.number} does not follow head ${parent.number}`)
+    const parentOrigin = parent.number === 0n ? undefined : this.origins.originOf(parent.number)
+    const next = this.origins.originAt(parentOrigin, l1.startBlock, b.l1OriginNumber)
+    if (!next || next.origin.hash !== b.l1OriginHash)
+      throw new Error(
+        `block ${b.number}: L1 origin ${b.l1OriginNumber} is not a watched block that can follow`,
+      )
+    const ready = b.txs.map((raw) => decodeRawTransaction(raw, this.chainId))
+    // The batch's order, all or nothing: a transaction that cannot be included ends the block early.
+    let i = 0
+    let stopped = false
+    const candidates = {
+      peek: () => (stopped ? undefined : ready[i]),
+      shift: () => void i++,
+      pop: () => void (stopped = true),
+    }
+    const outcome = await buildBlock(this.exec, parent, candidates, {
+      timestamp: b.timestamp,
+      coinbase,
+      gasLimit: this.deps.blockGasLimit,
+      deposits: [l1InfoDeposit(next.origin, next.seq, l1.batcher), ...next.deposits],
+    })
+    if (i < ready.length || outcome.block.header.timestamp !== b.timestamp) {
+      await this.resetState(parent)
+      const why = outcome.dropped[0]?.reason ?? 'does not fit (gas limit or base fee)'
+      throw new Error(
+        i < ready.length
+          ? `block ${b.number}: transaction ${ready[i].hash} cannot be included: ${why}`
+          : `block ${b.number}: timestamp ${b.timestamp} is not after its parent's`,
+      )
+    }
+    return this.commit(parent, outcome, next, [])
+  }
+
+  /** Puts the in-memory state back on `parent` (after a block that was not committed). */
+  private async resetState(parent: BlockHeader): Promise<void> {
+    this.exec.nodes.discard()
+    this.exec.state.clearCaches()
+    await this.exec.state.setStateRoot(parent.stateRoot)
+  }
+
+  /**
+   * Commits a built block: trie nodes, block, transactions with receipts, its L1 origin and pool
+   * removals in one storage transaction (invariant 1), then moves the head.
+   */
+  private async commit(
+    parent: BlockHeader,
+    outcome: BlockOutcome,
+    l1: NextOrigin | undefined,
+    dropped: { hash: Hex; reason: string }[],
+  ): Promise<SealResult> {
+    const { block } = outcome
+    const number = block.header.number
+    const nodes = this.exec.nodes.drain()
+    const txs = storedTxs(outcome)
+    const userTxs = txs.slice(outcome.deposits.length)
     const stored = toStoredBlock(
       block,
       txs.map((t) => t.hash),
@@ -502,4 +521,50 @@ function toStoredBlock(block: Block, txHashes: Hex[]): StoredBlock {
     header: block.header.serialize(),
     rpc: JSON.stringify(rpc),
   }
+}
+
+/** A built block's transactions as stored: deposits first, then the others, with RPC JSON and receipts. */
+function storedTxs(outcome: BlockOutcome): StoredTx[] {
+  const { block } = outcome
+  const loc = {
+    blockHash: bytesToHex(block.hash()) as Hex,
+    blockNumber: block.header.number,
+    baseFee: block.header.baseFeePerGas ?? 0n,
+    timestamp: block.header.timestamp,
+  }
+  let firstLogIndex = 0
+  let cumulativeGasUsed = 0n
+  const deposits: StoredTx[] = outcome.deposits.map((o, index) => {
+    const hash = depositHash(o.deposit)
+    cumulativeGasUsed += o.gasUsed
+    const receipt = formatDepositReceipt(o, hash, {
+      ...loc,
+      index,
+      firstLogIndex,
+      cumulativeGasUsed,
+    })
+    firstLogIndex += o.result?.receipt.logs.length ?? 0
+    return {
+      hash,
+      blockNumber: loc.blockNumber,
+      index,
+      raw: hexToBytes(encodeDeposit(o.deposit)),
+      rpc: JSON.stringify(formatDepositTransaction(o, hash, { ...loc, index })),
+      receipt: JSON.stringify(receipt),
+    }
+  })
+  const others: StoredTx[] = outcome.included.map(({ ready, result }, i) => {
+    const index = deposits.length + i
+    const receipt = formatReceipt(ready.tx, ready.sender, result, { ...loc, index, firstLogIndex })
+    firstLogIndex += result.receipt.logs.length
+    return {
+      hash: ready.hash,
+      blockNumber: loc.blockNumber,
+      index,
+      raw: ready.raw,
+      rpc: JSON.stringify(formatTransaction(ready.tx, ready.sender, { ...loc, index })),
+      receipt: JSON.stringify(receipt),
+    }
+  })
+  return [...deposits, ...others]
 }

@@ -12,7 +12,13 @@ import type { Execution } from './createExecution.js'
 import { gethWording } from './simulate.js'
 
 /** A transaction ready to execute: decoded, with its sender already recovered. */
-export type ReadyTx = { hash: `0x${string}`; sender: `0x${string}`; tx: TypedTransaction }
+export type ReadyTx = {
+  hash: `0x${string}`
+  sender: `0x${string}`
+  tx: TypedTransaction
+  /** The transaction's EIP-2718 bytes, as signed. */
+  raw: Uint8Array
+}
 
 /**
  * Candidates in block order (geth's `TransactionsByPriceAndNonce`): `peek` the best, `shift` to take

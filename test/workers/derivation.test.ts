@@ -1,0 +1,150 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { keccak256, parseEther, parseGwei, toHex, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, test } from 'vitest'
+import genesis from '../../genesis.json'
+import { encodeDeposit, type DepositTx } from '../../shared/chain/depositTx.js'
+import type { GenesisSpec } from '../../shared/chain/genesis.js'
+import type { WatchedL1Block } from '../../shared/chain/l1Origins.js'
+import { ShardChain } from '../../shared/chain/shardChain.js'
+import { decodeBatch, encodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
+import { batchBlocks } from '../../shared/settlement/settle.js'
+import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
+import { KEYS } from './helpers.js'
+
+// Invariant 3: derivation is deterministic. A sequencer seals blocks with deposits from (stand-in)
+// L1 blocks; a second chain re-creates every block from the decoded batches and the same L1 blocks
+// alone and gets the same block hashes. L1 blocks are given directly: the watcher that reads them
+// from a real L1 is exercised end to end in test/e2e/bridge.*.
+
+const COINBASE = '0x4200000000000000000000000000000000000011'
+const BATCHER = '0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f'
+const alice = privateKeyToAccount(KEYS[0])
+const bob = privateKeyToAccount(KEYS[1]).address.toLowerCase() as Hex
+const L1_START = 100n
+
+const deposit = (n: number, d: Partial<DepositTx>): DepositTx => ({
+  sourceHash: keccak256(toHex(`deposit ${n}`)),
+  from: bob,
+  to: alice.address.toLowerCase() as Hex,
+  mint: parseEther('1'),
+  value: 0n,
+  gas: 100_000n,
+  isSystemTx: false,
+  data: '0x',
+  ...d,
+})
+
+/** L1 blocks 100.. linked by parent hash, old timestamps (before any L2 block), with deposits. */
+function l1Blocks(deposits: DepositTx[][]): WatchedL1Block[] {
+  let parentHash = keccak256('0x99')
+  return deposits.map((ds, i) => {
+    const hash = keccak256(toHex(`l1 block ${i}`))
+    const b = {
+      number: L1_START + BigInt(i),
+      hash,
+      parentHash,
+      timestamp: BigInt(genesis.timestamp) + BigInt(i),
+      baseFee: 7n,
+      deposits: ds.map(encodeDeposit),
+    }
+    parentHash = hash
+    return b
+  })
+}
+
+const open = (sql: SqlStorage, storage: DurableObjectStorage) =>
+  ShardChain.open({
+    sql,
+    transact: (fn) => storage.transactionSync(fn),
+    chainId: 901,
+    genesis: genesis as GenesisSpec,
+    blockGasLimit: 30_000_000n,
+    l1: { startBlock: L1_START, batcher: BATCHER },
+  })
+
+const transfer = (nonce: number) =>
+  alice.signTransaction({
+    chainId: 901,
+    type: 'eip1559',
+    nonce,
+    gas: 21_000n,
+    maxFeePerGas: parseGwei('10'),
+    maxPriorityFeePerGas: BigInt(nonce + 1),
+    to: bob,
+    value: 1000n + BigInt(nonce),
+  })
+
+// Returns 42 from a contract created by a deposit.
+const INIT_CODE = '0x600a600c600039600a6000f3602a60005260206000f3'
+
+describe('derivation from batches', () => {
+  test('default: blocks re-created from decoded batches and L1 blocks have the sequencer hashes', async () => {
+    const [first, second] = l1Blocks([
+      [],
+      [deposit(1, {}), deposit(2, { to: undefined, data: INIT_CODE, gas: 200_000n })],
+    ])
+    const [, , third] = l1Blocks([[], [], [deposit(3, { gas: 1_000n }), deposit(4, { value: 5n })]])
+    const sequencer = env.SEQUENCER.get(env.SEQUENCER.idFromName('derive-sequencer'))
+    const { hashes, batch } = await runInDurableObject(sequencer, async (_i, state) => {
+      const chain = await open(state.storage.sql, state.storage)
+      const now = BigInt(Math.floor(Date.now() / 1000))
+      chain.recordL1Blocks([first, second])
+      await chain.submit(decodeRawTransaction(await transfer(0), 901))
+      await chain.seal(now, COINBASE) // block 1: origin 101 with its two deposits
+      for (const nonce of [1, 2])
+        await chain.submit(decodeRawTransaction(await transfer(nonce), 901))
+      await chain.seal(now + 1n, COINBASE) // block 2: same origin, sequence number 1
+      chain.recordL1Blocks([third])
+      expect(await chain.seal(now + 2n, COINBASE)).toBeDefined() // block 3: a new origin alone
+      await chain.submit(decodeRawTransaction(await transfer(3), 901))
+      await chain.seal(now + 3n, COINBASE)
+      expect(chain.headHeader.number).toBe(4n)
+
+      // The deposits as OP executes them: the creation deployed code, the one below its intrinsic
+      // gas failed but used its sender's nonce, the L1-info deposit opens every block.
+      const receipts = chain.store.txsOfBlock(1n).map((t) => JSON.parse(t.receipt))
+      expect(receipts.map((r) => r.type)).toEqual(['0x7e', '0x7e', '0x7e', '0x2'])
+      expect(receipts.map((r) => r.status)).toEqual(['0x1', '0x1', '0x1', '0x1'])
+      expect(receipts[2].contractAddress).toMatch(/^0x[0-9a-f]{40}$/)
+      const failed = chain.store.txsOfBlock(3n).map((t) => JSON.parse(t.receipt))
+      expect(failed.map((r) => r.status)).toEqual(['0x1', '0x0', '0x1'])
+      // bob's failed deposit used nonce n; his next deposit got n + 1.
+      expect(BigInt(failed[2].depositNonce)).toBe(BigInt(failed[1].depositNonce) + 1n)
+
+      const data = await encodeBatch({
+        chainId: 901,
+        parentHash: chain.store.blockHash(0n)!,
+        blocks: batchBlocks(chain, 1n, 4n),
+      })
+      const hashes = [1n, 2n, 3n, 4n].map((n) => chain.store.blockHash(n)!)
+      return { hashes, batch: data }
+    })
+
+    const decoded: Batch = await decodeBatch(batch)
+    const peer = env.SEQUENCER.get(env.SEQUENCER.idFromName('derive-peer'))
+    const derived = await runInDurableObject(peer, async (_i, state) => {
+      const chain = await open(state.storage.sql, state.storage)
+      chain.recordL1Blocks([first, second, third])
+      const out: Hex[] = []
+      for (const b of decoded.blocks) out.push((await chain.deriveBlock(b, COINBASE)).indexed.hash)
+      return out
+    })
+    expect(derived).toEqual(hashes)
+
+    // A batch whose transactions are out of nonce order, or whose origin is not the L1 block it
+    // names, cannot be derived, and the peer's head stays where it was.
+    const bad = env.SEQUENCER.get(env.SEQUENCER.idFromName('derive-bad'))
+    await runInDurableObject(bad, async (_i, state) => {
+      const chain = await open(state.storage.sql, state.storage)
+      chain.recordL1Blocks([first, second, third])
+      await chain.deriveBlock(decoded.blocks[0], COINBASE)
+      const swapped = { ...decoded.blocks[1], txs: [...decoded.blocks[1].txs].reverse() }
+      await expect(chain.deriveBlock(swapped, COINBASE)).rejects.toThrow(/nonce/)
+      const forged = { ...decoded.blocks[1], l1OriginHash: keccak256('0xbad') as Hex }
+      await expect(chain.deriveBlock(forged, COINBASE)).rejects.toThrow(/L1 origin/)
+      expect(chain.headHeader.number).toBe(1n)
+      expect((await chain.deriveBlock(decoded.blocks[1], COINBASE)).indexed.hash).toBe(hashes[1])
+    })
+  })
+})
