@@ -4,9 +4,9 @@ import {
   bridgeClients,
   readBatches,
   startBridgeDevnet,
+  waitForFirstOutput,
   type BridgeDevnet,
 } from '../test/e2e/bridge.fixtures.js'
-import { l2OutputOracleAbi } from '../generated/contracts/L2OutputOracle.js'
 import { accounts, createTarget, erc20Throughput, setupToken } from './workloads.js'
 
 /**
@@ -28,20 +28,10 @@ export async function measureSettlement(transfers: number) {
 }
 
 async function withdrawalSeconds(d: BridgeDevnet): Promise<number> {
-  const { l1, l2, l1Public } = bridgeClients(d, 4)
-  // viem's waitToProve reads the oracle's latest output, which reverts before the first one exists
-  // (Bedrock's oracle too): a fresh devnet is given its first output before the clock starts.
-  const oracle = d.deployment.shards[0].l2OutputOracle
-  for (let i = 0; i < 600; i++) {
-    const n = await l1Public.readContract({
-      address: oracle,
-      abi: l2OutputOracleAbi,
-      functionName: 'nextOutputIndex',
-    })
-    if (n > 0n) break
-    await new Promise((r) => setTimeout(r, 250))
-  }
+  const { l1, l2 } = bridgeClients(d, 4)
   const recipient = privateKeyToAccount(generatePrivateKey()).address
+  // viem's waitToProve needs the oracle's first output: a fresh devnet gets it before the clock starts.
+  await waitForFirstOutput(d)
   // L2 genesis balances are not backed on L1: the portal pays withdrawals out of deposits.
   const deposit = await l1.depositTransaction({
     request: { gas: 50_000n, mint: parseEther('0.1'), to: l2.account.address },

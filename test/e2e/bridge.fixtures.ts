@@ -10,6 +10,7 @@ import {
   walletActionsL2,
 } from 'viem/op-stack'
 import { createWalletClient, publicActions } from 'viem'
+import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { decodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { deployDevnet, devAccount } from './l1.fixtures.js'
@@ -190,4 +191,22 @@ export async function batchedBlocksOnceSafe(
   const covered: bigint[] = []
   for (const { batch } of await readBatches(d)) for (const b of batch.blocks) covered.push(b.number)
   return { head, covered }
+}
+
+/**
+ * Waits for the oracle's first output. viem's `waitToProve` reads `latestOutputIndex`, which reverts
+ * while the oracle is empty (as Bedrock's does), so on a fresh devnet a client must wait for it.
+ */
+export async function waitForFirstOutput(d: BridgeDevnet): Promise<void> {
+  const l1 = createPublicClient({ transport: http(d.l1Url) })
+  const address = d.deployment.shards[0].l2OutputOracle
+  for (let until = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
+    const n = await l1.readContract({
+      address,
+      abi: l2OutputOracleAbi,
+      functionName: 'nextOutputIndex',
+    })
+    if (n > 0n) return
+    if (Date.now() > until) throw new Error('no output was proposed')
+  }
 }

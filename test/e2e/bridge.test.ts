@@ -6,6 +6,7 @@ import {
   bridgeClients,
   readBatches,
   startBridgeDevnet,
+  waitForFirstOutput,
   type BridgeDevnet,
 } from './bridge.fixtures.js'
 import { expectRevert, revertOf } from './l1.fixtures.js'
@@ -95,6 +96,7 @@ describe('withdrawals', () => {
     expect(receipt.status).toBe('success')
     const status = () => l1.getWithdrawalStatus({ receipt, targetChain: d.l2Chain })
     expect(['waiting-to-prove', 'ready-to-prove']).toContain(await status())
+    await waitForFirstOutput(d) // viem's waitToProve needs one (see the fixture)
 
     const { output, withdrawal } = await l1.waitToProve({
       receipt,
