@@ -95,7 +95,15 @@ export async function startBridgeDevnet(
     },
     async restartNode(signal) {
       await devnet.node.stop(signal)
-      devnet.node = await startNode({ vars: nodeVars, persistDir, port: devnet.node.port })
+      // A killed group's socket can outlive it for a moment: retry until the port is free again.
+      for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
+        try {
+          devnet.node = await startNode({ vars: nodeVars, persistDir, port: devnet.node.port })
+          break
+        } catch (err) {
+          if (!/is in use/.test(String(err)) || Date.now() > until) throw err
+        }
+      }
       devnet.l2Chain = defineEdgeL2(`${devnet.node.url}/chain/901`, l1Chain.id, shard)
     },
     async stop() {
