@@ -105,3 +105,9 @@ export function findShard(config: Config, chainId: number): ShardConfig {
     )
   return shard
 }
+
+/** A chain id as written in a URL path (`/chain/<id>`): digits, no leading zero, a safe integer. */
+export function parseChainIdParam(raw: string): number | undefined {
+  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN
+  return Number.isSafeInteger(id) ? id : undefined
+}

@@ -1,10 +1,11 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
-import { buildConfig, findShard, type Config, type L1Config } from '../shared/config.js'
+import { buildConfig, findShard, parseChainIdParam, type Config } from '../shared/config.js'
 import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
 import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext, shardStubs } from '../durable-objects/edgeContext.js'
+import { shardViemChain } from '../shared/settlement/shardViemChain.js'
 import { withdrawals } from './withdrawals.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
@@ -43,38 +44,27 @@ app.get('/chains', (c) => {
     shards.map((s) => {
       const rpcUrl = `${url.origin}/chain/${s.chainId}`
       const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
+      const contracts = l1?.shards[String(s.chainId)]
       return {
         chainId: s.chainId,
         name: s.name,
         rpcUrl,
         wsUrl,
-        ...(l1 ? settlement(l1, s.chainId, s.name, rpcUrl, wsUrl) : {}),
+        ...(l1 && contracts
+          ? {
+              l1: {
+                chainId: l1.chainId,
+                rpcUrl: l1.rpcUrl,
+                multicall3: l1.multicall3,
+                ...contracts,
+              },
+              viem: shardViemChain(l1, s, { http: [rpcUrl], webSocket: [wsUrl] }),
+            }
+          : {}),
       }
     }),
   )
 })
-
-/** A shard's L1 side and a ready-to-use viem chain definition (OP Stack style: sourceId + contracts). */
-function settlement(l1: L1Config, chainId: number, name: string, rpcUrl: string, wsUrl: string) {
-  const contracts = l1.shards[String(chainId)]
-  if (!contracts) return {}
-  const onL1 = (address: string) => ({ [l1.chainId]: { address } })
-  return {
-    l1: { chainId: l1.chainId, rpcUrl: l1.rpcUrl, multicall3: l1.multicall3, ...contracts },
-    viem: {
-      id: chainId,
-      name,
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [rpcUrl], webSocket: [wsUrl] } },
-      sourceId: l1.chainId,
-      contracts: {
-        portal: onL1(contracts.portal),
-        l2OutputOracle: onL1(contracts.l2OutputOracle),
-        systemConfig: onL1(contracts.systemConfig),
-      },
-    },
-  }
-}
 
 async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promise<Response> {
   const config = c.get('config')
@@ -118,8 +108,8 @@ app.route('/', withdrawals)
 app.on(['GET', 'POST'], '/', (c) => serve(c, c.get('config').shards[0].chainId))
 app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
   const raw = c.req.param('chainId')
-  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN
-  if (!Number.isSafeInteger(id))
+  const id = parseChainIdParam(raw)
+  if (id === undefined)
     return c.json(
       { jsonrpc: '2.0', id: null, error: { code: -32602, message: 'bad chain id in path' } },
       404,

@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono'
 import { createClient, custom } from 'viem'
-import { findShard, type Config } from '../shared/config.js'
+import { findShard, parseChainIdParam, type Config } from '../shared/config.js'
 import { BaseError } from '../shared/errors.js'
 import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
+import { buildShardChain } from '../shared/settlement/shardViemChain.js'
 import {
-  buildShardChain,
   getWithdrawalReport,
   L1UnavailableError,
   WithdrawalTransactionNotFoundError,
@@ -37,8 +37,8 @@ withdrawals.get('/withdrawals/:hash', (c) =>
 )
 withdrawals.get('/chain/:chainId/withdrawals/:hash', (c) => {
   const raw = c.req.param('chainId')
-  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN
-  if (!Number.isSafeInteger(id)) return c.json({ error: `bad chain id in path: ${raw}` }, 404)
+  const id = parseChainIdParam(raw)
+  if (id === undefined) return c.json({ error: `bad chain id in path: ${raw}` }, 404)
   return withdrawalRoute(c, id, c.req.param('hash'))
 })
 

@@ -117,6 +117,25 @@ export class L1Origins {
     startBlock: bigint,
     timestamp: bigint,
   ): NextOrigin | undefined {
+    const newest = this.newestDue(parent, startBlock, timestamp)
+    if (newest === undefined) {
+      const same = parent && this.block(parent.l1Number)
+      return same ? { origin: same, seq: parent.seq + 1n, deposits: [] } : undefined
+    }
+    return this.originAt(parent, startBlock, newest)
+  }
+
+  /** Whether `next` would move to a new origin (cheap: no deposits decoded). */
+  newOriginDue(parent: BlockOrigin | undefined, startBlock: bigint, timestamp: bigint): boolean {
+    return this.newestDue(parent, startBlock, timestamp) !== undefined
+  }
+
+  /** The newest watched L1 block after the parent's origin and not after `timestamp`. */
+  private newestDue(
+    parent: BlockOrigin | undefined,
+    startBlock: bigint,
+    timestamp: bigint,
+  ): bigint | undefined {
     const from = parent ? parent.l1Number : startBlock - 1n
     const rows = this.sql
       .exec<{ number: number }>(
@@ -125,11 +144,7 @@ export class L1Origins {
         Number(timestamp),
       )
       .toArray()
-    if (rows.length === 0) {
-      const same = parent && this.block(parent.l1Number)
-      return same ? { origin: same, seq: parent.seq + 1n, deposits: [] } : undefined
-    }
-    return this.originAt(parent, startBlock, BigInt(rows[0].number))
+    return rows.length ? BigInt(rows[0].number) : undefined
   }
 
   /**

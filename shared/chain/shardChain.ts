@@ -217,7 +217,16 @@ export class ShardChain {
 
   /** Whether a block sealed now would include anything: pooled transactions or a new L1 origin. */
   async hasWork(): Promise<boolean> {
-    if (this.l1Next(BigInt(Math.floor(Date.now() / 1000)))?.seq === 0n) return true
+    const l1 = this.deps.l1
+    if (
+      l1 &&
+      this.origins.newOriginDue(
+        this.headOrigin(),
+        l1.startBlock,
+        BigInt(Math.floor(Date.now() / 1000)),
+      )
+    )
+      return true
     return this.pool.candidates(await this.senderNonces(), this.nextBaseFee()).peek() !== undefined
   }
 
@@ -244,10 +253,13 @@ export class ShardChain {
   /** What the next block takes from L1 at `timestamp` (L1 mode only). */
   private l1Next(timestamp: bigint): NextOrigin | undefined {
     const l1 = this.deps.l1
-    if (!l1) return undefined
-    const parent = this.headHeader.number
-    const origin = parent === 0n ? undefined : this.origins.originOf(parent)
-    return this.origins.next(origin, l1.startBlock, timestamp)
+    return l1 && this.origins.next(this.headOrigin(), l1.startBlock, timestamp)
+  }
+
+  /** The head's L1 origin (genesis has none). */
+  private headOrigin() {
+    const head = this.headHeader.number
+    return head === 0n ? undefined : this.origins.originOf(head)
   }
 
   /**
@@ -297,8 +309,7 @@ export class ShardChain {
     const parent = this.headHeader
     if (b.number !== parent.number + 1n)
       throw new Error(`batch block ${b.number} does not follow head ${parent.number}`)
-    const parentOrigin = parent.number === 0n ? undefined : this.origins.originOf(parent.number)
-    const next = this.origins.originAt(parentOrigin, l1.startBlock, b.l1OriginNumber)
+    const next = this.origins.originAt(this.headOrigin(), l1.startBlock, b.l1OriginNumber)
     if (!next || next.origin.hash !== b.l1OriginHash)
       throw new Error(
         `block ${b.number}: L1 origin ${b.l1OriginNumber} is not a watched block that can follow`,

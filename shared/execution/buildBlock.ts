@@ -5,7 +5,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { Address, bigIntToBytes, hexToBytes, intToBytes, setLengthLeft } from '@ethereumjs/util'
 import { keccak256 } from 'viem'
 import { encodeDeposit, type DepositTx } from '../chain/depositTx.js'
-import { runDeposit, type DepositOutcome } from './runDeposit.js'
+import { runDeposit, succeeded, type DepositOutcome } from './runDeposit.js'
 import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Address as Hex20 } from 'viem'
 import type { Execution } from './createExecution.js'
@@ -72,9 +72,8 @@ export function depositEnv(header: BlockHeader): Block {
 
 /** A deposit receipt's consensus encoding (Canyon): 0x7e ‖ rlp([status, cumulative gas, bloom, logs, depositNonce, 1]). */
 export function encodeDepositReceipt(o: DepositOutcome, cumulativeGasUsed: bigint): Uint8Array {
-  const ok = o.result?.receipt && 'status' in o.result.receipt && o.result.receipt.status === 1
   const body = RLP.encode([
-    ok ? intToBytes(1) : new Uint8Array(),
+    succeeded(o.result) ? intToBytes(1) : new Uint8Array(),
     bigIntToBytes(cumulativeGasUsed),
     o.result ? o.result.bloom.bitvector : new Uint8Array(256),
     o.result ? o.result.receipt.logs : [],

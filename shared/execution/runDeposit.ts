@@ -72,3 +72,8 @@ export function depositCall(exec: Execution, d: DepositTx, nonce: bigint): Typed
   tx.getSenderAddress = () => from
   return tx
 }
+
+/** Whether a run succeeded (receipt status 1); undefined (a deposit that never ran) did not. */
+export function succeeded(result: RunTxResult | undefined): boolean {
+  return result !== undefined && 'status' in result.receipt && result.receipt.status === 1
+}

@@ -2,7 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { RunTxResult } from '@ethereumjs/vm'
-import type { DepositOutcome } from '../execution/runDeposit.js'
+import { succeeded, type DepositOutcome } from '../execution/runDeposit.js'
 import {
   numberToHex,
   type Hex,
@@ -133,7 +133,7 @@ export function formatReceipt(
     gasUsed: q(result.totalGasSpent),
     logs,
     logsBloom: bytesToHex(result.bloom.bitvector),
-    status: 'status' in result.receipt && result.receipt.status === 1 ? '0x1' : '0x0',
+    status: succeeded(result) ? '0x1' : '0x0',
     to: tx.to ? (tx.to.toString() as Hex) : null,
     transactionHash: hash,
     transactionIndex: q(loc.index),
@@ -179,7 +179,6 @@ export function formatDepositReceipt(
 ): RpcTransactionReceipt {
   const result = o.result
   const logs = formatLogs(result?.receipt.logs ?? [], hash, loc)
-  const ok = result && 'status' in result.receipt && result.receipt.status === 1
   return {
     blockHash: loc.blockHash,
     blockNumber: q(loc.blockNumber),
@@ -190,7 +189,7 @@ export function formatDepositReceipt(
     gasUsed: q(o.gasUsed),
     logs,
     logsBloom: bytesToHex(result ? result.bloom.bitvector : new Uint8Array(256)),
-    status: ok ? '0x1' : '0x0',
+    status: succeeded(result) ? '0x1' : '0x0',
     to: o.deposit.to ?? null,
     transactionHash: hash,
     transactionIndex: q(loc.index),

@@ -1,4 +1,4 @@
-import type { Hex } from 'viem'
+import { zeroHash, type Hex } from 'viem'
 import type { StoredBlock } from '../chain/chainStore.js'
 import type { ShardChain } from '../chain/shardChain.js'
 import { ResourceNotFoundError } from '../errors.js'
@@ -15,7 +15,7 @@ function l2Ref(chain: ShardChain, b: StoredBlock) {
     parentHash: rpc.parentHash,
     timestamp: Number(BigInt(rpc.timestamp)),
     l1origin: {
-      hash: origin?.l1Hash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+      hash: origin?.l1Hash ?? zeroHash,
       number: Number(origin?.l1Number ?? 0n),
     },
     sequenceNumber: Number(origin?.seq ?? 0n),
@@ -26,10 +26,9 @@ function l2Ref(chain: ShardChain, b: StoredBlock) {
 function l1Ref(chain: ShardChain, n: bigint | undefined) {
   const b = n === undefined ? chain.origins.latest() : chain.origins.block(n)
   return {
-    hash: b?.hash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+    hash: b?.hash ?? zeroHash,
     number: Number(b?.number ?? 0n),
-    parentHash:
-      b?.parentHash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+    parentHash: b?.parentHash ?? zeroHash,
     timestamp: Number(b?.timestamp ?? 0n),
   }
 }

@@ -1,5 +1,4 @@
 import {
-  defineChain,
   numberToHex,
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
@@ -13,19 +12,16 @@ import {
 import { getTransaction, getTransactionReceipt } from 'viem/actions'
 import {
   buildProveWithdrawal,
-  chainConfig,
   getL2Output,
   getWithdrawals,
   getWithdrawalStatus,
   type GetWithdrawalStatusReturnType,
 } from 'viem/op-stack'
-import type { L1Config, ShardConfig } from '../config.js'
 import { BaseError, RetryableError } from '../errors.js'
+import { MESSAGE_PASSER } from './outputRoot.js'
+import type { ShardViemChain } from './shardViemChain.js'
 
 type Withdrawal = ReturnType<typeof getWithdrawals>[number]
-
-/** The L2ToL1MessagePasser predeploy: the only contract whose `MessagePassed` is a withdrawal. */
-const MESSAGE_PASSER = chainConfig.contracts.l2ToL1MessagePasser.address.toLowerCase()
 
 /** A withdrawal's stage on L1, named as viem's `getWithdrawalStatus` names it. */
 export type WithdrawalStatus = GetWithdrawalStatusReturnType
@@ -79,35 +75,6 @@ export class L1UnavailableError extends RetryableError {
 }
 
 /**
- * A shard as a viem OP Stack chain settling on `l1` (the live counterpart of the `viem` object
- * GET /chains describes): `sourceId` is the L1 and the portal, oracle and system config are keyed
- * by the L1 chain id, with viem's op-stack formatters so deposits format. Undefined when the shard
- * has no contracts on that L1.
- */
-export function buildShardChain(l1: L1Config, shard: ShardConfig) {
-  const contracts = l1.shards[String(shard.chainId)]
-  if (!contracts) return undefined
-  const onL1 = (address: string) => ({ [l1.chainId]: { address: address as Address } })
-  return defineChain({
-    ...chainConfig,
-    id: shard.chainId,
-    name: shard.name,
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [] } },
-    sourceId: l1.chainId,
-    contracts: {
-      ...chainConfig.contracts,
-      portal: onL1(contracts.portal),
-      l2OutputOracle: onL1(contracts.l2OutputOracle),
-      systemConfig: onL1(contracts.systemConfig),
-    },
-  })
-}
-
-/** A shard chain as `buildShardChain` makes it. */
-export type ShardViemChain = NonNullable<ReturnType<typeof buildShardChain>>
-
-/**
  * The withdrawals of L2 transaction `hash` and where each stands on L1 (Bedrock's
  * L2OutputOracle path): viem's `getWithdrawals`, `getWithdrawalStatus` and, while a withdrawal is
  * ready to prove, `getL2Output` + `buildProveWithdrawal`, so that a client without viem can call
@@ -125,7 +92,7 @@ export async function getWithdrawalReport(
   // viem reads any log with MessagePassed's signature; only the passer's are withdrawals.
   const passed = {
     ...receipt,
-    logs: receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER),
+    logs: receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER), // the only contract whose MessagePassed is a withdrawal,
   }
   const withdrawals = getWithdrawals(passed)
   const entries = await Promise.all(

@@ -1,0 +1,47 @@
+import { defineChain, type Address } from 'viem'
+import { chainConfig } from 'viem/op-stack'
+import type { L1Config, ShardConfig } from '../config.js'
+
+/**
+ * A shard's viem chain definition as plain JSON (what GET /chains serves and `npm start` prints):
+ * OP Stack style, `sourceId` the L1 and the portal, oracle and system config keyed by the L1's chain
+ * id. Undefined when the shard has no contracts on that L1.
+ */
+export function shardViemChain(
+  l1: L1Config,
+  shard: ShardConfig,
+  rpcUrls: { http: string[]; webSocket?: string[] },
+) {
+  const contracts = l1.shards[String(shard.chainId)]
+  if (!contracts) return undefined
+  const onL1 = (address: string) => ({ [l1.chainId]: { address: address as Address } })
+  return {
+    id: shard.chainId,
+    name: shard.name,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: rpcUrls },
+    sourceId: l1.chainId,
+    contracts: {
+      portal: onL1(contracts.portal),
+      l2OutputOracle: onL1(contracts.l2OutputOracle),
+      systemConfig: onL1(contracts.systemConfig),
+    },
+  }
+}
+
+/**
+ * The same definition as a live viem chain, with viem's op-stack formatters (so deposits format)
+ * and predeploy addresses merged in.
+ */
+export function buildShardChain(l1: L1Config, shard: ShardConfig) {
+  const def = shardViemChain(l1, shard, { http: [] })
+  if (!def) return undefined
+  return defineChain({
+    ...chainConfig,
+    ...def,
+    contracts: { ...chainConfig.contracts, ...def.contracts },
+  })
+}
+
+/** A shard chain as `buildShardChain` makes it. */
+export type ShardViemChain = NonNullable<ReturnType<typeof buildShardChain>>
