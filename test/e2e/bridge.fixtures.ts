@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createPublicClient, defineChain, http, type Address, type Chain, type Hex } from 'viem'
@@ -60,7 +61,14 @@ export async function startBridgeDevnet(
     devnetDefaults?: boolean
   } = {},
 ): Promise<BridgeDevnet> {
-  const anvilOpts: StartAnvilOptions = { blockTime: 1, ...opts.anvil }
+  // Both layers keep their state in one directory, so either can be restarted where it stopped.
+  const dir = mkdtempSync(path.join(tmpdir(), 'edge-l2-bridge-'))
+  const persistDir = path.join(dir, 'l2')
+  const anvilOpts: StartAnvilOptions = {
+    blockTime: 1,
+    stateFile: path.join(dir, 'l1-state.json'),
+    ...opts.anvil,
+  }
   let anvil = await startAnvil(anvilOpts)
   const fast = !opts.devnetDefaults
   const { deployment, chain: l1Chain } = await deployDevnet(anvil.url, {
@@ -71,7 +79,6 @@ export async function startBridgeDevnet(
       ? { submissionInterval: SUBMISSION_INTERVAL, finalizationPeriodSeconds: FINALIZATION_PERIOD }
       : {}),
   })
-  const persistDir = mkdtempSync(path.join(tmpdir(), 'edge-l2-bridge-'))
   const nodeVars = {
     L1: JSON.stringify(toL1Config(deployment, anvil.url)),
     BATCHER_KEY: KEYS[8],
@@ -108,10 +115,32 @@ export async function startBridgeDevnet(
     },
     async stop() {
       await Promise.all([devnet.node.stop(), devnet.anvil.stop()])
-      rmSync(persistDir, { recursive: true, force: true })
+      rmSync(dir, { recursive: true, force: true })
     },
   }
   return devnet
+}
+
+/**
+ * The devnet of one test file: started before its tests, stopped after them (the node's logs are
+ * printed first with DEBUG_NODE=1). The returned handle reads through to the running devnet, so it
+ * stays current across `restartL1` and `restartNode`.
+ */
+export function useBridgeDevnet(opts: Parameters<typeof startBridgeDevnet>[0] = {}): BridgeDevnet {
+  let devnet: BridgeDevnet | undefined
+  beforeAll(async () => {
+    devnet = await startBridgeDevnet(opts)
+  }, 120_000)
+  afterAll(async () => {
+    if (process.env.DEBUG_NODE) console.log(devnet?.node.logs())
+    await devnet?.stop()
+  })
+  return new Proxy({} as BridgeDevnet, {
+    get: (_, key) => {
+      if (!devnet) throw new Error('the bridge devnet is not started yet')
+      return devnet[key as keyof BridgeDevnet]
+    },
+  })
 }
 
 /** The shard as a viem OP Stack chain (deposit formatters included), as GET /chains describes it. */

@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { createTestClient, http, parseEther, type Hex } from 'viem'
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { getL2TransactionHashes } from 'viem/op-stack'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import {
-  batchedBlocksOnceSafe,
-  bridgeClients,
-  startBridgeDevnet,
-  type BridgeDevnet,
-} from './bridge.fixtures.js'
+import { describe, expect, test } from 'vitest'
+import { batchedBlocksOnceSafe, bridgeClients, useBridgeDevnet } from './bridge.fixtures.js'
 
 /**
  * Settlement under L1 trouble: anvil stopped while L2 transactions keep coming, then started again
@@ -19,21 +11,7 @@ import {
  */
 
 const CONFIRMATIONS = 3
-let d: BridgeDevnet
-let stateDir: string
-
-beforeAll(async () => {
-  stateDir = mkdtempSync(path.join(tmpdir(), 'edge-l2-l1-state-'))
-  d = await startBridgeDevnet({
-    anvil: { stateFile: path.join(stateDir, 'l1.json') },
-    vars: { L1_CONFIRMATIONS: String(CONFIRMATIONS) },
-  })
-}, 120_000)
-
-afterAll(async () => {
-  await d?.stop()
-  rmSync(stateDir, { recursive: true, force: true })
-})
+const d = useBridgeDevnet({ vars: { L1_CONFIRMATIONS: String(CONFIRMATIONS) } })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

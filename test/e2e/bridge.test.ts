@@ -1,13 +1,12 @@
 import { keccak256, parseEther, type Hex } from 'viem'
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { getL2TransactionHashes } from 'viem/op-stack'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import {
   bridgeClients,
   readBatches,
-  startBridgeDevnet,
+  useBridgeDevnet,
   waitForFirstOutput,
-  type BridgeDevnet,
 } from './bridge.fixtures.js'
 import { expectRevert, revertOf } from './l1.fixtures.js'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
@@ -18,16 +17,7 @@ import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
  * unchanged, as a dApp would.
  */
 
-let d: BridgeDevnet
-
-beforeAll(async () => {
-  d = await startBridgeDevnet()
-}, 120_000)
-
-afterAll(async () => {
-  if (process.env.DEBUG_NODE) console.log(d?.node.logs())
-  await d?.stop()
-})
+const d = useBridgeDevnet()
 
 describe('deposits', () => {
   test('default: depositTransaction on L1 is mined on L2 under the hash viem computes', async () => {

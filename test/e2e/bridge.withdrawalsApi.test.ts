@@ -13,11 +13,11 @@ import {
 } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { getWithdrawals } from 'viem/op-stack'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { l2ToL1MessagePasserPredeployAbi } from '../../generated/contracts/L2ToL1MessagePasserPredeploy.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
 import type { WithdrawalReport } from '../../shared/settlement/withdrawalStatus.js'
-import { bridgeClients, startBridgeDevnet, type BridgeDevnet } from './bridge.fixtures.js'
+import { bridgeClients, useBridgeDevnet } from './bridge.fixtures.js'
 
 /**
  * The withdrawal-proof API (GET /withdrawals/<l2TxHash>) against the whole devnet: a withdrawal
@@ -25,16 +25,7 @@ import { bridgeClients, startBridgeDevnet, type BridgeDevnet } from './bridge.fi
  * JSON's arguments, as a client without viem's op-stack actions would.
  */
 
-let d: BridgeDevnet
-
-beforeAll(async () => {
-  d = await startBridgeDevnet()
-}, 120_000)
-
-afterAll(async () => {
-  if (process.env.DEBUG_NODE) console.log(d?.node.logs())
-  await d?.stop()
-})
+const d = useBridgeDevnet()
 
 async function get(path: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${d.node.url}${path}`)
