@@ -5,7 +5,8 @@ import { execSync } from 'node:child_process'
  * have; it costs ~10 ms and a core's worth of CPU under load on this 2-core machine. The node's own
  * workerd socket is found by asking each port its workerd children listen on for /health.
  */
-export async function directUrl(groupPid: number): Promise<string | undefined> {
+export async function directUrl(node: { pid: number; port: number }): Promise<string | undefined> {
+  const groupPid = node.pid
   const pids = execSync(`pgrep -g ${groupPid} workerd || true`)
     .toString()
     .trim()
@@ -16,6 +17,8 @@ export async function directUrl(groupPid: number): Promise<string | undefined> {
   const ports = [...ss.matchAll(/127\.0\.0\.1:(\d+)\s.*pid=(\d+),/g)]
     .filter((m) => pids.includes(m[2]))
     .map((m) => m[1])
+    // wrangler's own proxy is a workerd too, listening on the node's port: not the one wanted.
+    .filter((port) => Number(port) !== node.port)
   for (const port of ports) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/chains`, {

@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import { startNode } from '../test/e2e/processes.js'
 import { directUrl } from './directUrl.js'
-import { accounts, createTarget, erc20Throughput, setupToken } from './workloads.js'
+import {
+  accounts,
+  createTarget,
+  erc20Throughput,
+  setupToken,
+  type ReceiptMode,
+} from './workloads.js'
 
 /**
  * `npm run bench:profile`: the ERC20 workload against the node while V8's CPU profiler runs inside
@@ -12,7 +18,7 @@ import { accounts, createTarget, erc20Throughput, setupToken } from './workloads
 const TOTAL = Number(process.env.BENCH_TRANSFERS ?? 640)
 const node = await startNode({ vars: { BLOCK_TIME_MS: '0' } })
 try {
-  const base = (await directUrl(node.pid)) ?? node.url
+  const base = (await directUrl(node)) ?? node.url
   const targets = (await (await fetch(`http://127.0.0.1:${node.inspectorPort}/json`)).json()) as {
     webSocketDebuggerUrl: string
   }[]
@@ -35,7 +41,14 @@ try {
   const token = await setupToken(target, senders)
   await send('Profiler.enable')
   await send('Profiler.start')
-  const result = await erc20Throughput(target, token, senders, TOTAL, 32)
+  const result = await erc20Throughput(
+    target,
+    token,
+    senders,
+    TOTAL,
+    32,
+    (process.env.BENCH_MODE ?? 'sync') as ReceiptMode,
+  )
   const { profile } = await send('Profiler.stop')
   ws.close()
   writeFileSync('bench/workerd.cpuprofile', JSON.stringify(profile))

@@ -111,8 +111,15 @@ const transferData = (to: Hex, amount: bigint) =>
   encodeFunctionData({ abi: testTokenAbi, functionName: 'transfer', args: [to, amount] })
 
 /**
+ * How a sender learns its transfer is mined: `sync` asks eth_sendRawTransactionSync (EIP-7966) for the
+ * receipt in the same call; `poll` sends with eth_sendRawTransaction and polls
+ * eth_getTransactionReceipt every 20 ms.
+ */
+export type ReceiptMode = 'sync' | 'poll'
+
+/**
  * ERC20 transfers/s: `total` pre-signed transfers from the senders, `inFlight` at a time, each timed
- * from eth_sendRawTransaction to its receipt.
+ * from sending the raw transaction to holding its receipt.
  */
 export async function erc20Throughput(
   t: Target,
@@ -120,6 +127,7 @@ export async function erc20Throughput(
   senders: HDAccount[],
   total: number,
   inFlight: number,
+  mode: ReceiptMode = 'poll',
 ) {
   const nonces = await Promise.all(
     senders.map((s) => t.client.getTransactionCount({ address: s.address, blockTag: 'pending' })),
@@ -151,7 +159,10 @@ export async function erc20Throughput(
     for (let list = queue.shift(); list; list = queue.shift())
       for (const raw of list) {
         const t0 = performance.now()
-        const r = await receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
+        const r =
+          mode === 'sync'
+            ? await rpc(t, 'eth_sendRawTransactionSync', [raw, 30_000])
+            : await receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
         if (r.status !== '0x1') throw new Error('transfer failed')
         latencies.push(performance.now() - t0)
         done++

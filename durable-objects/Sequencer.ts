@@ -6,6 +6,7 @@ import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
 import { ShardChain, type SealResult, type Submission } from '../shared/chain/shardChain.js'
 import { indexBlocks } from '../shared/db/indexBlocks.js'
+import { ReceiptWaiters } from '../shared/chain/receiptWaiters.js'
 import { indexBatches } from '../shared/db/indexBatches.js'
 import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
 import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
@@ -61,6 +62,17 @@ export class Sequencer extends DurableObject<Env> {
       return { error: toRpcError(err) }
     }
   }
+
+  /** eth_sendRawTransactionSync's wait for a pooled transaction's receipt (EIP-7966). */
+  async waitForReceipt(chainId: number, hash: Hex, timeoutMs: number): Promise<RpcResult> {
+    try {
+      return { result: await this.waiters.wait(await this.open(chainId), hash, timeoutMs) }
+    } catch (err) {
+      return { error: toRpcError(err) }
+    }
+  }
+
+  private readonly waiters = new ReceiptWaiters()
 
   /** Hashes of blocks `from..to` for block filters; the range is capped so no caller can stall the sequencer. */
   async blockHashes(chainId: number, from: bigint, to: bigint): Promise<Hex[]> {
@@ -190,6 +202,7 @@ export class Sequencer extends DurableObject<Env> {
     this.sealing = undefined
     if (sealed) {
       this.lastSealMs = Date.now()
+      this.waiters.sealed(sealed)
       this.feed()
         .publish(chain.chainId, sealed)
         .catch((err) => console.error('feed publish failed', err))

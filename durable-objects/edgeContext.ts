@@ -34,6 +34,7 @@ export function createEdgeContext(
     sequencer: {
       rpc: (method, params) => sequencer.rpc(chainId, method, params),
       submit: (s) => sequencer.submit(chainId, s),
+      waitForReceipt: (hash, timeoutMs) => sequencer.waitForReceipt(chainId, hash, timeoutMs),
       blockHashes: (from, to) => sequencer.blockHashes(chainId, from, to),
     },
     feed: {

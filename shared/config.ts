@@ -32,6 +32,9 @@ export type Config = {
   rpcMaxBatch: number
   rpcMaxBodyBytes: number
   logsMaxRange: number
+  /** eth_sendRawTransactionSync (EIP-7966): the wait when the caller names none or an invalid one, and the most a caller may ask. */
+  txSyncDefaultTimeoutMs: number
+  txSyncMaxTimeoutMs: number
   l1?: L1Config
   /** L1 blocks on top of one before the L2 takes its deposits. */
   l1Confirmations: bigint
@@ -49,6 +52,8 @@ type ConfigEnv = {
   RPC_MAX_BATCH?: string
   RPC_MAX_BODY_BYTES?: string
   LOGS_MAX_RANGE?: string
+  RPC_TX_SYNC_TIMEOUT_MS?: string
+  RPC_TX_SYNC_MAX_TIMEOUT_MS?: string
   /** JSON `L1Config`, set by `npm start` (or a deployment) once the L1 contracts exist. */
   L1?: string
   L1_CONFIRMATIONS?: string
@@ -74,6 +79,8 @@ export function buildConfig(env: ConfigEnv): Config {
     rpcMaxBatch: int(env.RPC_MAX_BATCH, 100),
     rpcMaxBodyBytes: int(env.RPC_MAX_BODY_BYTES, 1 << 20),
     logsMaxRange: int(env.LOGS_MAX_RANGE, 10_000),
+    txSyncDefaultTimeoutMs: int(env.RPC_TX_SYNC_TIMEOUT_MS, 2_000),
+    txSyncMaxTimeoutMs: int(env.RPC_TX_SYNC_MAX_TIMEOUT_MS, 60_000),
     l1: env.L1 ? (JSON.parse(env.L1) as L1Config) : undefined,
     l1Confirmations: BigInt(int(env.L1_CONFIRMATIONS, 2)),
     l1PollMs: int(env.L1_POLL_MS, 2000),

@@ -89,3 +89,18 @@ export class ExecutionError extends BaseError {
 export class RetryableError extends BaseError {
   override name = 'RetryableError'
 }
+
+/** 4 (EIP-7966): eth_sendRawTransactionSync gave up waiting; the transaction stays pooled. `data` is its hash. */
+export class TransactionSyncTimeoutError extends BaseError {
+  static override code = 4
+  override name = 'TransactionSyncTimeoutError'
+}
+
+/**
+ * 5 (EIP-7966): eth_sendRawTransactionSync admitted a transaction that cannot run now (a nonce gap),
+ * or that left the pool unmined. `data` is its hash.
+ */
+export class TransactionNotReadyError extends BaseError {
+  static override code = 5
+  override name = 'TransactionNotReadyError'
+}

@@ -1,4 +1,4 @@
-import { createBlock, type Block, type BlockHeader } from '@ethereumjs/block'
+import { Block, createBlock, createBlockHeader, type BlockHeader } from '@ethereumjs/block'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
@@ -180,23 +180,22 @@ export async function buildBlock(
     if (o.result) bloom.or(o.result.bloom)
   }
   for (const { result, ready } of included) {
-    await txTrie.put(RLP.encode(i), ready.tx.serialize())
+    await txTrie.put(RLP.encode(i), ready.raw)
     await receiptTrie.put(RLP.encode(i++), encodeReceipt(result.receipt, ready.tx.type))
     bloom.or(result.bloom)
   }
-  const block = createBlock(
+  // The transaction objects are the pool's own: `createBlock` would decode each one again.
+  const header = createBlockHeader(
     {
-      header: {
-        ...headerData,
-        stateRoot: await state.getStateRoot(),
-        transactionsTrie: txTrie.root(),
-        receiptTrie: receiptTrie.root(),
-        logsBloom: bloom.bitvector,
-        gasUsed,
-      },
-      transactions: txs,
+      ...headerData,
+      stateRoot: await state.getStateRoot(),
+      transactionsTrie: txTrie.root(),
+      receiptTrie: receiptTrie.root(),
+      logsBloom: bloom.bitvector,
+      gasUsed,
     },
     { common },
   )
+  const block = new Block(header, txs, [], undefined, { common })
   return { block, deposits, included, dropped }
 }

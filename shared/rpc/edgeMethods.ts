@@ -29,6 +29,11 @@ export type EdgeContext = {
   sequencer: {
     rpc(method: string, params: unknown[]): Promise<RpcResult>
     submit(s: Submission): Promise<RpcResult>
+    /**
+     * The receipt of a pooled transaction once it is mined (at once if it is), or an EIP-7966 error:
+     * 5 if it cannot run now or left the pool unmined, 4 after `timeoutMs`.
+     */
+    waitForReceipt(hash: Hex, timeoutMs: number): Promise<RpcResult>
     /** Hashes of blocks `from..to` (at most MAX_BLOCK_HASHES), for block filters. */
     blockHashes(from: bigint, to: bigint): Promise<Hex[]>
   }
@@ -105,16 +110,17 @@ export function createEdgeDispatch(ctx: EdgeContext) {
       case 'eth_sendRawTransaction': {
         p.arity(params, 1, 1)
         const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)
-        const hash = unwrap(
-          await ctx.sequencer.submit({
-            raw: d.raw,
-            hash: d.hash,
-            sender: d.sender,
-            pubkey: d.pubkey,
-          }),
-        ) as Hex
+        const hash = unwrap(await ctx.sequencer.submit(submission(d))) as Hex
         ctx.feed.pending(hash)
         return hash
+      }
+      case 'eth_sendRawTransactionSync': {
+        p.arity(params, 1, 2)
+        const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)
+        const timeoutMs = syncTimeout(params[1], ctx.config)
+        const hash = unwrap(await ctx.sequencer.submit(submission(d))) as Hex
+        ctx.feed.pending(hash)
+        return unwrap(await ctx.sequencer.waitForReceipt(hash, timeoutMs))
       }
       case 'eth_getLogs': {
         p.arity(params, 1, 1)
@@ -128,6 +134,29 @@ export function createEdgeDispatch(ctx: EdgeContext) {
     if (method in sequencerMethods) return unwrap(await ctx.sequencer.rpc(method, params))
     throw new MethodNotFoundError(method)
   }
+}
+
+const submission = (d: Submission): Submission => ({
+  raw: d.raw,
+  hash: d.hash,
+  sender: d.sender,
+  pubkey: d.pubkey,
+})
+
+/**
+ * eth_sendRawTransactionSync's optional wait in milliseconds (a number or a hex quantity). EIP-7966:
+ * one that is missing or invalid (not a positive integer, over the node's maximum) gets the default.
+ */
+export function syncTimeout(raw: unknown, config: Config): number {
+  const n =
+    typeof raw === 'number'
+      ? raw
+      : typeof raw === 'string' && /^0x[0-9a-fA-F]{1,12}$/.test(raw)
+        ? Number(raw)
+        : NaN
+  return Number.isSafeInteger(n) && n > 0 && n <= config.txSyncMaxTimeoutMs
+    ? n
+    : config.txSyncDefaultTimeoutMs
 }
 
 /** -32001 as geth answers eth_subscribe over HTTP. */

@@ -165,6 +165,31 @@ describe('viem: ERC-20 over http and webSocket', () => {
     ).toBe(20n)
   })
 
+  test('behavior: writeContractSync (eth_sendRawTransactionSync, EIP-7966) returns the receipt anvil returns', async () => {
+    const anvilWallet = createWalletClient({
+      chain: anvilPub.chain,
+      transport: http(anvil.url, { retryCount: 0 }),
+      account: owner,
+    })
+    const bob = freshAddress()
+    const args = { abi: testTokenAbi, functionName: 'transfer', args: [bob, 7n] } as const
+    const [ours, theirs] = await Promise.all([
+      wallet.owner.writeContractSync({ ...args, address: token, chain }),
+      anvilWallet.writeContractSync({ ...args, address: anvilToken, chain: anvilPub.chain }),
+    ])
+    expect(ours.status).toBe('success')
+    expect(await pub.getTransactionReceipt({ hash: ours.transactionHash })).toEqual(ours)
+    const shape = (r: typeof ours) => ({
+      status: r.status,
+      gasUsed: r.gasUsed,
+      type: r.type,
+      from: r.from,
+      logs: r.logs.map((l) => ({ topics: l.topics, data: l.data })),
+    })
+    expect(shape(ours)).toEqual(shape(theirs))
+    expect(await balanceOf(bob)).toBe(7n)
+  })
+
   test('behavior: the same calls over the webSocket transport', async () => {
     expect(await pubWs.getChainId()).toBe(901)
     expect(await pubWs.getBlockNumber()).toBe(await pub.getBlockNumber())

@@ -1,0 +1,100 @@
+import type { Hex, RpcTransactionReceipt } from 'viem'
+import { TransactionNotReadyError, TransactionSyncTimeoutError } from '../errors.js'
+import type { SealResult, ShardChain } from './shardChain.js'
+
+type Waiter = {
+  resolve(receipt: RpcTransactionReceipt): void
+  reject(err: Error): void
+}
+
+/**
+ * eth_sendRawTransactionSync's wait (EIP-7966), on the sequencer: callers park on a transaction's hash
+ * and the seal that mines it (or drops it) answers them; no polling. In memory only: after a restart
+ * the caller's request fails and the transaction, pooled durably, is mined as usual.
+ */
+export class ReceiptWaiters {
+  private readonly waiting = new Map<Hex, Set<Waiter>>()
+
+  /** The receipt of `hash` once mined; at once if it is. Throws the EIP's code 5 or 4 errors. */
+  async wait(chain: ShardChain, hash: Hex, timeoutMs: number): Promise<RpcTransactionReceipt> {
+    hash = hash.toLowerCase() as Hex
+    const mined = chain.store.tx(hash)
+    if (mined) return JSON.parse(mined.receipt) as RpcTransactionReceipt
+    const entry = chain.pool.get(hash)
+    if (!entry) {
+      const reason = chain.droppedReason(hash)
+      throw new TransactionNotReadyError(
+        reason ? `transaction dropped: ${reason}` : 'transaction not found',
+        { data: hash },
+      )
+    }
+    const stateNonce = (await chain.headAccount(entry.sender)).nonce
+    if (entry.nonce >= chain.pool.nextNonce(entry.sender, stateNonce))
+      throw new TransactionNotReadyError(
+        `The transaction was added to the mempool but wasn't processed due to a missing nonce: the sender's next nonce is ${chain.pool.nextNonce(entry.sender, stateNonce)}, the transaction's ${entry.nonce}`,
+        { data: hash },
+      )
+    // Mined while the nonce was read: the seal has already notified, so look once more.
+    const minedMeanwhile = chain.store.tx(hash)
+    if (minedMeanwhile) return JSON.parse(minedMeanwhile.receipt) as RpcTransactionReceipt
+    return new Promise<RpcTransactionReceipt>((resolve, reject) => {
+      let set = this.waiting.get(hash)
+      if (!set) this.waiting.set(hash, (set = new Set()))
+      const waiter: Waiter = {
+        resolve: (r) => {
+          clearTimeout(timer)
+          resolve(r)
+        },
+        reject: (e) => {
+          clearTimeout(timer)
+          reject(e)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.forget(hash, waiter)
+        reject(
+          new TransactionSyncTimeoutError(
+            `The transaction was added to the mempool but wasn't processed in ${timeoutMs}ms.`,
+            { data: hash },
+          ),
+        )
+      }, timeoutMs)
+      set.add(waiter)
+    })
+  }
+
+  /** Answers the callers waiting on what a seal mined or dropped. */
+  sealed(result: SealResult): void {
+    if (this.waiting.size === 0) return
+    for (const t of result.indexed.transactions) {
+      const set = this.take(t.hash)
+      if (!set) continue
+      const receipt = JSON.parse(t.receipt) as RpcTransactionReceipt
+      for (const w of set) w.resolve(receipt)
+    }
+    for (const d of result.dropped) {
+      for (const w of this.take(d.hash) ?? [])
+        w.reject(new TransactionNotReadyError(`transaction dropped: ${d.reason}`, { data: d.hash }))
+    }
+  }
+
+  /** How many callers are waiting (for tests and metrics). */
+  get size(): number {
+    let n = 0
+    for (const set of this.waiting.values()) n += set.size
+    return n
+  }
+
+  private take(hash: Hex): Set<Waiter> | undefined {
+    const key = hash.toLowerCase() as Hex
+    const set = this.waiting.get(key)
+    this.waiting.delete(key)
+    return set
+  }
+
+  private forget(hash: Hex, waiter: Waiter): void {
+    const set = this.waiting.get(hash)
+    set?.delete(waiter)
+    if (set?.size === 0) this.waiting.delete(hash)
+  }
+}
