@@ -3,6 +3,7 @@ import { paramsBlock } from '@ethereumjs/block'
 import { paramsEVM } from '@ethereumjs/evm'
 import { paramsTx } from '@ethereumjs/tx'
 import { paramsVM } from '@ethereumjs/vm'
+import { keccak256 } from './keccak.js'
 import { pointEvaluationKzg } from './kzg.js'
 
 /** The hardfork every shard runs: the newest one @ethereumjs/vm 10 implements as final. */
@@ -27,7 +28,7 @@ export function createChainCommon(chainId: number): Common {
   if (!common) {
     common = createCustomCommon({ chainId, name: `edge-l2-${chainId}` }, Mainnet, {
       hardfork: HARDFORK,
-      customCrypto: { kzg: pointEvaluationKzg },
+      customCrypto: { kzg: pointEvaluationKzg, keccak256 },
     })
     for (const params of PREMERGED) common.updateParams(params as never)
     const update = Common.prototype.updateParams
