@@ -161,7 +161,8 @@ export async function erc20Throughput(
         const t0 = performance.now()
         const r =
           mode === 'sync'
-            ? await rpc(t, 'eth_sendRawTransactionSync', [raw, 30_000])
+            ? // No timeout parameter: anvil 1.7.1 takes only the transaction (each side's default wait applies).
+              await rpc(t, 'eth_sendRawTransactionSync', [raw])
             : await receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
         if (r.status !== '0x1') throw new Error('transfer failed')
         latencies.push(performance.now() - t0)
