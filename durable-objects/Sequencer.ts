@@ -1,13 +1,18 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Hex, RpcLog } from 'viem'
 import genesis from '../genesis.json'
-import { buildConfig, type Config } from '../shared/config.js'
+import { buildConfig, shardL1, type Config } from '../shared/config.js'
 import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
-import { ShardChain, type SealResult, type Submission } from '../shared/chain/shardChain.js'
+import {
+  l1DepsOf,
+  ShardChain,
+  type SealResult,
+  type Submission,
+} from '../shared/chain/shardChain.js'
 import { indexBlocks } from '../shared/db/indexBlocks.js'
 import { ReceiptWaiters } from '../shared/chain/receiptWaiters.js'
-import { indexBatches } from '../shared/db/indexBatches.js'
+import { indexNewBatches } from '../shared/db/indexBatches.js'
 import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
 import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
 import { MethodNotFoundError } from '../shared/errors.js'
@@ -142,7 +147,7 @@ export class Sequencer extends DurableObject<Env> {
       try {
         const report = await settle(ctx)
         if (report.watched > 0) await this.schedule()
-        await this.indexBatches(ctx.chain)
+        await indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId)
         return report
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err)
@@ -159,21 +164,13 @@ export class Sequencer extends DurableObject<Env> {
 
   private settling?: Promise<SettleReport | { error: string }>
 
-  /** Copies batch records D1 lacks into it (idempotent; a failure is retried next round). */
-  private async indexBatches(chain: ShardChain): Promise<void> {
-    const done = Number(chain.store.getMeta('batches.indexed') ?? '0')
-    const rows = chain.store.batches(done + 1)
-    if (rows.length === 0) return
-    await indexBatches(this.env.DB, chain.chainId, rows)
-    chain.store.setMeta('batches.indexed', String(rows[rows.length - 1].first))
-  }
   private l1?: ReturnType<typeof createL1Clients>
 
   /** The settlement context when this shard has an L1, undefined otherwise. */
   private settleContext(): SettleContext | undefined {
     const chain = this.chain
     const l1 = this.config.l1
-    const contracts = chain && l1?.shards[String(chain.chainId)]
+    const contracts = chain && shardL1(this.config, chain.chainId)
     if (!chain || !l1 || !contracts) return undefined
     this.l1 ??= createL1Clients(l1, this.config)
     return { chain, contracts, confirmations: this.config.l1Confirmations, ...this.l1 }
@@ -245,7 +242,7 @@ export class Sequencer extends DurableObject<Env> {
       chainId,
       genesis: genesis as GenesisSpec,
       blockGasLimit: this.config.blockGasLimit,
-      l1: this.l1Deps(chainId),
+      l1: l1DepsOf(shardL1(this.config, chainId)),
     })
     if (this.chain) return this.chain
     this.chain = chain
@@ -265,7 +262,15 @@ export class Sequencer extends DurableObject<Env> {
    * an alarm's own delay would pace blocks, and a restart re-runs `schedule` from the constructor.
    */
   private async schedule(): Promise<void> {
-    if (!this.chain || this.kicked || this.due.seal !== undefined || !(await this.chain.hasWork()))
+    // A seal in progress schedules again when it ends, so submits meanwhile need not ask hasWork
+    // (which reads every pooled sender's account).
+    if (
+      !this.chain ||
+      this.kicked ||
+      this.sealing ||
+      this.due.seal !== undefined ||
+      !(await this.chain.hasWork())
+    )
       return
     if (this.config.blockTimeMs === 0) {
       this.kicked = true
@@ -313,16 +318,6 @@ export class Sequencer extends DurableObject<Env> {
     } catch (err) {
       console.error('indexing into D1 failed; will retry', err)
       return false
-    }
-  }
-
-  /** The L1 settings of the shard's chain (origin of block 1, batcher hash), if it has an L1. */
-  private l1Deps(chainId: number) {
-    const contracts = this.config.l1?.shards[String(chainId)]
-    if (!contracts) return undefined
-    return {
-      startBlock: BigInt(contracts.l1StartBlock),
-      batcher: (contracts.batcher ?? '0x0000000000000000000000000000000000000000') as Hex,
     }
   }
 

@@ -113,6 +113,11 @@ export function findShard(config: Config, chainId: number): ShardConfig {
   return shard
 }
 
+/** A shard's contracts on the configured L1, or undefined when it settles on none. */
+export function shardL1(config: Pick<Config, 'l1'>, chainId: number): ShardL1 | undefined {
+  return config.l1?.shards[String(chainId)]
+}
+
 /** A chain id as written in a URL path (`/chain/<id>`): digits, no leading zero, a safe integer. */
 export function parseChainIdParam(raw: string): number | undefined {
   const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN

@@ -1,6 +1,12 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
-import { buildConfig, findShard, parseChainIdParam, type Config } from '../shared/config.js'
+import {
+  buildConfig,
+  findShard,
+  parseChainIdParam,
+  shardL1,
+  type Config,
+} from '../shared/config.js'
 import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
 import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
@@ -44,7 +50,7 @@ app.get('/chains', (c) => {
     shards.map((s) => {
       const rpcUrl = `${url.origin}/chain/${s.chainId}`
       const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
-      const contracts = l1?.shards[String(s.chainId)]
+      const contracts = shardL1({ l1 }, s.chainId)
       return {
         chainId: s.chainId,
         name: s.name,
@@ -129,8 +135,7 @@ async function scheduled(_event: ScheduledController, env: Env, ctx: ExecutionCo
   const config = (cachedConfig ??= buildConfig(env))
   if (!config.l1) return
   for (const { chainId } of config.shards)
-    if (config.l1.shards[String(chainId)])
-      ctx.waitUntil(shardStubs(env, chainId).sequencer.settle(chainId))
+    if (shardL1(config, chainId)) ctx.waitUntil(shardStubs(env, chainId).sequencer.settle(chainId))
 }
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>

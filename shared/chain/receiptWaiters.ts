@@ -28,10 +28,10 @@ export class ReceiptWaiters {
         { data: hash },
       )
     }
-    const stateNonce = (await chain.headAccount(entry.sender)).nonce
-    if (entry.nonce >= chain.pool.nextNonce(entry.sender, stateNonce))
+    const next = await chain.pendingNonce(entry.sender)
+    if (entry.nonce >= next)
       throw new TransactionNotReadyError(
-        `The transaction was added to the mempool but wasn't processed due to a missing nonce: the sender's next nonce is ${chain.pool.nextNonce(entry.sender, stateNonce)}, the transaction's ${entry.nonce}`,
+        `The transaction was added to the mempool but wasn't processed due to a missing nonce: the sender's next nonce is ${next}, the transaction's ${entry.nonce}`,
         { data: hash },
       )
     // Mined while the nonce was read: the seal has already notified, so look once more.

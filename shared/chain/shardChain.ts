@@ -1,12 +1,19 @@
 import { createBlockHeaderFromRLP, type Block, type BlockHeader } from '@ethereumjs/block'
 import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { Hex } from 'viem'
+import { zeroAddress, type Hex } from 'viem'
+import type { ShardL1 } from '../config.js'
 import { ResourceNotFoundError, TransactionRejectedError } from '../errors.js'
 import type { BlockRef } from '../rpc/params.js'
 import { buildBlock, type BlockOutcome } from '../execution/buildBlock.js'
 import { createExecution, createState, type Execution } from '../execution/createExecution.js'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
-import { formatBlock, formatReceipt, formatTransaction } from '../rpc/format.js'
+import {
+  formatBlock,
+  formatDepositReceipt,
+  formatDepositTransaction,
+  formatReceipt,
+  formatTransaction,
+} from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
 import { decodeRawTransaction, restoreTransaction } from '../txpool/decodeRawTransaction.js'
@@ -28,9 +35,8 @@ import {
   type GenesisSpec,
 } from './genesis.js'
 import { buildIndexedBlock, type IndexedBlock } from './indexedBlock.js'
-import { depositHash, encodeDeposit, l1InfoDeposit } from './depositTx.js'
+import { depositHash, encodeDeposit, l1InfoDeposit, type DepositTx } from './depositTx.js'
 import { L1Origins, type NextOrigin, type WatchedL1Block } from './l1Origins.js'
-import { formatDepositReceipt, formatDepositTransaction } from '../rpc/format.js'
 
 const POOL_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS pool (hash TEXT PRIMARY KEY, sender TEXT NOT NULL, nonce INTEGER NOT NULL, raw BLOB NOT NULL, pubkey BLOB NOT NULL, seq INTEGER NOT NULL)`,
@@ -55,6 +61,15 @@ export type ShardChainDeps = {
    * contracts' deployment); `batcher` goes into L1Block's batcherHash.
    */
   l1?: { startBlock: bigint; batcher: Hex }
+}
+
+/** The chain's L1 settings from its contracts' config (undefined: the shard settles on no L1). */
+export function l1DepsOf(contracts: ShardL1 | undefined): ShardChainDeps['l1'] {
+  if (!contracts) return undefined
+  return {
+    startBlock: BigInt(contracts.l1StartBlock),
+    batcher: (contracts.batcher ?? zeroAddress) as Hex,
+  }
 }
 
 /** A transaction handed over by the Worker: raw bytes with the sender it recovered. */
@@ -256,6 +271,11 @@ export class ShardChain {
     return l1 && this.origins.next(this.headOrigin(), l1.startBlock, timestamp)
   }
 
+  /** The deposits a block with this L1 origin opens with: the L1-info deposit, then the origin's own. */
+  private blockDeposits(next: NextOrigin): DepositTx[] {
+    return [l1InfoDeposit(next.origin, next.seq, this.deps.l1!.batcher), ...next.deposits]
+  }
+
   /** The head's L1 origin (genesis has none). */
   private headOrigin() {
     const head = this.headHeader.number
@@ -277,9 +297,7 @@ export class ShardChain {
     // for its transactions or for a new origin (whose deposits must reach L2).
     if (this.deps.l1 && !l1) return undefined
     if (!candidates.peek() && l1?.seq !== 0n) return undefined
-    const deposits = l1
-      ? [l1InfoDeposit(l1.origin, l1.seq, this.deps.l1!.batcher), ...l1.deposits]
-      : []
+    const deposits = l1 ? this.blockDeposits(l1) : []
     const outcome = await buildBlock(this.exec, parent, candidates, {
       timestamp,
       coinbase,
@@ -327,7 +345,7 @@ export class ShardChain {
       timestamp: b.timestamp,
       coinbase,
       gasLimit: this.deps.blockGasLimit,
-      deposits: [l1InfoDeposit(next.origin, next.seq, l1.batcher), ...next.deposits],
+      deposits: this.blockDeposits(next),
     })
     if (i < ready.length || outcome.block.header.timestamp !== b.timestamp) {
       await this.resetState(parent)
@@ -385,8 +403,7 @@ export class ShardChain {
       })
     } catch (err) {
       // The storage transaction rolled back: put the in-memory state back on the old head.
-      this.exec.state.clearCaches()
-      await this.exec.state.setStateRoot(parent.stateRoot)
+      await this.resetState(parent)
       throw err
     }
     for (const t of userTxs) this.pool.remove(t.hash)

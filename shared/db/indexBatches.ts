@@ -1,8 +1,23 @@
 import { and, eq, gte, lte } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import type { Hex } from 'viem'
-import type { StoredBatch } from '../chain/chainStore.js'
+import type { ChainStore, StoredBatch } from '../chain/chainStore.js'
 import { batches } from './schema.js'
+
+/** Meta key of the first block of the last batch copied into D1. */
+const INDEXED_KEY = 'batches.indexed'
+
+/**
+ * Copies the batch records D1 lacks into it, resuming after the last one copied (idempotent: a
+ * failure leaves the mark where it was, and the next call sends the same rows again).
+ */
+export async function indexNewBatches(db: D1Database, store: ChainStore, chainId: number) {
+  const done = Number(store.getMeta(INDEXED_KEY) ?? '0')
+  const rows = store.batches(done + 1)
+  if (rows.length === 0) return
+  await indexBatches(db, chainId, rows)
+  store.setMeta(INDEXED_KEY, String(rows[rows.length - 1].first))
+}
 
 /**
  * Copies batch records (which L1 transaction carries which L2 blocks) into D1, idempotently: a

@@ -136,6 +136,7 @@ export function createEdgeDispatch(ctx: EdgeContext) {
   }
 }
 
+/** What crosses to the sequencer of a decoded transaction: the ethereumjs object stays behind (it does not clone). */
 const submission = (d: Submission): Submission => ({
   raw: d.raw,
   hash: d.hash,

@@ -41,18 +41,20 @@ export function syncStatus(chain: ShardChain) {
   const finalized = chain.finalizedHead()
   const l1Of = (n: bigint) => chain.origins.originOf(n)?.l1Number
   const latestL1 = l1Ref(chain, undefined)
+  const finalizedL1 = l1Ref(chain, l1Of(finalized))
+  const [unsafeL2, safeL2] = [block(head), block(safe)]
   return {
     current_l1: latestL1,
-    current_l1_finalized: l1Ref(chain, l1Of(finalized)),
+    current_l1_finalized: finalizedL1,
     head_l1: latestL1,
     safe_l1: l1Ref(chain, l1Of(safe)),
-    finalized_l1: l1Ref(chain, l1Of(finalized)),
-    unsafe_l2: block(head),
-    safe_l2: block(safe),
+    finalized_l1: finalizedL1,
+    unsafe_l2: unsafeL2,
+    safe_l2: safeL2,
     finalized_l2: block(finalized),
-    pending_safe_l2: block(safe),
-    cross_unsafe_l2: block(head),
-    local_safe_l2: block(safe),
+    pending_safe_l2: safeL2,
+    cross_unsafe_l2: unsafeL2,
+    local_safe_l2: safeL2,
   }
 }
 

@@ -142,7 +142,8 @@ export async function reconcileBatches(ctx: SettleContext): Promise<void> {
   for (const log of logs) {
     if (log.transactionHash === last?.l1Tx) continue
     const tx = await getTransaction(ctx.l1, { hash: log.transactionHash! })
-    const batch = await decodeBatch(hexToBytes(tx.input)).catch(() => undefined)
+    const input = hexToBytes(tx.input)
+    const batch = await decodeBatch(input).catch(() => undefined)
     if (!batch || batch.chainId !== chain.chainId) continue
     const first = batch.blocks[0].number
     const lastBlock = batch.blocks[batch.blocks.length - 1].number
@@ -153,7 +154,7 @@ export async function reconcileBatches(ctx: SettleContext): Promise<void> {
       last: Number(lastBlock),
       l1Tx: log.transactionHash!,
       l1Block: Number(log.blockNumber),
-      bytes: hexToBytes(tx.input).length,
+      bytes: input.length,
     })
   }
 }

@@ -1,6 +1,6 @@
 import { defineChain, type Address } from 'viem'
 import { chainConfig } from 'viem/op-stack'
-import type { L1Config, ShardConfig } from '../config.js'
+import { shardL1, type L1Config, type ShardConfig } from '../config.js'
 
 /**
  * A shard's viem chain definition as plain JSON (what GET /chains serves and `npm start` prints):
@@ -12,7 +12,7 @@ export function shardViemChain(
   shard: ShardConfig,
   rpcUrls: { http: string[]; webSocket?: string[] },
 ) {
-  const contracts = l1.shards[String(shard.chainId)]
+  const contracts = shardL1({ l1 }, shard.chainId)
   if (!contracts) return undefined
   const onL1 = (address: string) => ({ [l1.chainId]: { address: address as Address } })
   return {
