@@ -4,6 +4,7 @@ import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Address, bigIntToBytes, hexToBytes, intToBytes, setLengthLeft } from '@ethereumjs/util'
 import { keccak256 } from 'viem'
+import { batchUpdate, type TrieWrite } from '../state/batchTrie.js'
 import { encodeDeposit, type DepositTx } from '../chain/depositTx.js'
 import { runDeposit, succeeded, type DepositOutcome } from './runDeposit.js'
 import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
@@ -168,22 +169,27 @@ export async function buildBlock(
   }
 
   const txs = included.map((i) => i.ready.tx)
-  const receiptTrie = new MerklePatriciaTrie({ common })
-  const txTrie = new MerklePatriciaTrie({ common })
+  const txWrites: TrieWrite[] = []
+  const receiptWrites: TrieWrite[] = []
   const bloom = new Bloom(undefined, common)
-  let i = 0
   let cumulative = 0n
   for (const o of deposits) {
     cumulative += o.gasUsed
-    await txTrie.put(RLP.encode(i), hexToBytes(encodeDeposit(o.deposit)))
-    await receiptTrie.put(RLP.encode(i++), encodeDepositReceipt(o, cumulative))
+    const key = RLP.encode(txWrites.length)
+    txWrites.push({ key, value: hexToBytes(encodeDeposit(o.deposit)) })
+    receiptWrites.push({ key, value: encodeDepositReceipt(o, cumulative) })
     if (o.result) bloom.or(o.result.bloom)
   }
   for (const { result, ready } of included) {
-    await txTrie.put(RLP.encode(i), ready.raw)
-    await receiptTrie.put(RLP.encode(i++), encodeReceipt(result.receipt, ready.tx.type))
+    const key = RLP.encode(txWrites.length)
+    txWrites.push({ key, value: ready.raw })
+    receiptWrites.push({ key, value: encodeReceipt(result.receipt, ready.tx.type) })
     bloom.or(result.bloom)
   }
+  const txTrie = new MerklePatriciaTrie({ common })
+  const receiptTrie = new MerklePatriciaTrie({ common })
+  await batchUpdate(txTrie, txWrites)
+  await batchUpdate(receiptTrie, receiptWrites)
   // The transaction objects are the pool's own: `createBlock` would decode each one again.
   const header = createBlockHeader(
     {

@@ -1,11 +1,12 @@
 import './jumpdestCache.js'
 import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import { Caches, type MerkleStateManager } from '@ethereumjs/statemanager'
 import { ValueEncoding, hexToBytes } from '@ethereumjs/util'
 import { createVM, type VM } from '@ethereumjs/vm'
 import type { Hex } from 'viem'
 import type { Sql } from '../state/sql.js'
+import { BatchedStateManager } from '../state/batchedStateManager.js'
 import { TrieNodeStore } from '../state/trieNodeStore.js'
 
 /** Looks up the hash of a sealed block by number (for BLOCKHASH). */
@@ -56,7 +57,7 @@ export async function createState(
     valueEncoding: ValueEncoding.Bytes,
     common,
   })
-  const state = new MerkleStateManager({
+  const state = new BatchedStateManager({
     trie,
     common,
     caches: opts.cached ? new Caches() : undefined,

@@ -1,0 +1,70 @@
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import { Account, Address, bytesToHex, setLengthLeft } from '@ethereumjs/util'
+import { describe, expect, test } from 'vitest'
+import { createChainCommon } from '../chain/chainCommon.js'
+import { BatchedStateManager } from './batchedStateManager.js'
+
+describe('BatchedStateManager', () => {
+  test('behavior: the same state roots as ethereumjs’s manager over blocks of account, storage and code writes, deletes and reverts', async () => {
+    const common = createChainCommon(901)
+    const managers = [
+      new MerkleStateManager({ common, caches: new Caches() }),
+      new BatchedStateManager({ common, caches: new Caches() }),
+    ]
+    const addr = (i: number) => new Address(setLengthLeft(Uint8Array.of(1, i), 20))
+    let seed = 5
+    const r = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
+    const roots: string[][] = [[], []]
+    for (let block = 0; block < 25; block++) {
+      // One script per block, run on both managers.
+      const script: ((sm: MerkleStateManager) => Promise<void>)[] = []
+      for (let i = 0; i < 30; i++) {
+        const a = addr(Math.floor(r() * 40))
+        const pick = r()
+        const n = BigInt(Math.floor(r() * 1000))
+        const slot = setLengthLeft(Uint8Array.of(Math.floor(r() * 20)), 32)
+        if (pick < 0.3) script.push(async (sm) => sm.putAccount(a, new Account(n, n * 10n ** 18n)))
+        else if (pick < 0.65)
+          script.push(async (sm) => {
+            if (!(await sm.getAccount(a))) await sm.putAccount(a, new Account(1n))
+            // A zero value deletes the slot.
+            await sm.putStorage(
+              a,
+              slot,
+              n % 4n === 0n ? new Uint8Array() : setLengthLeft(Uint8Array.of(Number(n % 256n)), 32),
+            )
+          })
+        else if (pick < 0.72) script.push(async (sm) => sm.deleteAccount(a))
+        else if (pick < 0.78)
+          script.push(async (sm) => {
+            if (!(await sm.getAccount(a))) await sm.putAccount(a, new Account())
+            await sm.putCode(a, Uint8Array.of(0x60, Number(n % 256n), 0x00))
+          })
+        else
+          // A transaction that reverts: its writes must not reach the trie.
+          script.push(async (sm) => {
+            await sm.checkpoint()
+            await sm.putAccount(a, new Account(99n, 99n))
+            await sm.revert()
+          })
+      }
+      for (const [k, sm] of managers.entries()) {
+        await sm.checkpoint()
+        for (const step of script) await step(sm)
+        await sm.commit()
+        roots[k].push(bytesToHex(await sm.getStateRoot()))
+      }
+    }
+    expect(new Set(roots[0]).size).toBeGreaterThan(20)
+    expect(roots[1]).toEqual(roots[0])
+    // Reads after the flushes come from the batched tries' nodes, not only the caches.
+    const fresh = new MerkleStateManager({
+      common,
+      trie: (managers[1] as BatchedStateManager)['_trie'],
+    })
+    for (let i = 0; i < 40; i++)
+      expect((await fresh.getAccount(addr(i)))?.serialize()).toEqual(
+        (await managers[0].getAccount(addr(i)))?.serialize(),
+      )
+  })
+})
