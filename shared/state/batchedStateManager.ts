@@ -2,8 +2,10 @@ import { RLP } from '@ethereumjs/rlp'
 import { CODEHASH_PREFIX, MerkleStateManager } from '@ethereumjs/statemanager'
 import {
   Account,
+  type Address,
   concatBytes,
   createAddressFromString,
+  unpadBytes,
   unprefixedHexToBytes,
 } from '@ethereumjs/util'
 import { batchUpdate, type TrieWrite } from './batchTrie.js'
@@ -15,6 +17,22 @@ import { batchUpdate, type TrieWrite } from './batchTrie.js'
  * roots and nodes; everything else is the stock manager.
  */
 export class BatchedStateManager extends MerkleStateManager {
+  /**
+   * The stock `putStorage` means to write the storage cache only, but `cache.put(...) ?? writeTrie()`
+   * also writes the trie on every SSTORE (the cache's put returns undefined), re-hashing the storage
+   * path and the account each time. With a storage cache, the cache alone holds the write until
+   * `flush`, as for accounts and code.
+   */
+  override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const cache = this._caches?.storage
+    if (!cache) return super.putStorage(address, key, value)
+    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
+    if (!(await this.getAccount(address)))
+      throw new Error('putStorage() called on non-existing account')
+    cache.put(address, key, RLP.encode(unpadBytes(value)))
+  }
+
   override async flush(): Promise<void> {
     const caches = this._caches
     if (!caches) return super.flush()
@@ -47,6 +65,9 @@ export class BatchedStateManager extends MerkleStateManager {
       const account = await this.getAccount(address)
       if (!account) continue
       const trie = this._getStorageTrie(address, account)
+      // The account's root, not the cached trie's: they differ when the account was deleted and
+      // created again since the last flush, and its old storage must not come back.
+      trie.root(account.storageRoot)
       await batchUpdate(trie, writes)
       account.storageRoot = trie.root()
       await this.putAccount(address, account)
