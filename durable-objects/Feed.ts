@@ -21,7 +21,7 @@ type Attachment = {
 
 /**
  * One shard's fan-out: websocket subscribers (hibernation API) and polling filters. The sequencer
- * publishes sealed blocks here and the Worker pending hashes, so neither wakes for each client.
+ * publishes here what it admitted and sealed, so it never wakes for each client.
  */
 export class Feed extends DurableObject<Env> {
   private readonly config: Config
@@ -47,9 +47,7 @@ export class Feed extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment
     const body = typeof message === 'string' ? message : new TextDecoder().decode(message)
-    const edge = createEdgeDispatch(
-      createEdgeContext(this.env, this.config, att.chainId, (p) => this.ctx.waitUntil(p)),
-    )
+    const edge = createEdgeDispatch(createEdgeContext(this.env, this.config, att.chainId))
     const dispatch = async (method: string, params: unknown[]) => {
       if (method === 'eth_subscribe') return this.subscribe(ws, params)
       if (method === 'eth_unsubscribe') return this.unsubscribe(ws, params)
@@ -71,21 +69,24 @@ export class Feed extends DurableObject<Env> {
   /** Filter methods (eth_newFilter …), answered from this object's storage. */
   async rpc(chainId: number, method: string, params: unknown[]): Promise<RpcResult> {
     try {
-      const ctx = createEdgeContext(this.env, this.config, chainId, (p) => this.ctx.waitUntil(p))
+      const ctx = createEdgeContext(this.env, this.config, chainId)
       return { result: await this.filters.call(ctx, method, params) }
     } catch (err) {
       return { error: toRpcError(err) }
     }
   }
 
-  /** A transaction entered the pool: tell pending subscribers and filters. */
-  async pending(_chainId: number, hash: Hex): Promise<void> {
-    this.filters.recordPending(hash)
-    this.broadcast((kind) => (kind === 'newPendingTransactions' ? [hash] : []))
-  }
-
-  /** A block was sealed: newHeads and logs subscribers get it, in order. */
-  async publish(_chainId: number, sealed: SealResult): Promise<void> {
+  /**
+   * What the sequencer did since its last call: transactions that entered the pool (pending
+   * subscribers and filters), then a sealed block (newHeads and logs subscribers), in that order.
+   */
+  async publish(_chainId: number, news: { pending: Hex[]; sealed?: SealResult }): Promise<void> {
+    if (news.pending.length) {
+      this.filters.recordPending(news.pending)
+      this.broadcast((kind) => (kind === 'newPendingTransactions' ? news.pending : []))
+    }
+    const sealed = news.sealed
+    if (!sealed) return
     const head = JSON.parse(sealed.indexed.rpc) as Record<string, unknown>
     delete head.transactions
     delete head.uncles

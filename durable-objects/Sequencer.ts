@@ -23,6 +23,8 @@ import { createL1Clients } from './l1Clients.js'
 const INDEX_BATCH = 32
 const INDEX_RETRY_MS = 5_000
 const INDEX_DELAY_MS = 250
+/** Longest a pending hash waits for the feed when no seal is under way to carry it. */
+const PENDING_FLUSH_MS = 10
 /** Block filters report at most this many hashes per poll (the newest). */
 const MAX_BLOCK_HASHES = 1024n
 
@@ -56,22 +58,18 @@ export class Sequencer extends DurableObject<Env> {
     }
   }
 
-  /** Admits a transaction the Worker decoded; the hash is returned once the pool row is stored. */
-  async submit(chainId: number, s: Submission): Promise<RpcResult> {
+  /**
+   * Admits a transaction the Worker decoded; the hash is returned once the pool row is stored. With
+   * `waitMs` (eth_sendRawTransactionSync, EIP-7966) the answer is the receipt once a seal mines it.
+   */
+  async submit(chainId: number, s: Submission, waitMs?: number): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
       const hash = await chain.submit(s)
       await this.schedule()
-      return { result: hash }
-    } catch (err) {
-      return { error: toRpcError(err) }
-    }
-  }
-
-  /** eth_sendRawTransactionSync's wait for a pooled transaction's receipt (EIP-7966). */
-  async waitForReceipt(chainId: number, hash: Hex, timeoutMs: number): Promise<RpcResult> {
-    try {
-      return { result: await this.waiters.wait(await this.open(chainId), hash, timeoutMs) }
+      this.notePending(hash)
+      if (waitMs === undefined) return { result: hash }
+      return { result: await this.waiters.wait(chain, hash, waitMs) }
     } catch (err) {
       return { error: toRpcError(err) }
     }
@@ -200,12 +198,38 @@ export class Sequencer extends DurableObject<Env> {
     if (sealed) {
       this.lastSealMs = Date.now()
       this.waiters.sealed(sealed)
-      this.feed()
-        .publish(chain.chainId, sealed)
-        .catch((err) => console.error('feed publish failed', err))
       this.indexSoon(chain)
     }
+    this.announce(sealed)
     await this.schedule()
+  }
+
+  /**
+   * Hashes admitted since the feed last heard, for pending subscribers and filters: they go with
+   * the next seal's news, or after PENDING_FLUSH_MS when no seal is under way (one call to the feed
+   * per block or per flush, not one per transaction).
+   */
+  private notePending(hash: Hex): void {
+    this.pendingHashes.push(hash)
+    if (this.pendingTimer || this.sealing || this.kicked) return
+    this.pendingTimer = true
+    setTimeout(() => {
+      this.pendingTimer = false
+      this.announce(undefined)
+    }, PENDING_FLUSH_MS)
+  }
+
+  private pendingHashes: Hex[] = []
+  private pendingTimer = false
+
+  /** Tells the feed what entered the pool and, if a block was sealed, the block. */
+  private announce(sealed: SealResult | undefined): void {
+    const pending = this.pendingHashes
+    if (!sealed && pending.length === 0) return
+    this.pendingHashes = []
+    this.feed()
+      .publish(this.chain!.chainId, { pending, sealed })
+      .catch((err) => console.error('feed publish failed', err))
   }
 
   /**

@@ -20,12 +20,7 @@ export function shardStubs(env: Env, chainId: number) {
  * Builds the edge's view of a shard from bindings: used by the Worker for HTTP and by the feed
  * Durable Object for websocket requests, so both answer every method the same way.
  */
-export function createEdgeContext(
-  env: Env,
-  config: Config,
-  chainId: number,
-  waitUntil: (p: Promise<unknown>) => void,
-): EdgeContext {
+export function createEdgeContext(env: Env, config: Config, chainId: number): EdgeContext {
   const { sequencer, feed } = shardStubs(env, chainId)
   return {
     chainId,
@@ -34,12 +29,11 @@ export function createEdgeContext(
     sequencer: {
       rpc: (method, params) => sequencer.rpc(chainId, method, params),
       submit: (s) => sequencer.submit(chainId, s),
-      waitForReceipt: (hash, timeoutMs) => sequencer.waitForReceipt(chainId, hash, timeoutMs),
+      submitSync: (s, timeoutMs) => sequencer.submit(chainId, s, timeoutMs),
       blockHashes: (from, to) => sequencer.blockHashes(chainId, from, to),
     },
     feed: {
       rpc: (method, params) => feed.rpc(chainId, method, params),
-      pending: (hash: Hex) => waitUntil(feed.pending(chainId, hash).catch(() => {})),
     },
     logs: async (q: ResolvedLogQuery): Promise<RpcLog[]> => {
       const indexed = (await getIndexedHead(env.DB, chainId)) ?? -1n

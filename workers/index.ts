@@ -100,9 +100,7 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
       413,
     )
   const body = await c.req.text()
-  const dispatch = createEdgeDispatch(
-    createEdgeContext(c.env, config, chainId, (p) => c.executionCtx.waitUntil(p)),
-  )
+  const dispatch = createEdgeDispatch(createEdgeContext(c.env, config, chainId))
   const response = await handleJsonRpc(body, dispatch, {
     maxBatch: config.rpcMaxBatch,
     maxBodyBytes: config.rpcMaxBodyBytes,

@@ -58,9 +58,7 @@ async function withdrawalRoute(c: Context<WithdrawalsEnv>, chainId: number, hash
   const chain = config.l1 && buildShardChain(config.l1, shard)
   if (!config.l1 || !chain) return c.json({ error: `shard ${chainId} settles on no L1` }, 404)
 
-  const dispatch = createEdgeDispatch(
-    createEdgeContext(c.env, config, chainId, (p) => c.executionCtx.waitUntil(p)),
-  )
+  const dispatch = createEdgeDispatch(createEdgeContext(c.env, config, chainId))
   // The shard answers in-process: the same dispatcher as POST, without an HTTP round trip.
   const l2 = createClient({
     chain,

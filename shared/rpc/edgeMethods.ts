@@ -28,16 +28,17 @@ export type EdgeContext = {
   config: Config
   sequencer: {
     rpc(method: string, params: unknown[]): Promise<RpcResult>
+    /** Admits a transaction; the sequencer tells the feed's pending subscribers and filters. */
     submit(s: Submission): Promise<RpcResult>
     /**
-     * The receipt of a pooled transaction once it is mined (at once if it is), or an EIP-7966 error:
-     * 5 if it cannot run now or left the pool unmined, 4 after `timeoutMs`.
+     * Admits a transaction, then answers with its receipt once it is mined, or an EIP-7966 error: 5 if
+     * it cannot run now or leaves the pool unmined, 4 after `timeoutMs`. One call, one hop.
      */
-    waitForReceipt(hash: Hex, timeoutMs: number): Promise<RpcResult>
+    submitSync(s: Submission, timeoutMs: number): Promise<RpcResult>
     /** Hashes of blocks `from..to` (at most MAX_BLOCK_HASHES), for block filters. */
     blockHashes(from: bigint, to: bigint): Promise<Hex[]>
   }
-  feed: { rpc(method: string, params: unknown[]): Promise<RpcResult>; pending(hash: Hex): void }
+  feed: { rpc(method: string, params: unknown[]): Promise<RpcResult> }
   /** A faster signature recovery than the pure-JS default, if the host has one. */
   recover?: RecoverPublicKey
   /** Logs of a resolved query, from the D1 index and, above its head, from the sequencer. */
@@ -110,17 +111,13 @@ export function createEdgeDispatch(ctx: EdgeContext) {
       case 'eth_sendRawTransaction': {
         p.arity(params, 1, 1)
         const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)
-        const hash = unwrap(await ctx.sequencer.submit(submission(d))) as Hex
-        ctx.feed.pending(hash)
-        return hash
+        return unwrap(await ctx.sequencer.submit(submission(d))) as Hex
       }
       case 'eth_sendRawTransactionSync': {
         p.arity(params, 1, 2)
         const d = decodeRawTransaction(params[0], ctx.chainId, ctx.recover)
         const timeoutMs = syncTimeout(params[1], ctx.config)
-        const hash = unwrap(await ctx.sequencer.submit(submission(d))) as Hex
-        ctx.feed.pending(hash)
-        return unwrap(await ctx.sequencer.waitForReceipt(hash, timeoutMs))
+        return unwrap(await ctx.sequencer.submitSync(submission(d), timeoutMs))
       }
       case 'eth_getLogs': {
         p.arity(params, 1, 1)

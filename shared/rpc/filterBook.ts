@@ -25,11 +25,16 @@ export class FilterBook {
     )
   }
 
-  recordPending(hash: Hex): void {
-    const { seq } = this.sql
-      .exec<{ seq: number }>('INSERT INTO pending_log (hash) VALUES (?) RETURNING seq', hash)
-      .one()
-    if (seq % 1000 === 0)
+  /** Logs hashes that entered the pool, for pending filters; skipped while there are none. */
+  recordPending(hashes: Hex[]): void {
+    const anyFilter = this.sql
+      .exec("SELECT 1 FROM filters WHERE kind = 'pending' LIMIT 1")
+      .toArray().length
+    if (!anyFilter) return
+    const before = this.pendingSeq()
+    for (const hash of hashes) this.sql.exec('INSERT INTO pending_log (hash) VALUES (?)', hash)
+    const seq = this.pendingSeq()
+    if (Math.floor(seq / 1000) !== Math.floor(before / 1000))
       this.sql.exec('DELETE FROM pending_log WHERE seq <= ?', seq - PENDING_KEEP)
   }
 
