@@ -406,6 +406,7 @@ export class ShardChain {
       await this.resetState(parent)
       throw err
     }
+    this.exec.nodes.persisted(nodes)
     for (const t of userTxs) this.pool.remove(t.hash)
     for (const d of dropped) this.pool.remove(d.hash)
     this.head = block

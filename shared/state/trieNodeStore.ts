@@ -1,6 +1,9 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
 import { blobToBytes, type Sql } from './sql.js'
 
+/** How many recently used trie nodes a store keeps in memory (~0.5 KiB each at most). */
+const RECENT_NODES = 20_000
+
 /** The table behind every shard's world state: Merkle-Patricia trie nodes and contract code. */
 export const TRIE_NODES_SCHEMA = `CREATE TABLE IF NOT EXISTS trie_nodes (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID`
 
@@ -12,14 +15,35 @@ export const TRIE_NODES_SCHEMA = `CREATE TABLE IF NOT EXISTS trie_nodes (key TEX
  */
 export class TrieNodeStore implements DB<string, Uint8Array> {
   private pending = new Map<string, Uint8Array>()
+  /**
+   * Nodes read or persisted lately, oldest first (content-addressed and never changed, so always
+   * valid): each block reads the nodes the last one wrote (the root and the branches under it).
+   */
+  private readonly recent = new Map<string, Uint8Array>()
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly recentLimit = RECENT_NODES,
+  ) {}
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    const hit = this.pending.get(key)
+    const hit = this.pending.get(key) ?? this.recent.get(key)
     if (hit) return hit
     const rows = this.sql.exec('SELECT value FROM trie_nodes WHERE key = ?', key).toArray()
-    return rows.length ? blobToBytes(rows[0].value) : undefined
+    if (!rows.length) return undefined
+    const value = blobToBytes(rows[0].value)
+    this.remember(key, value)
+    return value
+  }
+
+  /** Marks nodes as persisted (after their storage transaction committed): later reads skip SQLite. */
+  persisted(nodes: Map<string, Uint8Array>): void {
+    for (const [key, value] of nodes) this.remember(key, value)
+  }
+
+  private remember(key: string, value: Uint8Array): void {
+    this.recent.set(key, value)
+    if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!)
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
