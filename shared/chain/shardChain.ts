@@ -27,6 +27,7 @@ import {
 } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 import { createChainCommon } from './chainCommon.js'
+import { keccak256 } from './keccak.js'
 import { ChainStore, type StoredBlock, type StoredTx } from './chainStore.js'
 import {
   buildGenesisAlloc,
@@ -160,21 +161,28 @@ export class ShardChain {
    */
   async submit(s: Submission): Promise<Hex> {
     const sender = s.sender.toLowerCase() as Hex
-    const tx = restoreTransaction(s.raw, { pubkey: s.pubkey }, this.chainId)
-    const hash = bytesToHex(tx.hash()) as Hex
+    // A transaction's hash is the hash of its signed bytes; seeding the frozen tx's cache with it
+    // spares re-serialising every field.
+    const hashBytes = keccak256(s.raw)
+    const hash = bytesToHex(hashBytes) as Hex
     if (hash !== s.hash.toLowerCase())
       throw new TransactionRejectedError('transaction hash mismatch')
+    const tx = restoreTransaction(s.raw, { pubkey: s.pubkey, hash: hashBytes }, this.chainId)
     const existing = this.pool.at(sender, tx.nonce)
+    const account = await this.headAccount(sender)
     const verdict = validateTransaction(tx, {
       hash,
       sender,
-      account: await this.headAccount(sender),
+      account,
       baseFee: this.nextBaseFee(),
       blockGasLimit: this.deps.blockGasLimit,
       txGasCap: tx.common.isActivatedEIP(7825)
         ? tx.common.param('maxTransactionGasLimit')
         : undefined,
-      alreadyKnown: this.pool.get(hash) !== undefined || this.store.tx(hash) !== undefined,
+      // Only a nonce below the account's can belong to a mined transaction: no lookup otherwise.
+      alreadyKnown:
+        this.pool.get(hash) !== undefined ||
+        (tx.nonce < account.nonce && this.store.tx(hash) !== undefined),
       existing,
       pooledCost: this.pool
         .entriesOf(sender)

@@ -98,16 +98,19 @@ export function decodeRawTransaction(
  */
 export function restoreTransaction(
   raw: Uint8Array,
-  sender: { pubkey: Uint8Array } | { address: Hex },
+  sender: { pubkey: Uint8Array; hash?: Uint8Array } | { address: Hex },
   chainId: number,
 ): TypedTransaction {
   // Frozen transactions cache their hash (hashed again on every call otherwise); the address override
   // (re-execution) needs an unfrozen one.
   const byKey = 'pubkey' in sender
   const tx = createTxFromRLP(raw, { common: createChainCommon(chainId), freeze: byKey })
-  if (byKey)
-    (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = sender.pubkey
-  else {
+  if (byKey) {
+    const cache = (tx as unknown as { cache: { senderPubKey?: Uint8Array; hash?: Uint8Array } })
+      .cache
+    cache.senderPubKey = sender.pubkey
+    if (sender.hash) cache.hash = sender.hash
+  } else {
     const address = new Address(hexToBytes(sender.address))
     tx.getSenderAddress = () => address
   }
