@@ -4,7 +4,7 @@ import {
   LeafMPTNode,
   type MerklePatriciaTrie,
 } from '@ethereumjs/mpt'
-import type { BatchDBOp } from '@ethereumjs/util'
+import { equalsBytes, type BatchDBOp } from '@ethereumjs/util'
 
 /** One write: a value to put, or `undefined` (or empty bytes) to delete the key. */
 export type TrieWrite = { key: Uint8Array; value: Uint8Array | undefined }
@@ -35,21 +35,34 @@ export async function batchUpdate(trie: MerklePatriciaTrie, writes: TrieWrite[])
     return fromNode(await trie.lookupNode(slot.ref))
   }
 
-  const put = async (slot: Slot, key: Nibbles, value: Uint8Array): Promise<Work> => {
+  /**
+   * Returns `slot` itself when the key already holds `value` (nothing changed): the state manager
+   * flushes what a block read as well as what it wrote, and an unchanged path is not re-encoded.
+   */
+  const put = async (slot: Slot, key: Nibbles, value: Uint8Array): Promise<Slot> => {
     const node = await load(slot)
     if (!node) return leaf(key, value)
     if (node.t === 'branch') {
-      if (key.length === 0) node.value = value
-      else node.children[key[0]] = await put(node.children[key[0]], key.slice(1), value)
+      if (key.length === 0) {
+        if (node.value !== null && equalsBytes(node.value, value)) return slot
+        node.value = value
+        return node
+      }
+      const child = await put(node.children[key[0]], key.slice(1), value)
+      if (child === node.children[key[0]]) return slot
+      node.children[key[0]] = child
       return node
     }
     const n = common(node.key, key)
     if (node.t === 'leaf' && n === node.key.length && n === key.length) {
+      if (equalsBytes(node.value, value)) return slot
       node.value = value
       return node
     }
     if (node.t === 'ext' && n === node.key.length) {
-      node.child = await put(node.child, key.slice(n), value)
+      const child = await put(node.child, key.slice(n), value)
+      if (child === node.child) return slot
+      node.child = child
       return node
     }
     // The paths part at nibble n: a branch there, under an extension for the shared prefix.
@@ -102,7 +115,7 @@ export async function batchUpdate(trie: MerklePatriciaTrie, writes: TrieWrite[])
     return { t: 'ext', key: prefix, child: slot }
   }
 
-  let root: Slot = equalBytes(trie.root(), trie.EMPTY_TRIE_ROOT) ? null : { ref: trie.root() }
+  let root: Slot = equalsBytes(trie.root(), trie.EMPTY_TRIE_ROOT) ? null : { ref: trie.root() }
   for (const w of writes) {
     const key = nibbles(internals.appliedKey(w.key))
     root = w.value && w.value.length > 0 ? await put(root, key, w.value) : await del(root, key)
@@ -178,7 +191,3 @@ function common(a: Nibbles, b: Nibbles): number {
 }
 
 const equal = (a: Nibbles, b: Nibbles) => a.length === b.length && common(a, b) === a.length
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}

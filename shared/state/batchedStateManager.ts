@@ -52,12 +52,10 @@ export class BatchedStateManager extends MerkleStateManager {
     // Storage, one batch per contract, then the contract's new storage root into its account.
     const byAccount = new Map<string, TrieWrite[]>()
     for (const [addressHex, keyHex, value] of caches.storage?.flush() ?? []) {
-      const decoded = RLP.decode(value ?? new Uint8Array(0)) as Uint8Array
+      // The cache holds the slot's RLP, as the trie stores it; an empty value deletes the slot.
+      const empty = (RLP.decode(value ?? new Uint8Array(0)) as Uint8Array).length === 0
       const writes = byAccount.get(addressHex) ?? []
-      writes.push({
-        key: unprefixedHexToBytes(keyHex),
-        value: decoded.length ? RLP.encode(decoded) : undefined,
-      })
+      writes.push({ key: unprefixedHexToBytes(keyHex), value: empty ? undefined : value })
       byAccount.set(addressHex, writes)
     }
     for (const [addressHex, writes] of byAccount) {
