@@ -10,7 +10,7 @@ import {
   type SealResult,
   type Submission,
 } from '../shared/chain/shardChain.js'
-import { indexBlocks } from '../shared/db/indexBlocks.js'
+import { indexNewBlocks } from '../shared/db/indexBlocks.js'
 import { ReceiptWaiters } from '../shared/chain/receiptWaiters.js'
 import { indexNewBatches } from '../shared/db/indexBatches.js'
 import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
@@ -20,7 +20,6 @@ import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { settle, type SettleContext, type SettleReport } from '../shared/settlement/settle.js'
 import { createL1Clients } from './l1Clients.js'
 
-const INDEX_BATCH = 32
 const INDEX_RETRY_MS = 5_000
 const INDEX_DELAY_MS = 250
 /** Longest a pending hash waits for the feed when no seal is under way to carry it. */
@@ -327,17 +326,8 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   private async indexRange(chain: ShardChain): Promise<boolean> {
-    const head = chain.headHeader.number
-    let next = BigInt(chain.store.getMeta('indexed') ?? '-1') + 1n
     try {
-      while (next <= head) {
-        const blocks = []
-        for (let n = next; n <= head && blocks.length < INDEX_BATCH; n++)
-          blocks.push(chain.indexedBlock(n)!)
-        await indexBlocks(this.env.DB, chain.chainId, blocks)
-        next += BigInt(blocks.length)
-        chain.store.setMeta('indexed', String(next - 1n))
-      }
+      await indexNewBlocks(this.env.DB, chain.store, chain.chainId, chain.headHeader.number)
       return true
     } catch (err) {
       console.error('indexing into D1 failed; will retry', err)

@@ -492,12 +492,6 @@ export class ShardChain {
     return state
   }
 
-  /** The index rows of a stored block (D1 catch-up). */
-  indexedBlock(n: bigint): IndexedBlock | undefined {
-    const block = this.store.blockByNumber(n)
-    return block && buildIndexedBlock(block, this.store.txsOfBlock(n))
-  }
-
   private removeFromPool(mined: Hex[], dropped: { hash: Hex; reason: string }[], at: bigint): void {
     this.deps.transact(() => this.removeFromPoolSql(mined, dropped, at))
     for (const h of mined) this.pool.remove(h)

@@ -2,7 +2,36 @@ import { and, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Hex } from 'viem'
+import type { ChainStore } from '../chain/chainStore.js'
+import { buildIndexedBlock } from '../chain/indexedBlock.js'
 import { blocks as blockTable, indexCursor, logs, transactions } from './schema.js'
+
+/** Meta key (in the sequencer's store) of the highest block copied into D1. */
+const INDEXED_KEY = 'indexed'
+/** Blocks per `indexBlocks` call while catching up. */
+const INDEX_BATCH = 32
+
+/**
+ * Copies the blocks up to `head` that D1 lacks into it, resuming after the last one copied, in
+ * batches of INDEX_BATCH (idempotent: a failure throws and leaves the mark after the last batch that
+ * landed, and the next call sends the rest again).
+ */
+export async function indexNewBlocks(
+  db: D1Database,
+  store: ChainStore,
+  chainId: number,
+  head: bigint,
+): Promise<void> {
+  let next = BigInt(store.getMeta(INDEXED_KEY) ?? '-1') + 1n
+  while (next <= head) {
+    const blocks: IndexedBlock[] = []
+    for (let n = next; n <= head && blocks.length < INDEX_BATCH; n++)
+      blocks.push(buildIndexedBlock(store.blockByNumber(n)!, store.txsOfBlock(n)))
+    await indexBlocks(db, chainId, blocks)
+    next += BigInt(blocks.length)
+    store.setMeta(INDEXED_KEY, String(next - 1n))
+  }
+}
 
 /** A log as the index stores it: its position in the block and transaction, emitter, topics, data. */
 export type IndexedLog = {
