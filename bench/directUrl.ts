@@ -6,12 +6,7 @@ import { execSync } from 'node:child_process'
  * workerd socket is found by asking each port its workerd children listen on for /health.
  */
 export async function directUrl(node: { pid: number; port: number }): Promise<string | undefined> {
-  const groupPid = node.pid
-  const pids = execSync(`pgrep -g ${groupPid} workerd || true`)
-    .toString()
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
+  const pids = workerdPids(node.pid)
   if (!pids.length) return undefined
   const ss = execSync(`ss -ltnp 2>/dev/null || true`).toString()
   const ports = [...ss.matchAll(/127\.0\.0\.1:(\d+)\s.*pid=(\d+),/g)]
@@ -28,4 +23,13 @@ export async function directUrl(node: { pid: number; port: number }): Promise<st
     } catch {}
   }
   return undefined
+}
+
+/** The workerd processes in a node's process group (wrangler's proxy and the node itself). */
+export function workerdPids(groupPid: number): string[] {
+  return execSync(`pgrep -g ${groupPid} workerd || true`)
+    .toString()
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
 }

@@ -1,8 +1,7 @@
-import { execSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import { startNode } from '../test/e2e/processes.js'
-import { directUrl } from './directUrl.js'
+import { directUrl, workerdPids } from './directUrl.js'
 import {
   accounts,
   createTarget,
@@ -112,9 +111,8 @@ function report({ profile }: { profile: any }, transfers: number): void {
 
 /** CPU time (user + system, ms) of each workerd process in the node's process group. */
 function workerdCpuMs(groupPid: number): Map<string, number> {
-  const pids = execSync(`pgrep -g ${groupPid} workerd || true`).toString().trim().split(/\s+/)
   const out = new Map<string, number>()
-  for (const pid of pids.filter(Boolean)) {
+  for (const pid of workerdPids(groupPid)) {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
     out.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100)
   }

@@ -11,7 +11,7 @@ import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
 import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext, shardStubs } from '../durable-objects/edgeContext.js'
-import { shardViemChain } from '../shared/settlement/shardViemChain.js'
+import { shardSettlement } from '../shared/settlement/shardViemChain.js'
 import { withdrawals } from './withdrawals.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
@@ -50,23 +50,12 @@ app.get('/chains', (c) => {
     shards.map((s) => {
       const rpcUrl = `${url.origin}/chain/${s.chainId}`
       const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
-      const contracts = shardL1({ l1 }, s.chainId)
       return {
         chainId: s.chainId,
         name: s.name,
         rpcUrl,
         wsUrl,
-        ...(l1 && contracts
-          ? {
-              l1: {
-                chainId: l1.chainId,
-                rpcUrl: l1.rpcUrl,
-                multicall3: l1.multicall3,
-                ...contracts,
-              },
-              viem: shardViemChain(l1, s, { http: [rpcUrl], webSocket: [wsUrl] }),
-            }
-          : {}),
+        ...shardSettlement(l1, s, { http: [rpcUrl], webSocket: [wsUrl] }),
       }
     }),
   )

@@ -30,6 +30,23 @@ export function shardViemChain(
 }
 
 /**
+ * What GET /chains adds for a shard that settles on the L1: the L1 with the shard's contracts, and
+ * the viem chain definition. Nothing for a shard without contracts there.
+ */
+export function shardSettlement(
+  l1: L1Config | undefined,
+  shard: ShardConfig,
+  rpcUrls: { http: string[]; webSocket?: string[] },
+) {
+  const contracts = l1 && shardL1({ l1 }, shard.chainId)
+  if (!l1 || !contracts) return {}
+  return {
+    l1: { chainId: l1.chainId, rpcUrl: l1.rpcUrl, multicall3: l1.multicall3, ...contracts },
+    viem: shardViemChain(l1, shard, rpcUrls),
+  }
+}
+
+/**
  * The same definition as a live viem chain, with viem's op-stack formatters (so deposits format)
  * and predeploy addresses merged in.
  */

@@ -92,7 +92,7 @@ export async function getWithdrawalReport(
   // viem reads any log with MessagePassed's signature; only the passer's are withdrawals.
   const passed = {
     ...receipt,
-    logs: receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER), // the only contract whose MessagePassed is a withdrawal,
+    logs: receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER),
   }
   const withdrawals = getWithdrawals(passed)
   const entries = await Promise.all(
