@@ -47,13 +47,13 @@ async function receipt(t: Target, hash: Hex, pollMs = 20): Promise<any> {
   }
 }
 
-/** Signs and sends one transaction from `from` at `nonce`, returning the receipt. */
-async function send(
+/** Signs and sends one transaction from `from` at `nonce`, returning its hash once accepted. */
+async function sendRaw(
   t: Target,
   from: HDAccount,
   nonce: number,
   tx: { to?: Hex; data?: Hex; value?: bigint; gas: bigint },
-) {
+): Promise<Hex> {
   const raw = await from.signTransaction({
     chainId: t.chainId,
     type: 'eip1559',
@@ -61,7 +61,17 @@ async function send(
     ...GAS,
     ...tx,
   })
-  return receipt(t, await rpc(t, 'eth_sendRawTransaction', [raw]))
+  return rpc(t, 'eth_sendRawTransaction', [raw])
+}
+
+/** Like `sendRaw`, returning the receipt. */
+async function send(
+  t: Target,
+  from: HDAccount,
+  nonce: number,
+  tx: { to?: Hex; data?: Hex; value?: bigint; gas: bigint },
+) {
+  return receipt(t, await sendRaw(t, from, nonce, tx))
 }
 
 export const accounts = (n: number) =>
@@ -74,20 +84,22 @@ export async function setupToken(t: Target, senders: HDAccount[]): Promise<Hex> 
   const deploy = encodeDeployData(testTokenBytecode, ['Bench', 'B', parseUnits('1000000000', 18)])
   const token = (await send(t, deployer, nonce++, { data: deploy, gas: 3_000_000n }))
     .contractAddress as Hex
-  const pending: Promise<unknown>[] = []
+  // One sender's transactions reach the node in nonce order: anvil's automine can leave a
+  // transaction that arrived ahead of its predecessor unmined (foundry-rs/foundry#10122).
+  const hashes: Hex[] = []
   for (const s of senders.slice(1)) {
-    pending.push(
-      send(t, deployer, nonce++, { to: s.address, value: parseEther('10'), gas: 21_000n }),
+    hashes.push(
+      await sendRaw(t, deployer, nonce++, { to: s.address, value: parseEther('10'), gas: 21_000n }),
     )
-    pending.push(
-      send(t, deployer, nonce++, {
+    hashes.push(
+      await sendRaw(t, deployer, nonce++, {
         to: token,
         data: transferData(s.address, parseUnits('1000000', 18)),
         gas: 100_000n,
       }),
     )
   }
-  await Promise.all(pending)
+  await Promise.all(hashes.map((h) => receipt(t, h)))
   return token
 }
 
@@ -193,10 +205,10 @@ export async function fillLogs(t: Target, count: number): Promise<Hex> {
   const spammer = (await send(t, from, nonce++, { data: logSpammerBytecode, gas: 1_000_000n }))
     .contractAddress as Hex
   const perTx = 500
-  const sends: Promise<unknown>[] = []
+  const hashes: Hex[] = []
   for (let i = 0; i < count; i += perTx)
-    sends.push(
-      send(t, from, nonce++, {
+    hashes.push(
+      await sendRaw(t, from, nonce++, {
         to: spammer,
         data: encodeFunctionData({
           abi: logSpammerAbi,
@@ -206,7 +218,7 @@ export async function fillLogs(t: Target, count: number): Promise<Hex> {
         gas: 1_500_000n,
       }),
     )
-  await Promise.all(sends)
+  await Promise.all(hashes.map((h) => receipt(t, h)))
   return spammer
 }
 
