@@ -201,13 +201,7 @@ export class ShardChain {
       pubkey: s.pubkey,
       seq: ++this.seq,
     }
-    this.deps.transact(() => {
-      if (existing)
-        this.removeFromPoolSql(
-          [],
-          [{ hash: existing.hash, reason: `replaced by ${hash}` }],
-          this.headHeader.number,
-        )
+    const insert = () =>
       this.deps.sql.exec(
         'INSERT INTO pool (hash, sender, nonce, raw, pubkey, seq) VALUES (?, ?, ?, ?, ?, ?)',
         hash,
@@ -217,7 +211,17 @@ export class ShardChain {
         s.pubkey,
         entry.seq,
       )
-    })
+    // A lone statement is atomic by itself; a replacement's removal and insert go together.
+    if (!existing) insert()
+    else
+      this.deps.transact(() => {
+        this.removeFromPoolSql(
+          [],
+          [{ hash: existing.hash, reason: `replaced by ${hash}` }],
+          this.headHeader.number,
+        )
+        insert()
+      })
     this.pool.add(entry)
     return hash
   }
@@ -503,7 +507,11 @@ export class ShardChain {
     dropped: { hash: Hex; reason: string }[],
     at: bigint,
   ): void {
-    for (const h of mined) this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', h)
+    if (mined.length)
+      this.deps.sql.exec(
+        'DELETE FROM pool WHERE hash IN (SELECT value FROM json_each(?))',
+        JSON.stringify(mined),
+      )
     for (const d of dropped) {
       this.deps.sql.exec('DELETE FROM pool WHERE hash = ?', d.hash)
       this.deps.sql.exec(

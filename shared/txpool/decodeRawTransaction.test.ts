@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { parseGwei, serializeTransaction } from 'viem'
+import { concatBytes } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes, keccak256, parseGwei, serializeTransaction } from 'viem'
+import { RLP } from '@ethereumjs/rlp'
 import { privateKeyToAccount } from 'viem/accounts'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { decodeRawTransaction, type RecoverPublicKey } from './decodeRawTransaction.js'
@@ -63,11 +65,27 @@ describe('decodeRawTransaction', () => {
     expect(() => decodeRawTransaction(legacyPre155, 901)).toThrow(
       'only replay-protected (EIP-155) transactions allowed over RPC',
     )
-    for (const raw of [legacy155, eip2930, await sign()]) {
+    const eip7702 = await alice.signTransaction({
+      chainId: 901,
+      type: 'eip7702',
+      nonce: 0,
+      gas: 100_000n,
+      maxFeePerGas: parseGwei('2'),
+      maxPriorityFeePerGas: 1n,
+      to,
+      accessList: [{ address: to, storageKeys: [`0x${'11'.repeat(32)}`] }],
+      authorizationList: [
+        await alice.signAuthorization({ contractAddress: to, chainId: 901, nonce: 1 }),
+      ],
+    })
+    for (const raw of [legacy155, eip2930, await sign(), eip7702]) {
       const fast = decodeRawTransaction(raw, 901, nobleRecover)
       const slow = decodeRawTransaction(raw, 901)
       expect(fast.sender).toBe(alice.address.toLowerCase())
       expect(fast.pubkey).toEqual(slow.pubkey)
+      // The hash is taken from the bytes; ethereumjs's re-serialisation must agree.
+      expect(fast.hash).toBe(bytesToHex(fast.tx.hash()))
+      expect(fast.hash).toBe(keccak256(raw))
     }
     expect(() => decodeRawTransaction(legacy155, 901, () => undefined)).toThrow('invalid sender')
   })
@@ -101,6 +119,30 @@ describe('decodeRawTransaction', () => {
     expect(() => decodeRawTransaction(`0x02${'00'.repeat(140_000)}`, 901)).toThrow('oversized data')
     expect(() => decodeRawTransaction('0x02zz', 901)).toThrow('invalid argument 0')
     expect(() => decodeRawTransaction('0x02c3820385', 901)).toThrow('invalid argument 0')
+  })
+
+  test('behavior: bytes that are not the canonical encoding of their fields are refused (so their hash is the transaction hash)', async () => {
+    const [type, ...rest] = hexToBytes(await sign())
+    const fields = RLP.decode(Uint8Array.from(rest)) as Uint8Array[]
+    // An integer with a leading zero byte (nonce 0x0001).
+    const padded = [...fields]
+    padded[1] = Uint8Array.of(0, 1)
+    expect(() =>
+      decodeRawTransaction(bytesToHex(concatBytes(Uint8Array.of(type), RLP.encode(padded))), 901),
+    ).toThrow('invalid argument 0: nonce cannot have leading zeroes')
+    // A single byte under 0x80 given a string prefix (value 0x01 written 0x8101): the same fields
+    // under another encoding, hence another hash.
+    const items = fields.map((f, i) => (i === 6 ? Uint8Array.of(0x81, 0x01) : RLP.encode(f)))
+    const payload = concatBytes(...items)
+    const list = concatBytes(Uint8Array.of(0xf8, payload.length), payload)
+    expect(() =>
+      decodeRawTransaction(bytesToHex(concatBytes(Uint8Array.of(type), list)), 901),
+    ).toThrow('invalid argument 0: rlp')
+    // The canonical encoding of the same fields decodes.
+    const canonical = concatBytes(Uint8Array.of(type), RLP.encode(fields))
+    expect(decodeRawTransaction(bytesToHex(canonical), 901).sender).toBe(
+      alice.address.toLowerCase(),
+    )
   })
 
   test('behavior: tip above fee cap and EIP-7825 cap use geth wording', async () => {

@@ -1,9 +1,17 @@
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import {
+  create1559FeeMarketTxFromBytesArray,
+  createAccessList2930TxFromBytesArray,
+  createEOACode7702TxFromBytesArray,
+  createLegacyTxFromBytesArray,
+  createTxFromRLP,
+  type TypedTransaction,
+} from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
 import {
   Address,
   bigIntToBytes,
   bytesToHex,
+  concatBytes,
   hexToBytes,
   isHexString,
   setLengthLeft,
@@ -11,6 +19,7 @@ import {
 import type { Hex } from 'viem'
 import { InvalidParamsError, TransactionRejectedError } from '../errors.js'
 import { createChainCommon } from '../chain/chainCommon.js'
+import { keccak256 } from '../chain/keccak.js'
 
 /** The largest raw transaction accepted (geth's txMaxSize, 4 slots of 32 KiB). */
 export const MAX_TX_BYTES = 128 * 1024
@@ -59,38 +68,51 @@ export function decodeRawTransaction(
   const type = raw[0] >= 0xc0 ? 0 : raw[0]
   if (!(SUPPORTED_TX_TYPES as readonly number[]).includes(type))
     throw new TransactionRejectedError('transaction type not supported')
-  const txChainId = readChainId(raw, type)
+  const fields = decodeFields(raw, type)
+  const txChainId = chainIdOf(fields, type)
   // Shards share keys and genesis, so an unprotected signature would replay on every one (geth refuses them too).
   if (txChainId === undefined)
     throw new TransactionRejectedError(
       'only replay-protected (EIP-155) transactions allowed over RPC',
     )
-  if (txChainId !== undefined && txChainId !== BigInt(chainId))
+  if (txChainId !== BigInt(chainId))
     throw new TransactionRejectedError(
       `invalid chain id for signer: have ${txChainId} want ${chainId}`,
     )
   let tx: TypedTransaction
   try {
-    tx = createTxFromRLP(raw, { common: createChainCommon(chainId) })
+    tx = FROM_FIELDS[type as SupportedType](fields as never, { common: createChainCommon(chainId) })
   } catch (err) {
     throw gethRejection(err instanceof Error ? err.message : String(err))
   }
   let pubkey: Uint8Array | undefined
   try {
     if (!tx.isSigned()) throw new Error('unsigned')
-    pubkey = recover ? recoverWith(recover, tx, chainId) : tx.getSenderPublicKey()
+    pubkey = recover ? recoverWith(recover, tx, fields, chainId) : tx.getSenderPublicKey()
     if (!pubkey) throw new Error('no key')
   } catch {
     throw new TransactionRejectedError('invalid sender')
   }
+  // The RLP decoder refuses non-canonical encodings and the constructors integers with leading
+  // zeros, so the bytes are the transaction's serialisation and their hash is its hash.
   return {
     raw,
-    hash: bytesToHex(tx.hash()) as Hex,
-    sender: tx.getSenderAddress().toString() as Hex,
+    hash: bytesToHex(keccak256(raw)) as Hex,
+    sender: bytesToHex(keccak256(pubkey).subarray(12)) as Hex,
     pubkey,
     tx,
   }
 }
+
+type SupportedType = (typeof SUPPORTED_TX_TYPES)[number]
+
+/** ethereumjs's constructor per type, from the decoded RLP fields (decoded once, here). */
+const FROM_FIELDS = {
+  0: createLegacyTxFromBytesArray,
+  1: createAccessList2930TxFromBytesArray,
+  2: create1559FeeMarketTxFromBytesArray,
+  4: createEOACode7702TxFromBytesArray,
+} satisfies Record<SupportedType, unknown>
 
 /**
  * Re-creates a transaction from its raw bytes with the sender already known (its public key, or just
@@ -121,6 +143,7 @@ export function restoreTransaction(
 function recoverWith(
   recover: RecoverPublicKey,
   tx: TypedTransaction,
+  fields: FieldList,
   chainId: number,
 ): Uint8Array | undefined {
   const { r, s, v } = tx as { r: bigint; s: bigint; v: bigint }
@@ -131,28 +154,42 @@ function recoverWith(
   const sig = new Uint8Array(64)
   sig.set(setLengthLeft(bigIntToBytes(r), 32), 0)
   sig.set(setLengthLeft(bigIntToBytes(s), 32), 32)
-  const pubkey = recover(tx.getMessageToVerifySignature(), sig, recoveryId)
+  // A typed transaction signs its type and its fields but the signature (y, r, s): the decoded
+  // fields re-encoded, instead of ethereumjs converting every field back to bytes first.
+  const message =
+    tx.type === 0
+      ? tx.getMessageToVerifySignature()
+      : keccak256(concatBytes(Uint8Array.of(tx.type), RLP.encode(fields.slice(0, -3))))
+  const pubkey = recover(message, sig, recoveryId)
   if (pubkey)
     (tx as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = pubkey
   return pubkey
 }
 
-/** The chain id a transaction commits to, or undefined for a pre-EIP-155 legacy transaction. */
-function readChainId(raw: Uint8Array, type: number): bigint | undefined {
-  let fields: Uint8Array[]
+/** A transaction's RLP fields as decoded (byte strings, and lists for access and authorization lists). */
+type FieldList = (Uint8Array | FieldList)[]
+
+/** The RLP fields of a raw transaction of `type`, with their count checked (geth's rlp errors). */
+function decodeFields(raw: Uint8Array, type: number): FieldList {
+  let fields: FieldList
   try {
     const decoded = RLP.decode(type === 0 ? raw : raw.subarray(1))
     if (!Array.isArray(decoded)) throw new Error('not a list')
-    fields = decoded as Uint8Array[]
+    fields = decoded as FieldList
   } catch (err) {
     throw new InvalidParamsError(`invalid argument 0: rlp: ${shortReason(err)}`)
   }
-  const asInt = (b: unknown) => (b instanceof Uint8Array && b.length ? BigInt(bytesToHex(b)) : 0n)
   const arity = ({ 0: 9, 1: 11, 2: 12, 4: 13 } as Record<number, number>)[type]
   if (fields.length !== arity)
     throw new InvalidParamsError(
       `invalid argument 0: rlp: expected ${arity} fields for a type ${type} transaction, got ${fields.length}`,
     )
+  return fields
+}
+
+/** The chain id a transaction commits to, or undefined for a pre-EIP-155 legacy transaction. */
+function chainIdOf(fields: FieldList, type: number): bigint | undefined {
+  const asInt = (b: unknown) => (b instanceof Uint8Array && b.length ? BigInt(bytesToHex(b)) : 0n)
   if (type !== 0) return asInt(fields[0])
   const v = asInt(fields[6])
   return v >= 35n ? (v - 35n) / 2n : undefined
