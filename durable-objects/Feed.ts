@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Hex, RpcLog } from 'viem'
 import { buildConfig, type Config } from '../shared/config.js'
-import type { SealResult } from '../shared/chain/shardChain.js'
 import { InvalidParamsError } from '../shared/errors.js'
 import { createEdgeDispatch, type RpcResult } from '../shared/rpc/edgeMethods.js'
 import { FilterBook } from '../shared/rpc/filterBook.js'
@@ -9,6 +8,15 @@ import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
 import { matchLog, parseLogCriteria, type LogCriteria } from '../shared/rpc/logFilter.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext } from './edgeContext.js'
+
+/**
+ * What the sequencer tells the feed: hashes that entered the pool and, if it sealed a block, the
+ * block's header as newHeads carries it and its logs.
+ */
+export type FeedNews = {
+  pending: Hex[]
+  sealed?: { head: Record<string, unknown>; logs: RpcLog[] }
+}
 
 /** What a websocket remembers across hibernation: its shard and its subscriptions. */
 type Attachment = {
@@ -78,25 +86,21 @@ export class Feed extends DurableObject<Env> {
 
   /**
    * What the sequencer did since its last call: transactions that entered the pool (pending
-   * subscribers and filters), then a sealed block (newHeads and logs subscribers), in that order.
+   * subscribers and filters), then a sealed block's header and logs (newHeads and logs
+   * subscribers), in that order.
    */
-  async publish(_chainId: number, news: { pending: Hex[]; sealed?: SealResult }): Promise<void> {
+  async publish(_chainId: number, news: FeedNews): Promise<void> {
     if (news.pending.length) {
       this.filters.recordPending(news.pending)
       this.broadcast((kind) => (kind === 'newPendingTransactions' ? news.pending : []))
     }
     const sealed = news.sealed
     if (!sealed) return
-    const head = JSON.parse(sealed.indexed.rpc) as Record<string, unknown>
-    delete head.transactions
-    delete head.uncles
-    delete head.size
-    const logs = sealed.indexed.transactions.flatMap((t) => JSON.parse(t.receipt).logs as RpcLog[])
     this.broadcast((kind, criteria) =>
       kind === 'newHeads'
-        ? [head]
+        ? [sealed.head]
         : kind === 'logs'
-          ? logs.filter((l) => matchLog(l, criteria!))
+          ? sealed.logs.filter((l) => matchLog(l, criteria!))
           : [],
     )
   }

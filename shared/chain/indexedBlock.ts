@@ -4,12 +4,20 @@ import type { StoredBlock, StoredTx } from './chainStore.js'
 
 export type { IndexedBlock }
 
-/** Builds the index rows of a stored block: the same function serves live indexing and catch-up. */
-export function buildIndexedBlock(block: StoredBlock, txs: StoredTx[]): IndexedBlock {
-  const rpc = JSON.parse(block.rpc) as { parentHash: Hex; timestamp: Hex }
+/**
+ * Builds the index rows of a stored block: the same function serves live indexing and catch-up.
+ * A block just sealed passes its header and receipts as objects; a block read back from the store
+ * has them parsed from its JSON.
+ */
+export function buildIndexedBlock(
+  block: StoredBlock,
+  txs: StoredTx[],
+  parsed?: { header: { parentHash: Hex; timestamp: Hex }; receipts: RpcTransactionReceipt[] },
+): IndexedBlock {
+  const header = parsed?.header ?? (JSON.parse(block.rpc) as { parentHash: Hex; timestamp: Hex })
   const logs: IndexedBlock['logs'] = []
-  const transactions = txs.map((t) => {
-    const receipt = JSON.parse(t.receipt) as RpcTransactionReceipt
+  const transactions = txs.map((t, i) => {
+    const receipt = parsed?.receipts[i] ?? (JSON.parse(t.receipt) as RpcTransactionReceipt)
     for (const l of receipt.logs as RpcLog[])
       logs.push({
         logIndex: Number(l.logIndex),
@@ -31,8 +39,8 @@ export function buildIndexedBlock(block: StoredBlock, txs: StoredTx[]): IndexedB
   return {
     number: block.number,
     hash: block.hash,
-    parentHash: rpc.parentHash,
-    timestamp: BigInt(rpc.timestamp),
+    parentHash: header.parentHash,
+    timestamp: BigInt(header.timestamp),
     rpc: block.rpc,
     transactions,
     logs,

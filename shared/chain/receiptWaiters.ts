@@ -66,10 +66,9 @@ export class ReceiptWaiters {
   /** Answers the callers waiting on what a seal mined or dropped. */
   sealed(result: SealResult): void {
     if (this.waiting.size === 0) return
-    for (const t of result.indexed.transactions) {
-      const set = this.take(t.hash)
+    for (const receipt of result.receipts) {
+      const set = this.take(receipt.transactionHash)
       if (!set) continue
-      const receipt = JSON.parse(t.receipt) as RpcTransactionReceipt
       for (const w of set) w.resolve(receipt)
     }
     for (const d of result.dropped) {

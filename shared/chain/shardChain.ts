@@ -1,6 +1,6 @@
 import { createBlockHeaderFromRLP, type Block, type BlockHeader } from '@ethereumjs/block'
 import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { zeroAddress, type Hex } from 'viem'
+import { zeroAddress, type Hex, type RpcTransactionReceipt } from 'viem'
 import type { ShardL1 } from '../config.js'
 import { ResourceNotFoundError, TransactionRejectedError } from '../errors.js'
 import type { BlockRef } from '../rpc/params.js'
@@ -13,6 +13,7 @@ import {
   formatDepositTransaction,
   formatReceipt,
   formatTransaction,
+  type RpcHeaderJson,
 } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
@@ -76,9 +77,14 @@ export function l1DepsOf(contracts: ShardL1 | undefined): ShardChainDeps['l1'] {
 /** A transaction handed over by the Worker: raw bytes with the sender it recovered. */
 export type Submission = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8Array }
 
-/** A sealed block and what left the pool with it. */
+/**
+ * A sealed block and what left the pool with it: its D1 index rows, and the same block as objects
+ * (its JSON-RPC header and receipts, in block order) for those who answer from memory.
+ */
 export type SealResult = {
   indexed: IndexedBlock
+  header: RpcHeaderJson
+  receipts: RpcTransactionReceipt[]
   dropped: { hash: Hex; reason: string }[]
 }
 
@@ -122,7 +128,7 @@ export class ShardChain {
       const nodes = exec.nodes.drain()
       deps.transact(() => {
         TrieNodeStore.write(sql, nodes)
-        store.putBlock(toStoredBlock(genesis, []), [])
+        store.putBlock(toStoredBlock(genesis, formatBlock(genesis, [])), [])
       })
       stored = store.head()!
     }
@@ -391,12 +397,13 @@ export class ShardChain {
     const { block } = outcome
     const number = block.header.number
     const nodes = this.exec.nodes.drain()
-    const txs = storedTxs(outcome)
+    const { txs, receipts } = storedTxs(outcome)
     const userTxs = txs.slice(outcome.deposits.length)
-    const stored = toStoredBlock(
+    const header = formatBlock(
       block,
       txs.map((t) => t.hash),
     )
+    const stored = toStoredBlock(block, header)
     try {
       this.deps.transact(() => {
         TrieNodeStore.write(this.deps.sql, nodes)
@@ -422,7 +429,12 @@ export class ShardChain {
     for (const t of userTxs) this.pool.remove(t.hash)
     for (const d of dropped) this.pool.remove(d.hash)
     this.head = block
-    return { indexed: buildIndexedBlock(stored, txs), dropped }
+    return {
+      indexed: buildIndexedBlock(stored, txs, { header, receipts }),
+      header,
+      receipts,
+      dropped,
+    }
   }
 
   /** The stored block a block parameter names, or undefined if there is none (yet). */
@@ -552,8 +564,7 @@ export class ShardChain {
   }
 }
 
-function toStoredBlock(block: Block, txHashes: Hex[]): StoredBlock {
-  const rpc = formatBlock(block, txHashes)
+function toStoredBlock(block: Block, rpc: RpcHeaderJson): StoredBlock {
   return {
     number: block.header.number,
     hash: rpc.hash,
@@ -562,8 +573,11 @@ function toStoredBlock(block: Block, txHashes: Hex[]): StoredBlock {
   }
 }
 
-/** A built block's transactions as stored: deposits first, then the others, with RPC JSON and receipts. */
-function storedTxs(outcome: BlockOutcome): StoredTx[] {
+/**
+ * A built block's transactions as stored (deposits first, then the others, with RPC JSON and
+ * receipts), and their receipts as objects.
+ */
+function storedTxs(outcome: BlockOutcome): { txs: StoredTx[]; receipts: RpcTransactionReceipt[] } {
   const { block } = outcome
   const loc = {
     blockHash: bytesToHex(block.hash()) as Hex,
@@ -573,6 +587,7 @@ function storedTxs(outcome: BlockOutcome): StoredTx[] {
   }
   let firstLogIndex = 0
   let cumulativeGasUsed = 0n
+  const receipts: RpcTransactionReceipt[] = []
   const deposits: StoredTx[] = outcome.deposits.map((o, index) => {
     const hash = depositHash(o.deposit)
     cumulativeGasUsed += o.gasUsed
@@ -583,6 +598,7 @@ function storedTxs(outcome: BlockOutcome): StoredTx[] {
       cumulativeGasUsed,
     })
     firstLogIndex += o.result?.receipt.logs.length ?? 0
+    receipts.push(receipt)
     return {
       hash,
       blockNumber: loc.blockNumber,
@@ -596,6 +612,7 @@ function storedTxs(outcome: BlockOutcome): StoredTx[] {
     const index = deposits.length + i
     const receipt = formatReceipt(ready.tx, ready.sender, result, { ...loc, index, firstLogIndex })
     firstLogIndex += result.receipt.logs.length
+    receipts.push(receipt)
     return {
       hash: ready.hash,
       blockNumber: loc.blockNumber,
@@ -605,5 +622,5 @@ function storedTxs(outcome: BlockOutcome): StoredTx[] {
       receipt: JSON.stringify(receipt),
     }
   })
-  return [...deposits, ...others]
+  return { txs: [...deposits, ...others], receipts }
 }

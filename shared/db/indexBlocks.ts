@@ -13,22 +13,25 @@ const INDEX_BATCH = 32
 /**
  * Copies the blocks up to `head` that D1 lacks into it, resuming after the last one copied, in
  * batches of INDEX_BATCH (idempotent: a failure throws and leaves the mark after the last batch that
- * landed, and the next call sends the rest again).
+ * landed, and the next call sends the rest again). `sealed` holds index rows of blocks sealed lately,
+ * by number: those are taken from it instead of the store, and leave it once indexed.
  */
 export async function indexNewBlocks(
   db: D1Database,
   store: ChainStore,
   chainId: number,
   head: bigint,
+  sealed?: Map<bigint, IndexedBlock>,
 ): Promise<void> {
   let next = BigInt(store.getMeta(INDEXED_KEY) ?? '-1') + 1n
   while (next <= head) {
     const blocks: IndexedBlock[] = []
     for (let n = next; n <= head && blocks.length < INDEX_BATCH; n++)
-      blocks.push(buildIndexedBlock(store.blockByNumber(n)!, store.txsOfBlock(n)))
+      blocks.push(sealed?.get(n) ?? buildIndexedBlock(store.blockByNumber(n)!, store.txsOfBlock(n)))
     await indexBlocks(db, chainId, blocks)
     next += BigInt(blocks.length)
     store.setMeta(INDEXED_KEY, String(next - 1n))
+    for (const b of blocks) sealed?.delete(b.number)
   }
 }
 

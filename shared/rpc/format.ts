@@ -14,11 +14,19 @@ import {
 /** A block header as geth serves it, with transactions given by hash (or full objects later). */
 export type RpcHeaderJson = Record<string, unknown> & {
   hash: Hex
+  parentHash: Hex
   number: Hex
+  timestamp: Hex
   transactions: unknown[]
 }
 
 const q = (n: bigint | number) => numberToHex(n)
+
+/** A block header as newHeads subscribers get it (geth's: no transactions, uncles or size). */
+export function newHead(header: RpcHeaderJson): Record<string, unknown> {
+  const { transactions: _t, uncles: _u, size: _s, ...head } = header
+  return head
+}
 
 /** The JSON-RPC block object (geth's field names) for a sealed ethereumjs block. */
 export function formatBlock(block: Block, txHashes: Hex[]): RpcHeaderJson {

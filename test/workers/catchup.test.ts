@@ -35,6 +35,11 @@ describe('D1 catch-up', () => {
     const path = '/chain/902'
     const before = (await call('eth_getLogs', [{ address: token, fromBlock: '0x0' }], path)).result
     expect(before).toHaveLength(4) // mint + 3 transfers
+    // The rows the sequencer indexed as it sealed (from the blocks in its memory).
+    const sealedHead = Number(await alice.public.getBlockNumber())
+    await waitIndexed(sealedHead)
+    const live = await rows(sealedHead)
+    expect(live.transactions.length).toBeGreaterThanOrEqual(4)
 
     // Lose the history: D1 rows and the sequencer's record of what it indexed.
     await env.DB.batch(
@@ -60,9 +65,10 @@ describe('D1 catch-up', () => {
       }),
     })
     const head = Number(await alice.public.getBlockNumber())
-    for (let i = 0; i < 100 && (await indexedHead()) !== head; i++)
-      await new Promise((r) => setTimeout(r, 50))
+    await waitIndexed(head)
     expect(await indexedHead()).toBe(head)
+    // Rebuilt from the store, the rows are the ones indexed live.
+    expect(await rows(sealedHead)).toEqual(live)
     expect(
       (await env.DB.prepare('SELECT COUNT(*) AS n FROM blocks WHERE chain_id = 902').first<{
         n: number
@@ -73,5 +79,25 @@ describe('D1 catch-up', () => {
     ).toEqual(before)
   })
 })
+
+async function waitIndexed(head: number): Promise<void> {
+  for (let i = 0; i < 100 && (await indexedHead()) !== head; i++)
+    await new Promise((r) => setTimeout(r, 50))
+}
+
+/** Chain 902's index rows up to block `head`, in a fixed order. */
+async function rows(head: number) {
+  const all = async (query: string) =>
+    (await env.DB.prepare(query).bind(head).all<Record<string, unknown>>()).results
+  return {
+    blocks: await all('SELECT * FROM blocks WHERE chain_id = 902 AND number <= ? ORDER BY number'),
+    transactions: await all(
+      'SELECT * FROM transactions WHERE chain_id = 902 AND block_number <= ? ORDER BY block_number, tx_index',
+    ),
+    logs: await all(
+      'SELECT * FROM logs WHERE chain_id = 902 AND block_number <= ? ORDER BY block_number, log_index',
+    ),
+  }
+}
 
 const KEYS_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
