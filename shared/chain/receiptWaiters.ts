@@ -3,6 +3,9 @@ import { TransactionNotReadyError, TransactionSyncTimeoutError } from '../errors
 import type { SealResult, ShardChain } from './shardChain.js'
 
 type Waiter = {
+  /** When the wait ends unanswered (ms since epoch). */
+  deadline: number
+  timeoutMs: number
   resolve(receipt: RpcTransactionReceipt): void
   reject(err: Error): void
 }
@@ -40,28 +43,49 @@ export class ReceiptWaiters {
     return new Promise<RpcTransactionReceipt>((resolve, reject) => {
       let set = this.waiting.get(hash)
       if (!set) this.waiting.set(hash, (set = new Set()))
-      const waiter: Waiter = {
-        resolve: (r) => {
-          clearTimeout(timer)
-          resolve(r)
-        },
-        reject: (e) => {
-          clearTimeout(timer)
-          reject(e)
-        },
-      }
-      const timer = setTimeout(() => {
-        this.forget(hash, waiter)
-        reject(
+      const deadline = Date.now() + timeoutMs
+      set.add({ deadline, timeoutMs, resolve, reject })
+      this.armSweep(deadline)
+    })
+  }
+
+  /**
+   * One timer for all waits (a timer each cost more than the rest of the wait): it fires at the
+   * earliest deadline, ends every wait that is due, and is set again for the next.
+   */
+  private armSweep(at: number): void {
+    if (at >= this.sweepAt) return
+    clearTimeout(this.sweepTimer)
+    this.sweepAt = at
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, at - Date.now()))
+  }
+
+  private sweep(): void {
+    this.sweepAt = Infinity
+    this.sweepTimer = undefined
+    const now = Date.now()
+    let next = Infinity
+    for (const [hash, set] of this.waiting) {
+      for (const w of set) {
+        if (w.deadline > now) {
+          next = Math.min(next, w.deadline)
+          continue
+        }
+        set.delete(w)
+        w.reject(
           new TransactionSyncTimeoutError(
-            `The transaction was added to the mempool but wasn't processed in ${timeoutMs}ms.`,
+            `The transaction was added to the mempool but wasn't processed in ${w.timeoutMs}ms.`,
             { data: hash },
           ),
         )
-      }, timeoutMs)
-      set.add(waiter)
-    })
+      }
+      if (set.size === 0) this.waiting.delete(hash)
+    }
+    if (next !== Infinity) this.armSweep(next)
   }
+
+  private sweepAt = Infinity
+  private sweepTimer?: ReturnType<typeof setTimeout>
 
   /** Answers the callers waiting on what a seal mined or dropped. */
   sealed(result: SealResult): void {
@@ -89,11 +113,5 @@ export class ReceiptWaiters {
     const set = this.waiting.get(key)
     this.waiting.delete(key)
     return set
-  }
-
-  private forget(hash: Hex, waiter: Waiter): void {
-    const set = this.waiting.get(hash)
-    set?.delete(waiter)
-    if (set?.size === 0) this.waiting.delete(hash)
   }
 }

@@ -128,6 +128,18 @@ describe('the sequencer side of the wait', () => {
       expect(await second).toEqual(stored)
       // Once mined, a wait answers at once.
       expect(await waiters.wait(chain, hash, 1)).toEqual(stored)
+      // Waits of different lengths share one timer: the short one ends, the long one still gets
+      // the receipt from the seal after it.
+      const [long, short] = [await sign(1), await sign(2)]
+      const longHash = await admit(chain, long)
+      const shortHash = await admit(chain, short)
+      const longWait = waiters.wait(chain, longHash, 5_000)
+      const shortWait = wire(waiters.wait(chain, shortHash, 20))
+      expect(await shortWait).toMatchObject({ error: { code: 4, data: shortHash } })
+      expect(waiters.size).toBe(1)
+      waiters.sealed((await chain.seal(BigInt(Math.floor(Date.now() / 1000)) + 1n, to))!)
+      expect((await longWait).transactionHash).toBe(longHash)
+      expect(waiters.size).toBe(0)
       // A hash the pool never held answers 5.
       const unknown = await wire(waiters.wait(chain, `0x${'ab'.repeat(32)}`, 10))
       expect(unknown).toMatchObject({ error: { code: 5, message: 'transaction not found' } })
