@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
 import {
   createPublicClient,
   encodeFunctionData,
@@ -16,8 +17,17 @@ import { testTokenAbi, testTokenBytecode } from '../generated/contracts/TestToke
 const MNEMONIC = 'test test test test test test test test test test test junk'
 const GAS = { maxFeePerGas: parseGwei('50'), maxPriorityFeePerGas: parseGwei('0.001') }
 
-/** One endpoint under test (our node or anvil) with the clients and state a run needs. */
-export type Target = { name: string; url: string; chainId: number; client: PublicClient }
+/**
+ * One endpoint under test (our node or anvil) with the clients and state a run needs. Workloads
+ * send JSON-RPC through `agent` (node:http keep-alive, lighter on the client's CPU than fetch).
+ */
+export type Target = {
+  name: string
+  url: string
+  chainId: number
+  client: PublicClient
+  agent: Agent
+}
 
 export function createTarget(name: string, url: string, chainId: number): Target {
   return {
@@ -25,16 +35,41 @@ export function createTarget(name: string, url: string, chainId: number): Target
     url,
     chainId,
     client: createPublicClient({ transport: http(url, { retryCount: 0, timeout: 60_000 }) }),
+    agent: new Agent({ keepAlive: true }),
   }
 }
 
+/**
+ * Drops the target's idle connections. Called after a long pause (signing thousands of
+ * transfers): a server may close an idle keep-alive connection just as the client reuses it, and
+ * the request on it fails with "other side closed".
+ */
+function freshConnections(t: Target): void {
+  t.agent.destroy()
+  t.agent = new Agent({ keepAlive: true })
+}
+
 async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(t.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      t.url,
+      {
+        method: 'POST',
+        agent: t.agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
   })
-  const json = (await res.json()) as { result?: unknown; error?: { message: string } }
+  const json = JSON.parse(text) as { result?: unknown; error?: { message: string } }
   if (json.error) throw new Error(`${method}: ${json.error.message}`)
   return json.result
 }
@@ -162,6 +197,7 @@ export async function erc20Throughput(
         )
     }),
   )
+  freshConnections(t)
   // One lane per sender keeps nonces in order; `inFlight` lanes run at once.
   const lanes = raws.map((list) => list.slice())
   const start = performance.now()
