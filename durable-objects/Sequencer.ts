@@ -68,7 +68,8 @@ export class Sequencer extends DurableObject<Env> {
   async submit(chainId: number, s: Submission, waitMs?: number): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
-      const hash = await chain.submit(s)
+      // A synchronous caller is answered from a durable block, or after its row is written.
+      const hash = await chain.submit(s, { persist: waitMs === undefined })
       await this.schedule()
       this.notePending(hash)
       if (waitMs === undefined) return { result: hash }

@@ -3,6 +3,7 @@ import { TransactionNotReadyError, TransactionSyncTimeoutError } from '../errors
 import type { SealResult, ShardChain } from './shardChain.js'
 
 type Waiter = {
+  chain: ShardChain
   /** When the wait ends unanswered (ms since epoch). */
   deadline: number
   timeoutMs: number
@@ -12,39 +13,37 @@ type Waiter = {
 
 /**
  * eth_sendRawTransactionSync's wait (EIP-7966), on the sequencer: callers park on a transaction's hash
- * and the seal that mines it (or drops it) answers them; no polling. In memory only: after a restart
- * the caller's request fails and the transaction, pooled durably, is mined as usual.
+ * and the seal that mines it (or drops it) answers them; no polling. In memory only, like the pool
+ * row of a synchronous submission until an answer names its hash: a restart fails the caller's
+ * request, and its transaction, whose hash nobody was given, may be gone with it.
  */
 export class ReceiptWaiters {
   private readonly waiting = new Map<Hex, Set<Waiter>>()
 
-  /** The receipt of `hash` once mined; at once if it is. Throws the EIP's code 5 or 4 errors. */
+  /**
+   * The receipt of `hash` once mined; at once if it is. Throws the EIP's code 5 or 4 errors; before
+   * either names a pooled transaction, its pool row is made durable (`ShardChain.persistPooled`).
+   */
   async wait(chain: ShardChain, hash: Hex, timeoutMs: number): Promise<RpcTransactionReceipt> {
     hash = hash.toLowerCase() as Hex
-    const mined = chain.store.tx(hash)
-    if (mined) return JSON.parse(mined.receipt) as RpcTransactionReceipt
+    // A block leaves the pool in the same turn as it commits: pooled means not mined (no lookup).
     const entry = chain.pool.get(hash)
-    if (!entry) {
-      const reason = chain.droppedReason(hash)
-      throw new TransactionNotReadyError(
-        reason ? `transaction dropped: ${reason}` : 'transaction not found',
-        { data: hash },
-      )
-    }
+    if (!entry) return minedOrThrow(chain, hash)
     const next = await chain.pendingNonce(entry.sender)
-    if (entry.nonce >= next)
+    // Mined or dropped while the nonce was read: the seal has already told the waiters.
+    if (!chain.pool.get(hash)) return minedOrThrow(chain, hash)
+    if (entry.nonce >= next) {
+      chain.persistPooled(hash)
       throw new TransactionNotReadyError(
         `The transaction was added to the mempool but wasn't processed due to a missing nonce: the sender's next nonce is ${next}, the transaction's ${entry.nonce}`,
         { data: hash },
       )
-    // Mined while the nonce was read: the seal has already notified, so look once more.
-    const minedMeanwhile = chain.store.tx(hash)
-    if (minedMeanwhile) return JSON.parse(minedMeanwhile.receipt) as RpcTransactionReceipt
+    }
     return new Promise<RpcTransactionReceipt>((resolve, reject) => {
       let set = this.waiting.get(hash)
       if (!set) this.waiting.set(hash, (set = new Set()))
       const deadline = Date.now() + timeoutMs
-      set.add({ deadline, timeoutMs, resolve, reject })
+      set.add({ chain, deadline, timeoutMs, resolve, reject })
       this.armSweep(deadline)
     })
   }
@@ -72,6 +71,7 @@ export class ReceiptWaiters {
           continue
         }
         set.delete(w)
+        w.chain.persistPooled(hash)
         w.reject(
           new TransactionSyncTimeoutError(
             `The transaction was added to the mempool but wasn't processed in ${w.timeoutMs}ms.`,
@@ -114,4 +114,15 @@ export class ReceiptWaiters {
     this.waiting.delete(key)
     return set
   }
+}
+
+/** A transaction no longer pooled: its receipt if mined, else code 5 (dropped, or never known). */
+function minedOrThrow(chain: ShardChain, hash: Hex): RpcTransactionReceipt {
+  const mined = chain.store.tx(hash)
+  if (mined) return JSON.parse(mined.receipt) as RpcTransactionReceipt
+  const reason = chain.droppedReason(hash)
+  throw new TransactionNotReadyError(
+    reason ? `transaction dropped: ${reason}` : 'transaction not found',
+    { data: hash },
+  )
 }

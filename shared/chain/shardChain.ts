@@ -164,8 +164,13 @@ export class ShardChain {
   /**
    * Admits a transaction to the pool (persisted before the hash is returned) or throws a
    * `TransactionRejectedError` in geth's words. Nothing changes on rejection.
+   *
+   * `persist: false` (eth_sendRawTransactionSync) keeps the pool row in memory only: that caller
+   * learns the hash with the receipt, from a block that is durable by then, or from an answer
+   * that `persistPooled` makes durable first. A crash before either loses a transaction whose hash
+   * nobody was given (invariant 5 holds), and spares every mined one a row written and deleted.
    */
-  async submit(s: Submission): Promise<Hex> {
+  async submit(s: Submission, opts: { persist?: boolean } = {}): Promise<Hex> {
     const sender = s.sender.toLowerCase() as Hex
     // A transaction's hash is the hash of its signed bytes; seeding the frozen tx's cache with it
     // spares re-serialising every field.
@@ -207,16 +212,10 @@ export class ShardChain {
       pubkey: s.pubkey,
       seq: ++this.seq,
     }
-    const insert = () =>
-      this.deps.sql.exec(
-        'INSERT INTO pool (hash, sender, nonce, raw, pubkey, seq) VALUES (?, ?, ?, ?, ?, ?)',
-        hash,
-        sender,
-        Number(tx.nonce),
-        s.raw,
-        s.pubkey,
-        entry.seq,
-      )
+    const persist = opts.persist ?? true
+    const insert = () => {
+      if (persist) this.insertPoolRow(entry)
+    }
     // A lone statement is atomic by itself; a replacement's removal and insert go together.
     if (!existing) insert()
     else
@@ -228,8 +227,32 @@ export class ShardChain {
         )
         insert()
       })
+    if (existing) this.unpersisted.delete(existing.hash)
     this.pool.add(entry)
+    if (!persist) this.unpersisted.add(hash)
     return hash
+  }
+
+  /** Pooled transactions admitted with `persist: false` whose row is not written yet. */
+  private readonly unpersisted = new Set<Hex>()
+
+  /** Writes the pool row of a transaction admitted with `persist: false`, if it is still pooled. */
+  persistPooled(hash: Hex): void {
+    if (!this.unpersisted.delete(hash)) return
+    const entry = this.pool.get(hash)
+    if (entry) this.insertPoolRow(entry)
+  }
+
+  private insertPoolRow(e: PoolEntry): void {
+    this.deps.sql.exec(
+      'INSERT INTO pool (hash, sender, nonce, raw, pubkey, seq) VALUES (?, ?, ?, ?, ?, ?)',
+      e.hash,
+      e.sender,
+      Number(e.nonce),
+      e.raw,
+      e.pubkey,
+      e.seq,
+    )
   }
 
   /** Why a transaction left the pool without being mined, if it did. */
@@ -426,8 +449,8 @@ export class ShardChain {
       throw err
     }
     this.exec.nodes.persisted(nodes)
-    for (const t of userTxs) this.pool.remove(t.hash)
-    for (const d of dropped) this.pool.remove(d.hash)
+    for (const t of userTxs) this.unpool(t.hash)
+    for (const d of dropped) this.unpool(d.hash)
     this.head = block
     return {
       indexed: buildIndexedBlock(stored, txs, { header, receipts }),
@@ -508,10 +531,15 @@ export class ShardChain {
     return state
   }
 
+  private unpool(hash: Hex): void {
+    this.pool.remove(hash)
+    this.unpersisted.delete(hash)
+  }
+
   private removeFromPool(mined: Hex[], dropped: { hash: Hex; reason: string }[], at: bigint): void {
     this.deps.transact(() => this.removeFromPoolSql(mined, dropped, at))
-    for (const h of mined) this.pool.remove(h)
-    for (const d of dropped) this.pool.remove(d.hash)
+    for (const h of mined) this.unpool(h)
+    for (const d of dropped) this.unpool(d.hash)
   }
 
   private removeFromPoolSql(

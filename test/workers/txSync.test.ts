@@ -145,4 +145,49 @@ describe('the sequencer side of the wait', () => {
       expect(unknown).toMatchObject({ error: { code: 5, message: 'transaction not found' } })
     })
   })
+
+  test('behavior: a synchronous submission writes no pool row unless the answer names it without a receipt (timeout, nonce gap); then it survives a restart', async () => {
+    const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('tx-sync-durability'))
+    await runInDurableObject(stub, async (_i, state) => {
+      const chain = await open(state.storage)
+      const waiters = new ReceiptWaiters()
+      const rows = () =>
+        state.storage.sql
+          .exec<{ hash: string }>('SELECT hash FROM pool ORDER BY nonce')
+          .toArray()
+          .map((r) => r.hash)
+      const admitSync = (raw: Hex) => {
+        const d = decodeRawTransaction(raw, 901)
+        return chain.submit(d, { persist: false })
+      }
+      // Mined: answered with the receipt, no row ever.
+      const mined = await admitSync(await sign(0))
+      expect(rows()).toEqual([])
+      const waiting = waiters.wait(chain, mined, 5_000)
+      waiters.sealed((await chain.seal(BigInt(Math.floor(Date.now() / 1000)), to))!)
+      expect((await waiting).transactionHash).toBe(mined)
+      expect(rows()).toEqual([])
+      // A nonce gap answers 5 naming the hash: the row is written first.
+      const gapped = await admitSync(await sign(2))
+      expect(rows()).toEqual([])
+      expect(await wire(waiters.wait(chain, gapped, 5_000))).toMatchObject({
+        error: { code: 5, data: gapped },
+      })
+      expect(rows()).toEqual([gapped])
+      // A timeout answers 4 naming the hash: the row is written first.
+      const slow = await admitSync(await sign(1))
+      expect(await wire(waiters.wait(chain, slow, 10))).toMatchObject({
+        error: { code: 4, data: slow },
+      })
+      expect(rows()).toEqual([slow, gapped])
+      // Both are in the pool of a sequencer opened again on the same storage, and get mined.
+      const reopened = await open(state.storage)
+      expect(reopened.pool.get(slow)).toBeDefined()
+      expect(reopened.pool.get(gapped)).toBeDefined()
+      await reopened.seal(BigInt(Math.floor(Date.now() / 1000)) + 1n, to)
+      expect(reopened.store.tx(slow)).toBeDefined()
+      expect(reopened.store.tx(gapped)).toBeDefined()
+      expect(rows()).toEqual([])
+    })
+  })
 })
