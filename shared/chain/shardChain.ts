@@ -28,7 +28,6 @@ import {
 } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 import { createChainCommon } from './chainCommon.js'
-import { keccak256 } from './keccak.js'
 import { ChainStore, type StoredBlock, type StoredTx } from './chainStore.js'
 import {
   buildGenesisAlloc,
@@ -74,7 +73,11 @@ export function l1DepsOf(contracts: ShardL1 | undefined): ShardChainDeps['l1'] {
   }
 }
 
-/** A transaction handed over by the Worker: raw bytes with the sender it recovered. */
+/**
+ * A transaction handed over by the Worker (`decodeRawTransaction`): raw bytes with their hash and
+ * the sender it recovered. The sequencer trusts these: recovering and hashing happen once, where
+ * they scale out.
+ */
 export type Submission = { raw: Uint8Array; hash: Hex; sender: Hex; pubkey: Uint8Array }
 
 /**
@@ -172,13 +175,10 @@ export class ShardChain {
    */
   async submit(s: Submission, opts: { persist?: boolean } = {}): Promise<Hex> {
     const sender = s.sender.toLowerCase() as Hex
-    // A transaction's hash is the hash of its signed bytes; seeding the frozen tx's cache with it
-    // spares re-serialising every field.
-    const hashBytes = keccak256(s.raw)
-    const hash = bytesToHex(hashBytes) as Hex
-    if (hash !== s.hash.toLowerCase())
-      throw new TransactionRejectedError('transaction hash mismatch')
-    const tx = restoreTransaction(s.raw, { pubkey: s.pubkey, hash: hashBytes }, this.chainId)
+    // The Worker's hash (keccak of the signed bytes) seeds the frozen tx's cache, which spares
+    // re-serialising every field; like the sender's key, it is taken as the Worker found it.
+    const hash = s.hash.toLowerCase() as Hex
+    const tx = restoreTransaction(s.raw, { pubkey: s.pubkey, hash: hexToBytes(hash) }, this.chainId)
     const existing = this.pool.at(sender, tx.nonce)
     const account = await this.headAccount(sender)
     const verdict = validateTransaction(tx, {
