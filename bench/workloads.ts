@@ -51,7 +51,20 @@ function freshConnections(t: Target): void {
 
 async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
-  const text = await new Promise<string>((resolve, reject) => {
+  const text = await post(t, body).catch((err: Error & { retryable?: boolean }) => {
+    // A kept-alive connection the server closed while idle fails the request written on it before
+    // the server read it; Node's documented remedy is to send it again on a new connection.
+    if (err.retryable) return post(t, body)
+    throw err
+  })
+  const json = JSON.parse(text) as { result?: unknown; error?: { message: string } }
+  if (json.error) throw new Error(`${method}: ${json.error.message}`)
+  return json.result
+}
+
+function post(t: Target, body: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let answered = false
     const req = request(
       t.url,
       {
@@ -60,18 +73,20 @@ async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
+        answered = true
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => resolve(Buffer.concat(chunks).toString()))
         res.on('error', reject)
       },
     )
-    req.on('error', reject)
+    req.on('error', (err: Error & { retryable?: boolean }) => {
+      // Only a reused connection that closed before any answer came back.
+      err.retryable = req.reusedSocket && !answered
+      reject(err)
+    })
     req.end(body)
   })
-  const json = JSON.parse(text) as { result?: unknown; error?: { message: string } }
-  if (json.error) throw new Error(`${method}: ${json.error.message}`)
-  return json.result
 }
 
 async function receipt(t: Target, hash: Hex, pollMs = 20): Promise<any> {
