@@ -214,8 +214,14 @@ export class ShardChain {
     }
     const persist = opts.persist ?? true
     const insert = () => {
-      if (persist) this.insertPoolRow(entry)
+      if (!persist) return
+      // A hash returned now must not wait forever on an earlier nonce lost in a crash.
+      if (this.unpersisted.size)
+        for (const e of this.pool.entriesOf(sender)) this.persistPooled(e.hash)
+      this.insertPoolRow(entry)
     }
+    // A replaced transaction's row goes (if it has one) and is not written later.
+    if (existing) this.unpersisted.delete(existing.hash)
     // A lone statement is atomic by itself; a replacement's removal and insert go together.
     if (!existing) insert()
     else
@@ -227,7 +233,6 @@ export class ShardChain {
         )
         insert()
       })
-    if (existing) this.unpersisted.delete(existing.hash)
     this.pool.add(entry)
     if (!persist) this.unpersisted.add(hash)
     return hash

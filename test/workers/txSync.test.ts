@@ -180,13 +180,38 @@ describe('the sequencer side of the wait', () => {
         error: { code: 4, data: slow },
       })
       expect(rows()).toEqual([slow, gapped])
-      // Both are in the pool of a sequencer opened again on the same storage, and get mined.
+      // A hash returned by eth_sendRawTransaction writes the rows of the sender's earlier nonces
+      // too, so it never waits on a nonce a crash could lose.
+      const syncEarlier = await admitSync(await sign(3))
+      expect(rows()).toEqual([slow, gapped])
+      const returned = await chain.submit(decodeRawTransaction(await sign(4), 901))
+      expect(rows()).toEqual([slow, gapped, syncEarlier, returned])
+      // Replacing a synchronous submission that has no row leaves only the replacement's.
+      const replaced = await admitSync(await sign(5))
+      const replacement = await chain.submit(
+        decodeRawTransaction(
+          await carol.signTransaction({
+            chainId: 901,
+            type: 'eip1559',
+            nonce: 5,
+            gas: 21_000n,
+            maxFeePerGas: parseGwei('200'),
+            maxPriorityFeePerGas: parseGwei('2'),
+            to,
+            value: 1n,
+          }),
+          901,
+        ),
+      )
+      expect(rows()).toEqual([slow, gapped, syncEarlier, returned, replacement])
+      expect(chain.droppedReason(replaced)).toBe(`replaced by ${replacement}`)
+      // All are in the pool of a sequencer opened again on the same storage, and get mined.
       const reopened = await open(state.storage)
       expect(reopened.pool.get(slow)).toBeDefined()
       expect(reopened.pool.get(gapped)).toBeDefined()
       await reopened.seal(BigInt(Math.floor(Date.now() / 1000)) + 1n, to)
-      expect(reopened.store.tx(slow)).toBeDefined()
-      expect(reopened.store.tx(gapped)).toBeDefined()
+      for (const h of [slow, gapped, syncEarlier, returned, replacement])
+        expect(reopened.store.tx(h)).toBeDefined()
       expect(rows()).toEqual([])
     })
   })
