@@ -131,7 +131,7 @@ export class ShardChain {
       const nodes = exec.nodes.drain()
       deps.transact(() => {
         TrieNodeStore.write(sql, nodes)
-        store.putBlock(toStoredBlock(genesis, formatBlock(genesis, [])), [])
+        store.putBlock(toStoredBlock(genesis, formatBlock(genesis, [], [])), [])
       })
       stored = store.head()!
     }
@@ -430,6 +430,7 @@ export class ShardChain {
     const header = formatBlock(
       block,
       txs.map((t) => t.hash),
+      txs.map((t) => t.raw),
     )
     const stored = toStoredBlock(block, header)
     try {

@@ -1,4 +1,5 @@
 import type { Block } from '@ethereumjs/block'
+import { RLP, type Input } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { RunTxResult } from '@ethereumjs/vm'
@@ -22,14 +23,30 @@ export type RpcHeaderJson = Record<string, unknown> & {
 
 const q = (n: bigint | number) => numberToHex(n)
 
+/**
+ * A block's size as geth reports it: the length of its RLP [header, transactions, uncles,
+ * withdrawals], a typed transaction as its bytes, a legacy one as its list. From the signed bytes:
+ * re-serialising the transaction objects cost more than the rest of the block's formatting.
+ */
+export function blockSize(block: Block, rawTxs: Uint8Array[]): number {
+  const txs = rawTxs.map((raw) => (raw[0] >= 0xc0 ? (RLP.decode(raw) as Uint8Array[]) : raw))
+  const body: Input[] = [block.header.raw(), txs, block.uncleHeaders.map((u) => u.raw())]
+  if (block.withdrawals) body.push(block.withdrawals.map((w) => w.raw()))
+  return RLP.encode(body).length
+}
+
 /** A block header as newHeads subscribers get it (geth's: no transactions, uncles or size). */
 export function newHead(header: RpcHeaderJson): Record<string, unknown> {
   const { transactions: _t, uncles: _u, size: _s, ...head } = header
   return head
 }
 
-/** The JSON-RPC block object (geth's field names) for a sealed ethereumjs block. */
-export function formatBlock(block: Block, txHashes: Hex[]): RpcHeaderJson {
+/**
+ * The JSON-RPC block object (geth's field names) for a sealed ethereumjs block whose transactions
+ * are `rawTxs` (signed bytes in block order, deposits included: the Block object holds only the
+ * others) with hashes `txHashes`.
+ */
+export function formatBlock(block: Block, txHashes: Hex[], rawTxs: Uint8Array[]): RpcHeaderJson {
   const h = block.header
   const out: RpcHeaderJson = {
     hash: bytesToHex(block.hash()),
@@ -49,7 +66,7 @@ export function formatBlock(block: Block, txHashes: Hex[]): RpcHeaderJson {
     mixHash: bytesToHex(h.mixHash),
     nonce: bytesToHex(h.nonce),
     baseFeePerGas: q(h.baseFeePerGas ?? 0n),
-    size: q(block.serialize().length),
+    size: q(blockSize(block, rawTxs)),
     uncles: [],
     transactions: txHashes,
   }
