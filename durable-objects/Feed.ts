@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { Hex, RpcLog } from 'viem'
+import type { Hex } from 'viem'
 import { buildConfig, type Config } from '../shared/config.js'
+import type { BlockNews } from '../shared/chain/shardChain.js'
 import { InvalidParamsError } from '../shared/errors.js'
 import { createEdgeDispatch, type RpcResult } from '../shared/rpc/edgeMethods.js'
 import { FilterBook } from '../shared/rpc/filterBook.js'
@@ -13,10 +14,7 @@ import { createEdgeContext } from './edgeContext.js'
  * What the sequencer tells the feed: hashes that entered the pool and, if it sealed a block, the
  * block's header as newHeads carries it and its logs.
  */
-export type FeedNews = {
-  pending: Hex[]
-  sealed?: { head: Record<string, unknown>; logs: RpcLog[] }
-}
+export type FeedNews = { pending: Hex[]; sealed?: BlockNews }
 
 /** What a websocket remembers across hibernation: its shard and its subscriptions. */
 type Attachment = {

@@ -5,12 +5,13 @@ import { buildConfig, shardL1, type Config } from '../shared/config.js'
 import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
 import {
+  blockNews,
   l1DepsOf,
   ShardChain,
   type SealResult,
   type Submission,
 } from '../shared/chain/shardChain.js'
-import { indexNewBlocks, type IndexedBlock } from '../shared/db/indexBlocks.js'
+import { indexNewBlocks, SealedBlocks } from '../shared/db/indexBlocks.js'
 import { ReceiptWaiters } from '../shared/chain/receiptWaiters.js'
 import { indexNewBatches } from '../shared/db/indexBatches.js'
 import type { ResolvedLogQuery, RpcResult } from '../shared/rpc/edgeMethods.js'
@@ -19,15 +20,11 @@ import { MethodNotFoundError } from '../shared/errors.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { settle, type SettleContext, type SettleReport } from '../shared/settlement/settle.js'
 import { createL1Clients } from './l1Clients.js'
-import type { FeedNews } from './Feed.js'
-import { newHead } from '../shared/rpc/format.js'
 
 const INDEX_RETRY_MS = 5_000
 const INDEX_DELAY_MS = 250
 /** Longest a pending hash waits for the feed when no seal is under way to carry it. */
 const PENDING_FLUSH_MS = 10
-/** Sealed blocks whose index rows wait in memory for D1 (older ones are read from the store). */
-const MAX_UNINDEXED = 256
 /** Block filters report at most this many hashes per poll (the newest). */
 const MAX_BLOCK_HASHES = 1024n
 
@@ -202,7 +199,7 @@ export class Sequencer extends DurableObject<Env> {
     if (sealed) {
       this.lastSealMs = Date.now()
       this.waiters.sealed(sealed)
-      this.rememberSealed(sealed)
+      this.unindexed.add(sealed.indexed)
       this.indexSoon(chain)
     }
     this.announce(sealed)
@@ -232,15 +229,8 @@ export class Sequencer extends DurableObject<Env> {
     const pending = this.pendingHashes
     if (!sealed && pending.length === 0) return
     this.pendingHashes = []
-    const news: FeedNews = {
-      pending,
-      sealed: sealed && {
-        head: newHead(sealed.header),
-        logs: sealed.receipts.flatMap((r) => r.logs as RpcLog[]),
-      },
-    }
     this.feed()
-      .publish(this.chain!.chainId, news)
+      .publish(this.chain!.chainId, { pending, sealed: sealed && blockNews(sealed) })
       .catch((err) => console.error('feed publish failed', err))
   }
 
@@ -262,18 +252,8 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   private indexTimer = false
-
-  /**
-   * Index rows of sealed blocks D1 does not have yet, so indexing need not read them back from the
-   * store; bounded (an outage of D1 leaves the rest to be read from the store).
-   */
-  private readonly unindexed = new Map<bigint, IndexedBlock>()
-
-  private rememberSealed(sealed: SealResult): void {
-    this.unindexed.set(sealed.indexed.number, sealed.indexed)
-    if (this.unindexed.size > MAX_UNINDEXED)
-      this.unindexed.delete(this.unindexed.keys().next().value!)
-  }
+  /** Index rows of sealed blocks D1 does not have yet. */
+  private readonly unindexed = new SealedBlocks()
   private sealing?: Promise<void>
   private kicked = false
 

@@ -1,6 +1,6 @@
 import { createBlockHeaderFromRLP, type Block, type BlockHeader } from '@ethereumjs/block'
 import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { zeroAddress, type Hex, type RpcTransactionReceipt } from 'viem'
+import { zeroAddress, type Hex, type RpcLog, type RpcTransactionReceipt } from 'viem'
 import type { ShardL1 } from '../config.js'
 import { ResourceNotFoundError, TransactionRejectedError } from '../errors.js'
 import type { BlockRef } from '../rpc/params.js'
@@ -13,6 +13,7 @@ import {
   formatDepositTransaction,
   formatReceipt,
   formatTransaction,
+  newHead,
   type RpcHeaderJson,
 } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
@@ -62,6 +63,13 @@ export type ShardChainDeps = {
    * contracts' deployment); `batcher` goes into L1Block's batcherHash.
    */
   l1?: { startBlock: bigint; batcher: Hex }
+}
+
+/** What a sealed block tells websocket subscribers: newHeads' header and the block's logs. */
+export type BlockNews = { head: Record<string, unknown>; logs: RpcLog[] }
+
+export function blockNews(sealed: SealResult): BlockNews {
+  return { head: newHead(sealed.header), logs: sealed.receipts.flatMap((r) => r.logs as RpcLog[]) }
 }
 
 /** The chain's L1 settings from its contracts' config (undefined: the shard settles on no L1). */

@@ -3,12 +3,36 @@ import { drizzle } from 'drizzle-orm/d1'
 import type { Hex } from 'viem'
 import type { ChainStore } from '../chain/chainStore.js'
 import { buildIndexedBlock } from '../chain/indexedBlock.js'
+import { multiRowInsert, type SqlValue } from '../state/sql.js'
 import { blocks as blockTable, indexCursor, logs, transactions } from './schema.js'
 
 /** Meta key (in the sequencer's store) of the highest block copied into D1. */
 const INDEXED_KEY = 'indexed'
 /** Blocks per `indexBlocks` call while catching up. */
 const INDEX_BATCH = 32
+
+/**
+ * Index rows of blocks sealed lately, by number, kept until D1 has them so indexing need not read
+ * them back from the store. Bounded: after a long D1 outage the oldest are read from the store.
+ */
+export class SealedBlocks {
+  private readonly byNumber = new Map<bigint, IndexedBlock>()
+
+  constructor(private readonly limit = 256) {}
+
+  add(block: IndexedBlock): void {
+    this.byNumber.set(block.number, block)
+    if (this.byNumber.size > this.limit) this.byNumber.delete(this.byNumber.keys().next().value!)
+  }
+
+  get(n: bigint): IndexedBlock | undefined {
+    return this.byNumber.get(n)
+  }
+
+  delete(n: bigint): void {
+    this.byNumber.delete(n)
+  }
+}
 
 /**
  * Copies the blocks up to `head` that D1 lacks into it, resuming after the last one copied, in
@@ -21,7 +45,7 @@ export async function indexNewBlocks(
   store: ChainStore,
   chainId: number,
   head: bigint,
-  sealed?: Map<bigint, IndexedBlock>,
+  sealed?: SealedBlocks,
 ): Promise<void> {
   let next = BigInt(store.getMeta(INDEXED_KEY) ?? '-1') + 1n
   while (next <= head) {
@@ -65,9 +89,6 @@ export type IndexedBlock = {
   transactions: IndexedTransaction[]
   logs: IndexedLog[]
 }
-
-/** D1 binds at most 100 parameters per statement; multi-row inserts are cut to stay under it. */
-export const MAX_BOUND_PARAMETERS = 100
 
 /**
  * Writes blocks into the D1 history index of one chain in a single `db.batch()` (one implicit
@@ -146,21 +167,15 @@ export async function indexBlocks(
     db.prepare(DELETE_TRANSACTIONS).bind(chainId, numbersJson),
     db.prepare(DELETE_BLOCKS).bind(chainId, numbersJson),
   ]
-  const inserts = (rows: SqlValue[][], statement: (n: number) => string) => {
-    const size = Math.floor(MAX_BOUND_PARAMETERS / rows[0].length)
-    for (let i = 0; i < rows.length; i += size) {
-      const group = rows.slice(i, i + size)
-      statements.push(db.prepare(statement(group.length)).bind(...group.flat()))
-    }
-  }
-  inserts(blockRows, INSERT_BLOCKS)
-  if (txRows.length) inserts(txRows, INSERT_TRANSACTIONS)
-  if (logRows.length) inserts(logRows, INSERT_LOGS)
+  for (const [insert, rows] of [
+    [INSERT_BLOCKS, blockRows],
+    [INSERT_TRANSACTIONS, txRows],
+    [INSERT_LOGS, logRows],
+  ] as const)
+    for (const s of insert.statements(rows)) statements.push(db.prepare(s.text).bind(...s.params))
   statements.push(db.prepare(SET_CURSOR).bind(chainId, head))
   await db.batch(statements)
 }
-
-type SqlValue = string | number | null
 
 /** A column's SQL name (quoted) from the drizzle schema, by its key there. */
 function col(table: Table, key: string): string {
@@ -169,12 +184,14 @@ function col(table: Table, key: string): string {
   return `"${column.name}"`
 }
 
-/** `INSERT INTO table (columns) VALUES (?, …), …` followed by `suffix`, memoised per row count. */
-function insertOf(table: Table, keys: readonly string[], suffix = ''): (rows: number) => string {
-  const head = `INSERT INTO "${getTableName(table)}" (${keys.map((k) => col(table, k)).join(', ')}) VALUES `
-  const row = `(${keys.map(() => '?').join(', ')})`
-  const cache: string[] = []
-  return (rows) => (cache[rows] ??= head + Array(rows).fill(row).join(', ') + suffix)
+/** The multi-row `INSERT INTO table (columns) VALUES …` of the columns with these schema keys. */
+function insertOf(table: Table, keys: readonly string[], tail = '') {
+  const columns = keys.map((k) => col(table, k)).join(', ')
+  return multiRowInsert(
+    `INSERT INTO "${getTableName(table)}" (${columns}) VALUES `,
+    keys.length,
+    tail,
+  )
 }
 
 /** Deletes a chain's rows at the block numbers of a JSON array. */
@@ -222,11 +239,7 @@ const INSERT_TRANSACTIONS = insertOf(
       .join(', '),
 )
 const INSERT_LOGS = insertOf(logs, LOG_COLUMNS)
-const SET_CURSOR = insertOf(
-  indexCursor,
-  ['chainId', 'head'],
-  ` ON CONFLICT (${col(indexCursor, 'chainId')}) DO UPDATE SET ${col(indexCursor, 'head')} = excluded.${col(indexCursor, 'head')}`,
-)(1)
+const SET_CURSOR = `INSERT INTO "${getTableName(indexCursor)}" (${col(indexCursor, 'chainId')}, ${col(indexCursor, 'head')}) VALUES (?, ?) ON CONFLICT (${col(indexCursor, 'chainId')}) DO UPDATE SET ${col(indexCursor, 'head')} = excluded.${col(indexCursor, 'head')}`
 
 /** The cursor of a chain: the highest block number of its last indexed batch, or null if none. */
 export async function getIndexedHead(db: D1Database, chainId: number): Promise<bigint | null> {

@@ -1,5 +1,5 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
-import { blobToBytes, type Sql } from './sql.js'
+import { blobToBytes, multiRowInsert, type Sql } from './sql.js'
 
 /** How many recently used trie nodes a store keeps in memory (~0.5 KiB each at most). */
 const RECENT_NODES = 20_000
@@ -75,27 +75,10 @@ export class TrieNodeStore implements DB<string, Uint8Array> {
     this.pending = new Map()
   }
 
-  /**
-   * Writes drained nodes; call inside `transactionSync`. Rows go WRITE_ROWS to a statement: one
-   * statement per node cost more in the crossing into SQLite than in the insert.
-   */
+  /** Writes drained nodes, many to a statement; call inside `transactionSync`. */
   static write(sql: Sql, nodes: Map<string, Uint8Array>): void {
-    const entries = [...nodes]
-    for (let i = 0; i < entries.length; i += WRITE_ROWS) {
-      const rows = entries.slice(i, i + WRITE_ROWS)
-      sql.exec(
-        `INSERT OR IGNORE INTO trie_nodes (key, value) VALUES ${insertRows(rows.length)}`,
-        ...rows.flat(),
-      )
-    }
+    for (const s of INSERT_NODES.statements([...nodes])) sql.exec(s.text, ...s.params)
   }
 }
 
-/** Nodes per INSERT statement (two bound parameters each, under SQLite's and D1's 100). */
-const WRITE_ROWS = 48
-
-const rowPlaceholders: string[] = []
-/** `(?, ?), (?, ?), …` for `n` rows (memoised: the statement text is the cache key of its plan). */
-function insertRows(n: number): string {
-  return (rowPlaceholders[n] ??= Array.from({ length: n }, () => '(?, ?)').join(', '))
-}
+const INSERT_NODES = multiRowInsert('INSERT OR IGNORE INTO trie_nodes (key, value) VALUES ', 2)

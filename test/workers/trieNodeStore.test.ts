@@ -8,10 +8,10 @@ describe('TrieNodeStore.write on a Durable Object SQLite', () => {
     await runInDurableObject(stub, async (_instance, state) => {
       const sql = state.storage.sql
       sql.exec(TRIE_NODES_SCHEMA)
-      // 48 rows go to a statement: 1, 48, 49 and 130 nodes cover a lone row, an exact statement,
-      // one over, and a partial last statement.
+      // 50 rows go to a statement (two parameters each, 100 at most): 1, 50, 51 and 130 nodes
+      // cover a lone row, an exact statement, one over, and a partial last statement.
       let next = 0
-      for (const count of [1, 48, 49, 130]) {
+      for (const count of [1, 50, 51, 130]) {
         const nodes = new Map<string, Uint8Array>()
         for (let i = 0; i < count; i++, next++)
           nodes.set(`k${next}`, Uint8Array.of(next & 0xff, next >> 8, count))
