@@ -11,7 +11,8 @@
  * Usage: `node --import tsx scripts/deploy-l1.ts --rpc <url> --key <hex> --chain-id <id> [--chain-id <id> …]
  * [--owner|--batcher|--proposer|--challenger <address>] [--submission-interval <blocks>]
  * [--l2-block-time <s>] [--finalization-period <s>] [--starting-block-number <n>]
- * [--starting-timestamp <s>] [--gas-limit <gas>] [--multicall3 <address>]` prints the deployment as JSON.
+ * [--starting-timestamp <s>] [--gas-limit <gas>] [--multicall3 <address>] [--genesis-lock <wei>]`
+ * prints the deployment as JSON.
  */
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
@@ -27,6 +28,7 @@ import {
   type Transport,
   createWalletClient,
   encodeDeployData,
+  encodeFunctionData,
   getContractAddress,
   http,
   isAddressEqual,
@@ -80,6 +82,11 @@ export type DeployL1Parameters = {
   startingTimestamp?: bigint
   /** A Multicall3 already on the L1 to reuse. */
   multicall3?: Address
+  /**
+   * Wei sent to each shard's portal (`donateETH`) at deploy time: the ETH its L2 genesis mints
+   * (genesis.json's alloc, `genesisEthSupply`), so that L1 backs every L2 wei. 0 (none) by default.
+   */
+  genesisLock?: bigint
 }
 
 /** The contracts of one shard, named as in a viem chain definition's `contracts`. */
@@ -171,6 +178,12 @@ export async function deployL1(
       storageProofVerifier,
     ])
     const batchInbox = await deploy(batchInboxAbi, batchInboxBytecode, [systemConfig.address])
+    if (params.genesisLock)
+      await deploy.send(
+        portal.address,
+        encodeFunctionData({ abi: optimismPortalAbi, functionName: 'donateETH' }),
+        params.genesisLock,
+      )
     shards.push({ chainId, systemConfig, l2OutputOracle, portal, batchInbox })
   }
 
@@ -217,11 +230,11 @@ export function toL1Config(d: L1Deployment, rpcUrl: string) {
 }
 
 /**
- * Sends deployments with consecutive nonces from `nonce` on, each with its own gas estimate;
- * `settle()` awaits them all and maps each transaction hash to its block number.
+ * Sends deployments (and `send` calls) with consecutive nonces from `nonce` on, each with its own gas
+ * estimate; `settle()` awaits them all and maps each transaction hash to its block number.
  */
 function createDeployer(client: DeployL1Client, nonce: number) {
-  const sent: { hash: Hash; address: Address; nonce: number }[] = []
+  const sent: { hash: Hash; address?: Address; nonce: number }[] = []
   async function deploy<const abi extends Abi>(
     abi: abi,
     bytecode: Hex,
@@ -241,13 +254,29 @@ function createDeployer(client: DeployL1Client, nonce: number) {
     nonce++
     return { address, hash }
   }
+  deploy.send = async (to: Address, data: Hex, value: bigint): Promise<Hash> => {
+    const request = { account: client.account, to, data, value }
+    const gas = await estimateGas(client, request)
+    const hash = await sendTransaction(client, {
+      ...request,
+      chain: client.chain ?? null,
+      gas: (gas * 6n) / 5n,
+      nonce,
+    })
+    sent.push({ hash, nonce })
+    nonce++
+    return hash
+  }
   deploy.settle = async () => {
     const blocks = new Map<Hash, bigint>()
     for (const { hash, address, nonce } of sent) {
       const receipt = await waitForTransactionReceipt(client, { hash })
       if (receipt.status !== 'success')
-        throw new Error(`deployL1: deployment ${hash} (nonce ${nonce}) reverted`)
-      if (!receipt.contractAddress || !isAddressEqual(receipt.contractAddress, address))
+        throw new Error(`deployL1: transaction ${hash} (nonce ${nonce}) reverted`)
+      if (
+        address &&
+        (!receipt.contractAddress || !isAddressEqual(receipt.contractAddress, address))
+      )
         throw new Error(
           `deployL1: deployment ${hash} created ${receipt.contractAddress}, expected ${address}: was the nonce used concurrently?`,
         )
@@ -291,6 +320,7 @@ async function main() {
       'starting-block-number': { type: 'string' },
       'starting-timestamp': { type: 'string' },
       multicall3: { type: 'string' },
+      'genesis-lock': { type: 'string' },
     },
   })
   const chainIds = (values['chain-id'] ?? []).flatMap((v) => v.split(',')).map(Number)
@@ -316,6 +346,7 @@ async function main() {
     startingBlockNumber: big(values['starting-block-number']),
     startingTimestamp: big(values['starting-timestamp']),
     multicall3: values.multicall3 as Address | undefined,
+    genesisLock: big(values['genesis-lock']),
   })
   console.log(JSON.stringify(deployment, (_, v) => (typeof v === 'bigint' ? Number(v) : v), 2))
 }

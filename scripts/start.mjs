@@ -1,5 +1,7 @@
-// `npm start`: a local devnet. Starts anvil (the L1) on 127.0.0.1:8545 with the L1 contracts, applies
-// the D1 migrations to .devnet/, runs the L2 node (`wrangler dev`) on 127.0.0.1:9545 persisting there, and prints the shards and the dev accounts once the node
+// `npm start`: a local devnet. Builds the contracts into generated/ (skipped when current), starts
+// anvil (the L1) on 127.0.0.1:8545 with the L1 contracts (the ETH of each shard's L2 genesis locked
+// in its portal), applies the D1 migrations to .devnet/, runs the L2 node (`wrangler dev`) on
+// 127.0.0.1:9545 persisting there, and prints the shards and the dev accounts once the node
 // answers. `--reset` wipes .devnet/ first; Ctrl-C stops everything. The process handling is the
 // one the end-to-end tests use (test/e2e/processes.ts), loaded through tsx.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -29,10 +31,25 @@ if (args.help) {
   process.exit(0)
 }
 
+// The L1 contracts' ABIs and bytecode (generated/contracts/) are imported by the deploy script and
+// the node's bundle: build them first (a fresh clone has none; a stamp skips the work when current).
+/** @type {import('./build-contracts.ts')} */
+const { buildContracts } = await tsImport('./build-contracts.ts', import.meta.url)
+try {
+  const built = buildContracts()
+  if (!built.cached)
+    console.log(`built ${built.contracts.length} contracts into generated/contracts/`)
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+}
 /** @type {import('../test/e2e/processes.ts')} */
 const { startNode, startAnvil } = await tsImport('../test/e2e/processes.ts', import.meta.url)
 /** @type {import('./deploy-l1.ts')} */
 const { deployL1, toL1Config } = await tsImport('./deploy-l1.ts', import.meta.url)
+/** @type {import('../shared/chain/genesis.ts')} */
+const { genesisEthSupply } = await tsImport('../shared/chain/genesis.ts', import.meta.url)
+const genesisSpec = JSON.parse(readFileSync(path.join(root, 'genesis.json'), 'utf8'))
 
 if (args.reset) rmSync(devnetDir, { recursive: true, force: true })
 mkdirSync(devnetDir, { recursive: true })
@@ -114,7 +131,8 @@ setInterval(() => {
 
 /**
  * The L1 contracts of every shard: reused from .devnet/l1.json when the L1 still has their code,
- * deployed (dev account 0 as owner, batcher and proposer) otherwise.
+ * deployed (dev account 0 as owner) otherwise. The ETH each shard's L2 genesis mints is locked in
+ * its portal at deploy time, so the devnet is solvent: dev account 0 gets it on anvil first.
  */
 async function ensureL1Contracts(rpcUrl) {
   const file = path.join(devnetDir, 'l1.json')
@@ -127,22 +145,34 @@ async function ensureL1Contracts(rpcUrl) {
     const shards = Object.values(saved.shards)
     const live = await Promise.all(shards.map((s) => client.getCode({ address: s.portal })))
     if (shards.length && live.every((code) => code && code !== '0x')) {
-      if (shards.every((s) => s.batcher === batcher.address && s.proposer === proposer.address))
+      if (
+        saved.genesisLock !== undefined &&
+        shards.every((s) => s.batcher === batcher.address && s.proposer === proposer.address)
+      )
         return saved
       console.error(
-        '.devnet/ was made by an older edge-l2 (other batcher); run: npm start -- --reset',
+        '.devnet/ was made by an older edge-l2 (other batcher, or genesis ETH not locked on L1); run: npm start -- --reset',
       )
       process.exit(1)
     }
   }
   const chainIds = shardChainIds()
   console.log(`deploying the L1 contracts for shards ${chainIds.join(', ')} …`)
+  const genesisLock = genesisEthSupply(genesisSpec)
+  const deployer = client.account.address
+  const balance = await client.getBalance({ address: deployer })
+  await client.request({
+    method: 'anvil_setBalance',
+    params: [deployer, toHex(balance + genesisLock * BigInt(chainIds.length))],
+  })
   const d = await deployL1(client, {
     chainIds,
     batcher: batcher.address,
     proposer: proposer.address,
+    genesisLock,
   })
-  const config = toL1Config(d, rpcUrl)
+  // genesisLock (wei, decimal) marks a devnet whose portals back the genesis ETH; the node ignores it.
+  const config = { ...toL1Config(d, rpcUrl), genesisLock: String(genesisLock) }
   writeFileSync(file, JSON.stringify(config, null, 2))
   return config
 }

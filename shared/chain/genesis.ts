@@ -41,6 +41,11 @@ export function buildGenesisAlloc(spec: GenesisSpec): Record<Hex20, GenesisAccou
   return { ...alloc, ...spec.alloc }
 }
 
+/** The ETH (wei) the genesis block mints: the sum of the full allocation's balances. */
+export function genesisEthSupply(spec: GenesisSpec): bigint {
+  return Object.values(buildGenesisAlloc(spec)).reduce((sum, a) => sum + BigInt(a.balance ?? 0), 0n)
+}
+
 /** Writes the allocation into an empty state and returns the state root. */
 export async function writeGenesisState(
   state: MerkleStateManager,
