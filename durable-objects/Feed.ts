@@ -2,27 +2,42 @@ import { DurableObject } from 'cloudflare:workers'
 import type { Hex } from 'viem'
 import { buildConfig, type Config } from '../shared/config.js'
 import type { BlockNews } from '../shared/chain/shardChain.js'
-import { InvalidParamsError } from '../shared/errors.js'
-import { createEdgeDispatch, type RpcResult } from '../shared/rpc/edgeMethods.js'
+import { InvalidParamsError, LimitExceededError } from '../shared/errors.js'
+import { createEdgeDispatch, unwrap, type RpcResult } from '../shared/rpc/edgeMethods.js'
 import { FilterBook } from '../shared/rpc/filterBook.js'
-import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
+import { handleJsonRpc, stringifyResponse } from '../shared/rpc/handleJsonRpc.js'
+import { FILTER_METHODS } from '../shared/rpc/edgeMethods.js'
 import { matchLog, parseLogCriteria, type LogCriteria } from '../shared/rpc/logFilter.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
-import { createEdgeContext } from './edgeContext.js'
+import { createEdgeContext, shardStubs } from './edgeContext.js'
+import { GAP_BATCH } from '../shared/derivation/feedFollower.js'
+import type { SignedBlockJson } from '../shared/derivation/signedBlock.js'
+
+/** The filters a websocket made (ids), kept in its attachment beside the subscriptions. */
+type SocketFilters = { filters?: string[] }
+
+/** Sends on a websocket that may have closed meanwhile (its client left: no one to tell). */
+function send(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text)
+  } catch {}
+}
 
 /**
  * What the sequencer tells the feed: hashes that entered the pool and, if it sealed a block, the
  * block's header as newHeads carries it and its logs.
  */
-export type FeedNews = { pending: Hex[]; sealed?: BlockNews }
+export type FeedNews = { pending: Hex[]; sealed?: BlockNews; block?: SignedBlockJson }
+
+/** What the feed tells the sequencer back: whether anyone follows its signed blocks (peers). */
+export type FeedReply = { blockSubscribers: number }
+
+type SubscriptionKind = 'newHeads' | 'logs' | 'newPendingTransactions' | 'edge_blocks'
 
 /** What a websocket remembers across hibernation: its shard and its subscriptions. */
 type Attachment = {
   chainId: number
-  subs: Record<
-    string,
-    { kind: 'newHeads' | 'logs' | 'newPendingTransactions'; criteria?: LogCriteria }
-  >
+  subs: Record<string, { kind: SubscriptionKind; criteria?: LogCriteria }>
 }
 
 /**
@@ -57,13 +72,15 @@ export class Feed extends DurableObject<Env> {
     const dispatch = async (method: string, params: unknown[]) => {
       if (method === 'eth_subscribe') return this.subscribe(ws, params)
       if (method === 'eth_unsubscribe') return this.unsubscribe(ws, params)
+      if (FILTER_METHODS.has(method)) return this.filterOverSocket(ws, method, params, edge)
+      if (method === 'edge_getSignedBlocks') return this.signedBlocks(att.chainId, params)
       return edge(method, params)
     }
     const response = await handleJsonRpc(body, dispatch, {
       maxBatch: this.config.rpcMaxBatch,
-      maxBodyBytes: this.config.rpcMaxBodyBytes,
+      maxBodyBytes: this.config.wsMaxMessageBytes,
     })
-    if (response) ws.send(JSON.stringify(response))
+    if (response) send(ws, stringifyResponse(response))
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -78,7 +95,7 @@ export class Feed extends DurableObject<Env> {
       const ctx = createEdgeContext(this.env, this.config, chainId)
       return { result: await this.filters.call(ctx, method, params) }
     } catch (err) {
-      return { error: toRpcError(err) }
+      return { error: toRpcError(err, { method }) }
     }
   }
 
@@ -87,19 +104,48 @@ export class Feed extends DurableObject<Env> {
    * subscribers and filters), then a sealed block's header and logs (newHeads and logs
    * subscribers), in that order.
    */
-  async publish(_chainId: number, news: FeedNews): Promise<void> {
+  async publish(_chainId: number, news: FeedNews): Promise<FeedReply> {
     if (news.pending.length) {
       this.filters.recordPending(news.pending)
       this.broadcast((kind) => (kind === 'newPendingTransactions' ? news.pending : []))
     }
+    const block = news.block
+    if (block) this.broadcast((kind) => (kind === 'edge_blocks' ? [block] : []))
     const sealed = news.sealed
-    if (!sealed) return
-    this.broadcast((kind, criteria) =>
-      kind === 'newHeads'
-        ? [sealed.head]
-        : kind === 'logs'
-          ? sealed.logs.filter((l) => matchLog(l, criteria!))
-          : [],
+    if (sealed)
+      this.broadcast((kind, criteria) =>
+        kind === 'newHeads'
+          ? [sealed.head]
+          : kind === 'logs'
+            ? sealed.logs.filter((l) => matchLog(l, criteria!))
+            : [],
+      )
+    return { blockSubscribers: this.blockSubscribers() }
+  }
+
+  /** How many subscriptions want the signed block feed (edge_blocks). */
+  private blockSubscribers(): number {
+    let n = 0
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = ws.deserializeAttachment() as Attachment
+      for (const sub of Object.values(att.subs)) if (sub.kind === 'edge_blocks') n++
+    }
+    return n
+  }
+
+  /**
+   * edge_getSignedBlocks(from, count): stored blocks as the live feed carries them, signed by the
+   * sequencer (a peer catching up after a gap or a reconnect). Only a sequencer answers.
+   */
+  private async signedBlocks(chainId: number, params: unknown[]): Promise<unknown> {
+    const from = params[0]
+    const count = params[1]
+    if (typeof from !== 'string' || !/^0x(0|[1-9a-f][0-9a-f]{0,15})$/.test(from))
+      throw new InvalidParamsError('invalid argument 0: expected a block number (hex quantity)')
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > GAP_BATCH)
+      throw new InvalidParamsError(`invalid argument 1: expected a count from 1 to ${GAP_BATCH}`)
+    return unwrap(
+      await shardStubs(this.env, chainId).sequencer.signedBlocks(chainId, BigInt(from), count),
     )
   }
 
@@ -122,15 +168,51 @@ export class Feed extends DurableObject<Env> {
     }
   }
 
+  /**
+   * A filter method over a websocket: the shard's polling filters, as over HTTP, with at most
+   * WS_MAX_FILTERS made over one connection and not uninstalled over it.
+   */
+  private async filterOverSocket(
+    ws: WebSocket,
+    method: string,
+    params: unknown[],
+    edge: (method: string, params: unknown[]) => Promise<unknown>,
+  ): Promise<unknown> {
+    const creates = method.startsWith('eth_new')
+    const made = () => (ws.deserializeAttachment() as SocketFilters).filters ?? []
+    if (creates && made().length >= this.config.wsMaxFilters)
+      throw new LimitExceededError(
+        `too many filters on this connection (limit ${this.config.wsMaxFilters}); uninstall some first`,
+      )
+    const result = await edge(method, params)
+    const uninstalled = method === 'eth_uninstallFilter' && result === true
+    if ((creates && typeof result === 'string') || uninstalled) {
+      const att = ws.deserializeAttachment() as SocketFilters
+      const id = String(creates ? result : params[0]).toLowerCase()
+      att.filters = creates ? [...made(), id] : made().filter((f) => f !== id)
+      ws.serializeAttachment(att)
+    }
+    return result
+  }
+
   private subscribe(ws: WebSocket, params: unknown[]): string {
     const kind = params[0]
-    if (kind !== 'newHeads' && kind !== 'logs' && kind !== 'newPendingTransactions')
+    if (
+      kind !== 'newHeads' &&
+      kind !== 'logs' &&
+      kind !== 'newPendingTransactions' &&
+      kind !== 'edge_blocks'
+    )
       throw new InvalidParamsError(
-        `invalid argument 0: unsupported subscription ${JSON.stringify(kind)}; use newHeads, logs or newPendingTransactions`,
+        `invalid argument 0: unsupported subscription ${JSON.stringify(kind)}; use newHeads, logs, newPendingTransactions or edge_blocks`,
       )
     const criteria = kind === 'logs' ? parseLogCriteria(params[1] ?? {}, 1) : undefined
     const id = `0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
     const att = ws.deserializeAttachment() as Attachment
+    if (Object.keys(att.subs).length >= this.config.wsMaxSubscriptions)
+      throw new LimitExceededError(
+        `too many subscriptions on this connection (limit ${this.config.wsMaxSubscriptions}); unsubscribe first`,
+      )
     att.subs[id] = { kind, criteria }
     ws.serializeAttachment(att)
     return id
@@ -141,7 +223,7 @@ export class Feed extends DurableObject<Env> {
     if (typeof id !== 'string')
       throw new InvalidParamsError('invalid argument 0: expected a subscription id')
     const att = ws.deserializeAttachment() as Attachment
-    if (!(id in att.subs)) return false
+    if (!Object.hasOwn(att.subs, id)) return false
     delete att.subs[id]
     ws.serializeAttachment(att)
     return true

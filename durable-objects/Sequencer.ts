@@ -1,7 +1,22 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Hex, RpcLog } from 'viem'
 import genesis from '../genesis.json'
-import { buildConfig, shardL1, type Config } from '../shared/config.js'
+import { buildConfig, nodeRole, shardL1, type Config } from '../shared/config.js'
+import { bytesToHex, type Address } from 'viem'
+import { privateKeyToAddress } from 'viem/accounts'
+import { batchBlocks } from '../shared/derivation/batchBlocks.js'
+import { deriveFromL1, type DeriveReport } from '../shared/derivation/deriveFromL1.js'
+import { FeedFollower } from '../shared/derivation/feedFollower.js'
+import {
+  signBlock,
+  toSignedBlockJson,
+  type SignedBlockJson,
+} from '../shared/derivation/signedBlock.js'
+import { forwardRpc } from '../shared/forwarding/forwardRpc.js'
+import { Outbox } from '../shared/forwarding/outbox.js'
+import { rewindIndex } from '../shared/db/indexBlocks.js'
+import { SequencerUnavailableError } from '../shared/errors.js'
+import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
 import {
@@ -28,12 +43,28 @@ const PENDING_FLUSH_MS = 10
 /** Block filters report at most this many hashes per poll (the newest). */
 const MAX_BLOCK_HASHES = 1024n
 
+/** Feed blocks a peer holds past its head while it fetches the gap. */
+const FEED_MAX_AHEAD = 1024n
+/** A forwarded transaction not seen mined is sent to the sequencer again after this long. */
+const RESEND_MS = 10_000
+/** A forwarded transaction still unmined after this long leaves the outbox. */
+const OUTBOX_EXPIRY_MS = 3_600_000
+/** How long a plain forward waits for the sequencer before saying it is unreachable. */
+const FORWARD_TIMEOUT_MS = 5_000
+/** Delay before the live feed's websocket is opened again after it closed. */
+const FEED_RECONNECT_MS = 1_000
+
 /**
- * The sequencer of one shard: admits transactions, seals blocks on its alarm, keeps the chain in its
- * SQLite, then indexes history into D1 and publishes to the feed. A shell over `ShardChain`.
+ * One shard's node: the chain in its SQLite, and the steps of its role (`nodeRole`). A sequencer
+ * admits transactions, seals blocks on its alarm and signs them onto its live feed; a peer derives
+ * the chain from L1, follows the sequencer's live feed ahead of L1 and forwards writes to it. Both
+ * index history into D1 and publish to their own feed. A shell over `ShardChain` and the steps in
+ * shared/derivation and shared/settlement. (The class keeps its name and binding, SEQUENCER: a
+ * Durable Object class rename needs a storage migration on every deployed node.)
  */
 export class Sequencer extends DurableObject<Env> {
   private readonly config: Config
+  private readonly role: 'sequencer' | 'peer'
   private chain?: ShardChain
   private alarmAt?: number
   private lastSealMs = 0
@@ -41,6 +72,7 @@ export class Sequencer extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.config = buildConfig(env)
+    this.role = nodeRole(this.config)
     ctx.blockConcurrencyWhile(async () => {
       const chainId = await ctx.storage.get<number>('chainId')
       if (chainId !== undefined) await this.open(chainId)
@@ -50,11 +82,11 @@ export class Sequencer extends DurableObject<Env> {
   /** Answers a sequencer-side JSON-RPC method; errors come back as data. */
   async rpc(chainId: number, method: string, params: unknown[]): Promise<RpcResult> {
     try {
-      const fn = sequencerMethods[method]
+      const fn = sequencerMethods.get(method)
       if (!fn) throw new MethodNotFoundError(method)
-      return { result: await fn(await this.open(chainId), params) }
+      return { result: await fn(await this.open(chainId), params, this.config) }
     } catch (err) {
-      return { error: toRpcError(err) }
+      return { error: toRpcError(err, { method }) }
     }
   }
 
@@ -65,6 +97,7 @@ export class Sequencer extends DurableObject<Env> {
   async submit(chainId: number, s: Submission, waitMs?: number): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
+      if (this.role === 'peer') return await this.forward(chain, s, waitMs)
       // A synchronous caller is answered from a durable block, or after its row is written.
       const hash = await chain.submit(s, { persist: waitMs === undefined })
       await this.schedule()
@@ -112,12 +145,13 @@ export class Sequencer extends DurableObject<Env> {
     if (due('l1')) work.push(this.settleRound())
     if (due('index') && this.chain) work.push(this.index(this.chain))
     if (due('seal')) work.push(this.sealNext())
+    if (due('feed')) work.push(this.connectFeed())
     await Promise.all(work)
     await this.arm()
   }
 
   /** When each schedule is next due (ms since epoch). */
-  private readonly due: { seal?: number; l1?: number; index?: number } = {}
+  private readonly due: { seal?: number; l1?: number; index?: number; feed?: number } = {}
 
   /** Sets the storage alarm to the earliest due schedule. */
   private async arm(): Promise<void> {
@@ -146,6 +180,7 @@ export class Sequencer extends DurableObject<Env> {
       try {
         const report = await settle(ctx)
         if (report.watched > 0) await this.schedule()
+        if (this.role === 'peer') await this.peerRound(ctx)
         await indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId)
         return report
       } catch (err) {
@@ -154,7 +189,7 @@ export class Sequencer extends DurableObject<Env> {
         return { error }
       } finally {
         this.settling = undefined
-        this.due.l1 = Date.now() + this.config.l1PollMs
+        this.due.l1 = Date.now() + (this.deriveMore ? 0 : this.config.l1PollMs)
         await this.arm()
       }
     })()
@@ -181,7 +216,7 @@ export class Sequencer extends DurableObject<Env> {
    */
   private async sealNext(): Promise<void> {
     const chain = this.chain
-    if (!chain) return
+    if (!chain || this.role !== 'sequencer') return
     if (this.sealing) return this.sealing
     let sealed: SealResult | undefined
     this.sealing = (async () => {
@@ -196,14 +231,21 @@ export class Sequencer extends DurableObject<Env> {
     })()
     await this.sealing
     this.sealing = undefined
+    if (sealed) this.lastSealMs = Date.now()
+    this.afterBlock(chain, sealed)
+    await this.schedule()
+  }
+
+  /** What follows a new head, sealed or derived: waiting callers, D1 indexing, the feed. */
+  private afterBlock(chain: ShardChain, sealed: SealResult | undefined): void {
     if (sealed) {
-      this.lastSealMs = Date.now()
       this.waiters.sealed(sealed)
       this.unindexed.add(sealed.indexed)
       this.indexSoon(chain)
+      if (this.role === 'peer')
+        for (const r of sealed.receipts) this.outbox?.remove(r.transactionHash)
     }
     this.announce(sealed)
-    await this.schedule()
   }
 
   /**
@@ -229,9 +271,49 @@ export class Sequencer extends DurableObject<Env> {
     const pending = this.pendingHashes
     if (!sealed && pending.length === 0) return
     this.pendingHashes = []
-    this.feed()
-      .publish(this.chain!.chainId, { pending, sealed: sealed && blockNews(sealed) })
+    const chain = this.chain!
+    const news = { pending, sealed: sealed && blockNews(sealed) }
+    // Signed only while a peer follows (signing costs the sequencer's thread); one in order after another.
+    const sign = sealed && this.feedWantsBlocks && this.config.sequencerKey
+    this.publishing = this.publishing
+      .then(async () => {
+        const block = sign ? await this.signedBlock(chain, BigInt(sealed.header.number)) : undefined
+        const reply = await this.feed().publish(chain.chainId, { ...news, block })
+        this.feedWantsBlocks = reply.blockSubscribers > 0
+      })
       .catch((err) => console.error('feed publish failed', err))
+  }
+
+  private publishing: Promise<void> = Promise.resolve()
+  /** Whether the feed had signed-block subscribers when it last answered (the first publish asks). */
+  private feedWantsBlocks = true
+
+  /** A stored block as the live feed carries it, signed with the sequencer's key. */
+  private async signedBlock(chain: ShardChain, n: bigint): Promise<SignedBlockJson> {
+    const stored = chain.store.blockByNumber(n)!
+    const parentHash = bytesToHex(chain.header(stored).parentHash)
+    const [block] = batchBlocks(chain, n, n)
+    return toSignedBlockJson(
+      await signBlock(this.config.sequencerKey!, chain.chainId, stored.hash, parentHash, block),
+    )
+  }
+
+  /**
+   * Stored blocks `from..from+count-1` (at most the head) as the live feed carries them: how a peer
+   * fills a gap. Only a sequencer signs; others answer an error.
+   */
+  async signedBlocks(chainId: number, from: bigint, count: number): Promise<RpcResult> {
+    try {
+      const chain = await this.open(chainId)
+      if (this.role !== 'sequencer' || !this.config.sequencerKey || !chain.origins.latest())
+        throw new SequencerUnavailableError('this node is not the sequencer: it signs no blocks')
+      const out: SignedBlockJson[] = []
+      for (let n = from; n <= chain.headHeader.number && out.length < count; n++)
+        if (n > 0n) out.push(await this.signedBlock(chain, n))
+      return { result: out }
+    } catch (err) {
+      return { error: toRpcError(err) }
+    }
   }
 
   /**
@@ -271,6 +353,7 @@ export class Sequencer extends DurableObject<Env> {
       genesis: genesis as GenesisSpec,
       blockGasLimit: this.config.blockGasLimit,
       l1: l1DepsOf(shardL1(this.config, chainId)),
+      recover: recoverPublicKeyWasm,
     })
     if (this.chain) return this.chain
     this.chain = chain
@@ -281,6 +364,10 @@ export class Sequencer extends DurableObject<Env> {
       await this.arm()
     }
     this.ctx.waitUntil(this.index(chain))
+    if (this.role === 'peer') {
+      this.outbox = new Outbox(storage.sql)
+      this.ctx.waitUntil(this.connectFeed())
+    }
     return chain
   }
 
@@ -294,6 +381,7 @@ export class Sequencer extends DurableObject<Env> {
     // (which reads every pooled sender's account).
     if (
       !this.chain ||
+      this.role !== 'sequencer' ||
       this.kicked ||
       this.sealing ||
       this.due.seal !== undefined ||
@@ -343,6 +431,223 @@ export class Sequencer extends DurableObject<Env> {
     } catch (err) {
       console.error('indexing into D1 failed; will retry', err)
       return false
+    }
+  }
+
+  // ── Peer role ─────────────────────────────────────────────────────────────────────────────────
+
+  private outbox?: Outbox
+  private follower?: FeedFollower
+  private feedSocket?: WebSocket
+  private deriveMore = false
+  private chainLock: Promise<unknown> = Promise.resolve()
+  private syncStats?: { startMs: number; blocks: number; lastLogMs: number }
+
+  /** Runs `fn` when no other write to the chain (L1 derivation, a feed block) is running. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chainLock.then(fn, fn)
+    this.chainLock = run.catch(() => undefined)
+    return run
+  }
+
+  /** The address whose signature a feed block needs: the shard's sequencer (its batcher by default). */
+  private feedSigner(chainId: number): Address | undefined {
+    const l1 = shardL1(this.config, chainId)
+    return (l1?.sequencer ?? l1?.batcher) as Address | undefined
+  }
+
+  /** The sequencer node's JSON-RPC URL for this shard. */
+  private sequencerRpcUrl(chainId: number): string | undefined {
+    return this.config.sequencerUrl && `${this.config.sequencerUrl}/chain/${chainId}`
+  }
+
+  /**
+   * A peer's share of an L1 round: derive the blocks the inbox's batches carry (unwinding feed blocks
+   * L1 contradicts), then retry feed blocks that waited for their L1 origin and resend forwarded
+   * transactions the sequencer may have lost.
+   */
+  private async peerRound(ctx: SettleContext): Promise<void> {
+    const chain = ctx.chain
+    const contracts = ctx.contracts
+    const report: DeriveReport = await this.exclusive(() =>
+      deriveFromL1({
+        chain,
+        l1: ctx.l1,
+        batchInbox: contracts.batchInbox as `0x${string}`,
+        l1StartBlock: BigInt(contracts.l1StartBlock),
+        coinbase: genesis.coinbase as `0x${string}`,
+        log: (line) => console.log(`[derive ${chain.chainId}] ${line}`),
+      }),
+    )
+    this.deriveMore = report.more
+    if (report.unwoundTo !== undefined)
+      await rewindIndex(this.env.DB, chain.chainId, report.unwoundTo)
+    for (const sealed of report.derived) this.afterBlock(chain, sealed)
+    this.logSync(chain, report)
+    await this.follower?.retry()
+    await this.resendForwarded(chain)
+  }
+
+  /** Sync progress in the log while a peer derives a backlog: blocks derived, L1 blocks to go, rate. */
+  private logSync(chain: ShardChain, report: DeriveReport): void {
+    const now = Date.now()
+    if (report.derived.length === 0 && !report.more) {
+      if (this.syncStats && this.syncStats.blocks > 0)
+        console.log(
+          `[derive ${chain.chainId}] synced from L1: head ${chain.headHeader.number}, safe ${chain.safeHead()}`,
+        )
+      this.syncStats = undefined
+      return
+    }
+    const st = (this.syncStats ??= { startMs: now, blocks: 0, lastLogMs: 0 })
+    st.blocks += report.derived.length
+    if (now - st.lastLogMs < 2_000 && report.more) return
+    st.lastLogMs = now
+    const minutes = (now - st.startMs) / 60_000
+    const toGo =
+      (chain.origins.latest()?.number ?? 0n) - BigInt(chain.store.getMeta('derive.l1') ?? '0')
+    console.log(
+      `[derive ${chain.chainId}] derived ${st.blocks} blocks from L1 (head ${chain.headHeader.number}, safe ${chain.safeHead()}), ${toGo} L1 blocks to go, ${minutes > 0 ? Math.round(st.blocks / minutes) : 0} blocks/min`,
+    )
+  }
+
+  /**
+   * Opens the websocket to the sequencer's live feed (a peer with SEQUENCER_URL) and follows it;
+   * when it closes, another try is due FEED_RECONNECT_MS later.
+   */
+  private async connectFeed(): Promise<void> {
+    const chain = this.chain
+    if (!chain || this.role !== 'peer' || this.feedSocket) return
+    const url = this.sequencerRpcUrl(chain.chainId)
+    const signer = this.feedSigner(chain.chainId)
+    if (!url || !signer) return
+    const retry = async () => {
+      this.feedSocket = undefined
+      this.due.feed ??= Date.now() + FEED_RECONNECT_MS
+      await this.arm()
+    }
+    let ws: WebSocket | null
+    try {
+      const res = await fetch(url, { headers: { upgrade: 'websocket' } })
+      ws = res.webSocket
+      if (!ws) throw new Error(`no websocket (HTTP ${res.status})`)
+    } catch (err) {
+      if (!this.feedDownLogged) console.error(`live feed: cannot connect to ${url}:`, String(err))
+      this.feedDownLogged = true
+      return retry()
+    }
+    ws.accept()
+    this.feedSocket = ws
+    this.feedDownLogged = false
+    console.log(`live feed: following ${url}`)
+    const socket = ws
+    this.follower = new FeedFollower(
+      chain,
+      { signer, coinbase: genesis.coinbase as `0x${string}`, maxAhead: FEED_MAX_AHEAD },
+      {
+        send: (m) => socket.send(m),
+        exclusive: (fn) => this.exclusive(fn),
+        applied: (sealed) => this.afterBlock(chain, sealed),
+        log: (line) => console.log(line),
+      },
+    )
+    const follower = this.follower
+    socket.addEventListener('message', (ev) => {
+      const text =
+        typeof ev.data === 'string' ? ev.data : new TextDecoder().decode(ev.data as ArrayBuffer)
+      follower.message(text).catch((err) => console.error('live feed: message failed', err))
+    })
+    const closed = () => {
+      if (this.feedSocket !== socket) return
+      console.log(`live feed: ${url} closed; reconnecting`)
+      retry().catch((err) => console.error('live feed: reconnect scheduling failed', err))
+    }
+    socket.addEventListener('close', closed)
+    socket.addEventListener('error', closed)
+    follower.opened()
+  }
+
+  private feedDownLogged = false
+
+  /**
+   * A peer's write: kept in the outbox, then sent to the sequencer; the answer is the sequencer's
+   * (hash, receipt or error) as it gave it. Unreachable: the transaction is not kept and the caller
+   * gets SequencerUnavailableError. A synchronous caller's receipt is returned once this node has the
+   * block too (at most 2 s more), so the reads that follow see it here.
+   */
+  private async forward(chain: ShardChain, s: Submission, waitMs?: number): Promise<RpcResult> {
+    const url = this.sequencerRpcUrl(chain.chainId)
+    if (!url)
+      throw new SequencerUnavailableError('no sequencer to forward to (SEQUENCER_URL is not set)')
+    const hash = s.hash.toLowerCase() as `0x${string}`
+    const outbox = this.outbox!
+    const known = chain.store.tx(hash) !== undefined
+    if (!known) outbox.add(hash, s.raw, Date.now())
+    const raw = bytesToHex(s.raw)
+    let answer: RpcResult
+    try {
+      answer =
+        waitMs === undefined
+          ? await forwardRpc(url, 'eth_sendRawTransaction', [raw], FORWARD_TIMEOUT_MS)
+          : await forwardRpc(
+              url,
+              'eth_sendRawTransactionSync',
+              [raw, waitMs],
+              waitMs + FORWARD_TIMEOUT_MS,
+            )
+    } catch (err) {
+      if (!known) outbox.remove(hash)
+      throw err
+    }
+    if ('error' in answer) {
+      // Pooled at the sequencer (timeout, nonce gap) or already there: kept; refused: not kept.
+      const pooled =
+        answer.error.code === 4 ||
+        answer.error.code === 5 ||
+        /already known/.test(answer.error.message)
+      if (!pooled) outbox.remove(hash)
+      return answer
+    }
+    if (waitMs !== undefined) {
+      const until = Date.now() + 2_000
+      while (!chain.store.tx(hash) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 25))
+    }
+    return answer
+  }
+
+  /** Sends forwarded transactions not seen mined again, and lets go of the mined and the expired. */
+  private async resendForwarded(chain: ShardChain): Promise<void> {
+    const url = this.sequencerRpcUrl(chain.chainId)
+    const outbox = this.outbox
+    if (!url || !outbox) return
+    const now = Date.now()
+    for (const f of outbox.all()) {
+      if (chain.store.tx(f.hash) || now - f.firstSent > OUTBOX_EXPIRY_MS) {
+        outbox.remove(f.hash)
+        continue
+      }
+      if (now - f.lastSent < RESEND_MS) continue
+      let answer: RpcResult
+      try {
+        answer = await forwardRpc(
+          url,
+          'eth_sendRawTransaction',
+          [bytesToHex(f.raw)],
+          FORWARD_TIMEOUT_MS,
+        )
+      } catch {
+        return // the sequencer is down: the next round tries again
+      }
+      if ('error' in answer && !/already known/.test(answer.error.message)) {
+        console.log(
+          `outbox: the sequencer refused ${f.hash} again (${answer.error.message}); dropped`,
+        )
+        outbox.remove(f.hash)
+      } else {
+        console.log(`outbox: sent ${f.hash} to the sequencer again`)
+        outbox.sent(f.hash, now)
+      }
     }
   }
 

@@ -20,14 +20,16 @@ const { values: args } = parseArgs({
   options: {
     reset: { type: 'boolean', default: false },
     port: { type: 'string', default: '9545' },
+    peers: { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 if (args.help) {
-  console.log(`usage: npm start -- [--reset] [--port 9545]
+  console.log(`usage: npm start -- [--reset] [--port 9545] [--peers 1]
 
   --reset   wipe the local state in .devnet/ first
-  --port    port of the L2 node on 127.0.0.1 (default 9545)`)
+  --port    port of the sequencer node on 127.0.0.1 (default 9545); peers take the next ports
+  --peers   how many peer nodes to run beside it (default 1), each its own process and state`)
   process.exit(0)
 }
 
@@ -83,15 +85,23 @@ for (const [method, params] of [
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   }).then((res) => res.json())
+// The sequencer signs its live block feed with the batcher's key (peers check blocks against the
+// shard's batcher address); peers get no key, only the L1 and the sequencer's URL.
 const vars = {
   L1: JSON.stringify(l1),
+  SEQUENCER_KEY: toHex(batcher.getHdKey().privateKey),
   BATCHER_KEY: toHex(batcher.getHdKey().privateKey),
   PROPOSER_KEY: toHex(proposer.getHdKey().privateKey),
+}
+const peerCount = Number(args.peers)
+if (!Number.isSafeInteger(peerCount) || peerCount < 0) {
+  console.error(`--peers must be a whole number, not ${args.peers}`)
+  process.exit(1)
 }
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 let streaming = false
-console.log(`starting the L2 node on 127.0.0.1:${args.port} (state in .devnet/) …`)
+console.log(`starting the sequencer node on 127.0.0.1:${args.port} (state in .devnet/) …`)
 const node = await startNode({
   port: Number(args.port),
   persistDir: devnetDir,
@@ -101,32 +111,55 @@ const node = await startNode({
   console.error(err instanceof Error ? err.message : err)
   process.exit(1)
 })
+// Peers: separate processes with separate state (.devnet/peer-N/); they meet the sequencer only on
+// L1 and over HTTP/WebSocket, as other operators' nodes would.
+const peers = await Promise.all(
+  Array.from({ length: peerCount }, (_, i) => {
+    const port = Number(args.port) + 1 + i
+    const dir = path.join(devnetDir, `peer-${i + 1}`)
+    mkdirSync(dir, { recursive: true })
+    console.log(`starting peer ${i + 1} on 127.0.0.1:${port} (state in .devnet/peer-${i + 1}/) …`)
+    return startNode({
+      port,
+      persistDir: dir,
+      vars: { L1: JSON.stringify(l1), SEQUENCER_URL: node.url },
+      onLog: (line) => streaming && console.log(`[peer-${i + 1}] ${line}`),
+    })
+  }),
+).catch(async (err) => {
+  console.error(err instanceof Error ? err.message : err)
+  await node.stop()
+  process.exit(1)
+})
 
 let stopping = false
 const shutdown = async () => {
   if (stopping) return
   stopping = true
   console.log('\nstopping …')
+  await Promise.all(peers.map((p) => p.stop()))
   await node.stop()
   await anvil.stop()
   process.exit(0)
 }
 process.on('SIGINT', shutdown)
 process.on('SIGTERM', shutdown)
-node.exited.then((exit) => {
-  if (stopping) return
-  console.error(`the L2 node exited (${JSON.stringify(exit)}); last output:\n${node.logs()}`)
-  process.exit(1)
-})
+for (const [name, n] of [['sequencer', node], ...peers.map((p, i) => [`peer ${i + 1}`, p])])
+  n.exited.then((exit) => {
+    if (stopping) return
+    console.error(`the ${name} node exited (${JSON.stringify(exit)}); last output:\n${n.logs()}`)
+    process.exit(1)
+  })
 
-console.log(summary(node.url, await getChains(node.url)))
+console.log(summary(node.url, await getChains(node.url), peers))
 streaming = true
 // Cron triggers do not fire under wrangler dev: fire the scheduled handler every minute, as
 // Cloudflare would (the shards' own alarms do the L1 work in between).
 setInterval(() => {
-  fetch(`${node.url}/__scheduled?cron=*+*+*+*+*`)
-    .then((res) => res.body?.cancel())
-    .catch(() => {})
+  for (const n of [node, ...peers])
+    fetch(`${n.url}/__scheduled?cron=*+*+*+*+*`)
+      .then((res) => res.body?.cancel())
+      .catch(() => {})
 }, 60_000).unref()
 
 /**
@@ -200,8 +233,11 @@ async function getChains(url) {
   return last
 }
 
-function summary(url, chains) {
-  const lines = ['', 'edge-l2 devnet is up', '', `  node      ${url}  (GET /health, GET /chains)`]
+function summary(url, chains, peers) {
+  const lines = ['', 'edge-l2 devnet is up', '', `  sequencer ${url}  (GET /health, GET /chains)`]
+  peers.forEach((p, i) =>
+    lines.push(`  peer ${i + 1}    ${p.url}  (state .devnet/peer-${i + 1}/; follows ${url})`),
+  )
   lines.push(`  state     .devnet/  (npm start -- --reset wipes it)`)
   const first = Array.isArray(chains) ? chains[0] : undefined
   if (first?.l1)

@@ -12,6 +12,8 @@ export type ShardL1 = {
   l1StartBlock: string
   /** The shard's batcher and proposer on L1 (the keys that sign for them are secrets, not config). */
   batcher?: string
+  /** The address whose signature a live-feed block needs (the sequencer's); the batcher's if absent. */
+  sequencer?: string
   proposer?: string
 }
 
@@ -32,6 +34,21 @@ export type Config = {
   rpcMaxBatch: number
   rpcMaxBodyBytes: number
   logsMaxRange: number
+  /** The most logs one eth_getLogs / eth_getFilterLogs / eth_getFilterChanges answers (reth: 20,000). */
+  logsMaxResults: number
+  /** Gas of eth_call, eth_estimateGas, eth_createAccessList, debug_traceCall (geth --rpc.gascap, 50,000,000; 0 = none). */
+  rpcGasCap: bigint
+  /** Milliseconds of EVM time per eth_call, eth_estimateGas, eth_createAccessList or trace (geth --rpc.evmtimeout, 5 s; 0 = none). */
+  rpcEvmTimeoutMs: number
+  /** The largest struct-logger trace, in bytes of JSON (a Worker has 128 MB). */
+  rpcTraceMaxBytes: number
+  /** Polling filters (eth_newFilter …) installed at once, per shard. */
+  rpcMaxFilters: number
+  /** Per websocket: subscriptions open at once, and polling filters made over it. */
+  wsMaxSubscriptions: number
+  wsMaxFilters: number
+  /** The largest websocket message (request) in bytes. */
+  wsMaxMessageBytes: number
   /** eth_sendRawTransactionSync (EIP-7966): the wait when the caller names none or an invalid one, and the most a caller may ask. */
   txSyncDefaultTimeoutMs: number
   txSyncMaxTimeoutMs: number
@@ -40,6 +57,14 @@ export type Config = {
   l1Confirmations: bigint
   /** Milliseconds between rounds of L1 work (watching, batches, outputs). */
   l1PollMs: number
+  /**
+   * The sequencer's key (a secret): a node with it sequences and signs its live block feed; a node
+   * without it is a peer (it derives from L1, follows the feed, forwards writes). Without an L1 a
+   * node can only sequence, so it does.
+   */
+  sequencerKey?: `0x${string}`
+  /** The sequencer node's base URL (a peer forwards writes there and follows its live feed). */
+  sequencerUrl?: string
   /** Private keys of the batcher and proposer (secrets); without them the node posts nothing. */
   batcherKey?: `0x${string}`
   proposerKey?: `0x${string}`
@@ -52,6 +77,15 @@ type ConfigEnv = {
   RPC_MAX_BATCH?: string
   RPC_MAX_BODY_BYTES?: string
   LOGS_MAX_RANGE?: string
+  LOGS_MAX_RESULTS?: string
+  RPC_GAS_CAP?: string
+  /** A duration: `5s`, `500ms`, `1m`. */
+  RPC_EVM_TIMEOUT?: string
+  RPC_TRACE_MAX_BYTES?: string
+  RPC_MAX_FILTERS?: string
+  WS_MAX_SUBSCRIPTIONS?: string
+  WS_MAX_FILTERS?: string
+  WS_MAX_MESSAGE_BYTES?: string
   RPC_TX_SYNC_TIMEOUT_MS?: string
   RPC_TX_SYNC_MAX_TIMEOUT_MS?: string
   /** JSON `L1Config`, set by `npm start` (or a deployment) once the L1 contracts exist. */
@@ -60,6 +94,8 @@ type ConfigEnv = {
   L1_POLL_MS?: string
   BATCHER_KEY?: string
   PROPOSER_KEY?: string
+  SEQUENCER_KEY?: string
+  SEQUENCER_URL?: string
 }
 
 const DEFAULT_SHARDS: ShardConfig[] = [{ chainId: 901, name: 'edge-l2' }]
@@ -79,11 +115,21 @@ export function buildConfig(env: ConfigEnv): Config {
     rpcMaxBatch: int(env.RPC_MAX_BATCH, 100),
     rpcMaxBodyBytes: int(env.RPC_MAX_BODY_BYTES, 1 << 20),
     logsMaxRange: int(env.LOGS_MAX_RANGE, 10_000),
+    logsMaxResults: int(env.LOGS_MAX_RESULTS, 20_000),
+    rpcGasCap: BigInt(int(env.RPC_GAS_CAP, 50_000_000)),
+    rpcEvmTimeoutMs: duration(env.RPC_EVM_TIMEOUT, 5_000),
+    rpcTraceMaxBytes: int(env.RPC_TRACE_MAX_BYTES, 32 << 20),
+    rpcMaxFilters: int(env.RPC_MAX_FILTERS, 10_000),
+    wsMaxSubscriptions: int(env.WS_MAX_SUBSCRIPTIONS, 1_000),
+    wsMaxFilters: int(env.WS_MAX_FILTERS, 1_000),
+    wsMaxMessageBytes: int(env.WS_MAX_MESSAGE_BYTES, 1 << 20),
     txSyncDefaultTimeoutMs: int(env.RPC_TX_SYNC_TIMEOUT_MS, 2_000),
     txSyncMaxTimeoutMs: int(env.RPC_TX_SYNC_MAX_TIMEOUT_MS, 60_000),
     l1: env.L1 ? (JSON.parse(env.L1) as L1Config) : undefined,
     l1Confirmations: BigInt(int(env.L1_CONFIRMATIONS, 2)),
     l1PollMs: int(env.L1_POLL_MS, 2000),
+    sequencerKey: key(env.SEQUENCER_KEY, 'SEQUENCER_KEY'),
+    sequencerUrl: url(env.SEQUENCER_URL, 'SEQUENCER_URL'),
     batcherKey: key(env.BATCHER_KEY, 'BATCHER_KEY'),
     proposerKey: key(env.PROPOSER_KEY, 'PROPOSER_KEY'),
   }
@@ -94,6 +140,29 @@ function key(value: string | undefined, name: string): `0x${string}` | undefined
   if (!/^0x[0-9a-fA-F]{64}$/.test(value))
     throw new Error(`${name} must be a 32-byte hex private key`)
   return value as `0x${string}`
+}
+
+function url(value: string | undefined, name: string): string | undefined {
+  if (!value) return undefined
+  const u = URL.canParse(value) ? new URL(value) : undefined
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    throw new Error(`${name} must be an http(s) URL`)
+  return value.replace(/\/+$/, '')
+}
+
+/** Whether this node sequences (it has the key, or there is no L1 to derive from) or is a peer. */
+export function nodeRole(config: Pick<Config, 'sequencerKey' | 'l1'>): 'sequencer' | 'peer' {
+  return config.sequencerKey || !config.l1 ? 'sequencer' : 'peer'
+}
+
+/** A Go-style duration as geth's flags take it (`5s`, `500ms`, `1m`), in milliseconds. */
+function duration(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const m = /^(\d+)(ms|s|m)$/.exec(value)
+  if (!m) throw new Error(`bad duration ${value}: use e.g. 5s or 500ms`)
+  const n = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1_000 : 60_000)
+  if (!Number.isSafeInteger(n)) throw new Error(`bad duration ${value}`)
+  return n
 }
 
 function int(value: string | undefined, fallback: number): number {

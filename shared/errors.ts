@@ -104,3 +104,8 @@ export class TransactionNotReadyError extends BaseError {
   static override code = 5
   override name = 'TransactionNotReadyError'
 }
+
+/** -32002 (EIP-1474 "resource unavailable"): a peer could not reach the sequencer to forward a write. */
+export class SequencerUnavailableError extends BaseError {
+  static override code = -32002
+}

@@ -3,12 +3,13 @@ import { cors } from 'hono/cors'
 import {
   buildConfig,
   findShard,
+  nodeRole,
   parseChainIdParam,
   shardL1,
   type Config,
 } from '../shared/config.js'
 import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
-import { handleJsonRpc } from '../shared/rpc/handleJsonRpc.js'
+import { handleJsonRpc, stringifyResponse } from '../shared/rpc/handleJsonRpc.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext, shardStubs } from '../durable-objects/edgeContext.js'
 import { shardSettlement } from '../shared/settlement/shardViemChain.js'
@@ -45,7 +46,9 @@ app.get('/health', (c) => c.json({ ok: true }))
 app.get('/chains', (c) => {
   const url = new URL(c.req.url)
   const ws = url.protocol === 'https:' ? 'wss:' : 'ws:'
-  const { shards, l1 } = c.get('config')
+  const config = c.get('config')
+  const { shards, l1 } = config
+  const role = nodeRole(config)
   return c.json(
     shards.map((s) => {
       const rpcUrl = `${url.origin}/chain/${s.chainId}`
@@ -55,6 +58,11 @@ app.get('/chains', (c) => {
         name: s.name,
         rpcUrl,
         wsUrl,
+        // What this node is for the shard, and for a peer whose live feed it follows.
+        role,
+        ...(role === 'peer' && {
+          follows: config.sequencerUrl && `${config.sequencerUrl}/chain/${s.chainId}`,
+        }),
         ...shardSettlement(l1, s, { http: [rpcUrl], webSocket: [wsUrl] }),
       }
     }),
@@ -94,7 +102,8 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
     maxBatch: config.rpcMaxBatch,
     maxBodyBytes: config.rpcMaxBodyBytes,
   })
-  return response === undefined ? c.body(null, 204) : c.json(response)
+  if (response === undefined) return c.body(null, 204)
+  return c.body(stringifyResponse(response), 200, { 'content-type': 'application/json' })
 }
 
 app.route('/', withdrawals)
@@ -111,7 +120,18 @@ app.on(['GET', 'POST'], '/chain/:chainId', (c) => {
 })
 
 app.notFound((c) => c.json({ error: 'not found' }, 404))
-app.onError((err, c) => c.json({ jsonrpc: '2.0', id: null, error: toRpcError(err) }, 500))
+// Only a fault outside JSON-RPC handling lands here (handleJsonRpc answers every request itself):
+// -32603 with the id its log line carries, and the route it failed on.
+app.onError((err, c) =>
+  c.json(
+    {
+      jsonrpc: '2.0',
+      id: null,
+      error: toRpcError(err, { method: `${c.req.method} ${c.req.path}` }),
+    },
+    500,
+  ),
+)
 
 /**
  * The cron trigger: one round of L1 work (deposits, batches, outputs) for every shard with an L1.
@@ -122,7 +142,12 @@ async function scheduled(_event: ScheduledController, env: Env, ctx: ExecutionCo
   const config = (cachedConfig ??= buildConfig(env))
   if (!config.l1) return
   for (const { chainId } of config.shards)
-    if (shardL1(config, chainId)) ctx.waitUntil(shardStubs(env, chainId).sequencer.settle(chainId))
+    if (shardL1(config, chainId))
+      ctx.waitUntil(
+        shardStubs(env, chainId)
+          .sequencer.settle(chainId)
+          .catch((err) => console.error(`cron: L1 round of shard ${chainId} failed`, err)),
+      )
 }
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>

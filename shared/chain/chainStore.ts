@@ -11,6 +11,9 @@ export const CHAIN_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS batches (first_block INTEGER PRIMARY KEY, last_block INTEGER NOT NULL, l1_tx TEXT NOT NULL, l1_block INTEGER NOT NULL, bytes INTEGER NOT NULL)`,
 ]
 
+/** Meta key of the highest block copied into D1 (shared/db/indexBlocks.ts keeps it; an unwind lowers it). */
+export const INDEXED_KEY = 'indexed'
+
 /** A batch on L1: the L2 blocks `first..last` in transaction `l1Tx` of L1 block `l1Block`. */
 export type StoredBatch = { first: number; last: number; l1Tx: Hex; l1Block: number; bytes: number }
 
@@ -177,6 +180,12 @@ export class ChainStore {
         l1Block: r.l1_block,
         bytes: r.bytes,
       }))
+  }
+
+  /** Removes every block above `n` with its transactions (an unwind; the caller's storage transaction). */
+  deleteAbove(n: bigint): void {
+    this.sql.exec('DELETE FROM txs WHERE block_number > ?', Number(n))
+    this.sql.exec('DELETE FROM blocks WHERE number > ?', Number(n))
   }
 
   deleteMeta(key: string): void {

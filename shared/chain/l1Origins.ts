@@ -105,6 +105,11 @@ export class L1Origins {
     )
   }
 
+  /** Forgets the origins of L2 blocks above `l2Number` (an unwind; the caller's storage transaction). */
+  deleteOriginsAbove(l2Number: bigint): void {
+    this.sql.exec('DELETE FROM block_origins WHERE number > ?', Number(l2Number))
+  }
+
   /**
    * The origin of the L2 block after one with origin `parent` (or, for block 1, after L1 block
    * `startBlock - 1`), at L2 timestamp `timestamp`: the newest watched L1 block not after that

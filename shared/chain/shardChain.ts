@@ -18,7 +18,11 @@ import {
 } from '../rpc/format.js'
 import { blobToBytes, type Sql } from '../state/sql.js'
 import { TRIE_NODES_SCHEMA, TrieNodeStore } from '../state/trieNodeStore.js'
-import { decodeRawTransaction, restoreTransaction } from '../txpool/decodeRawTransaction.js'
+import {
+  decodeRawTransaction,
+  restoreTransaction,
+  type RecoverPublicKey,
+} from '../txpool/decodeRawTransaction.js'
 import type { BatchBlock } from '../settlement/batchCodec.js'
 import {
   DEFAULT_POOL_LIMITS,
@@ -29,7 +33,7 @@ import {
 } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 import { createChainCommon } from './chainCommon.js'
-import { ChainStore, type StoredBlock, type StoredTx } from './chainStore.js'
+import { ChainStore, INDEXED_KEY, type StoredBlock, type StoredTx } from './chainStore.js'
 import {
   buildGenesisAlloc,
   buildGenesisBlock,
@@ -63,6 +67,8 @@ export type ShardChainDeps = {
    * contracts' deployment); `batcher` goes into L1Block's batcherHash.
    */
   l1?: { startBlock: bigint; batcher: Hex }
+  /** A faster sender recovery than the pure-JS default (derived blocks recover every sender). */
+  recover?: RecoverPublicKey
 }
 
 /** What a sealed block tells websocket subscribers: newHeads' header and the block's logs. */
@@ -375,7 +381,7 @@ export class ShardChain {
    * derived (unknown origin, a transaction that does not apply). Deterministic: the same batches
    * and L1 blocks give the same block hashes as the sequencer's (invariant 3).
    */
-  async deriveBlock(b: BatchBlock, coinbase: Hex): Promise<SealResult> {
+  async deriveBlock(b: BatchBlock, coinbase: Hex, expectHash?: Hex): Promise<SealResult> {
     const l1 = this.deps.l1
     if (!l1) throw new Error('deriving blocks needs an L1')
     const parent = this.headHeader
@@ -386,7 +392,7 @@ export class ShardChain {
       throw new Error(
         `block ${b.number}: L1 origin ${b.l1OriginNumber} is not a watched block that can follow`,
       )
-    const ready = b.txs.map((raw) => decodeRawTransaction(raw, this.chainId))
+    const ready = b.txs.map((raw) => decodeRawTransaction(raw, this.chainId, this.deps.recover))
     // The batch's order, all or nothing: a transaction that cannot be included ends the block early.
     let i = 0
     let stopped = false
@@ -410,7 +416,37 @@ export class ShardChain {
           : `block ${b.number}: timestamp ${b.timestamp} is not after its parent's`,
       )
     }
+    if (expectHash && bytesToHex(outcome.block.hash()) !== expectHash.toLowerCase()) {
+      await this.resetState(parent)
+      throw new Error(
+        `block ${b.number}: executes to ${bytesToHex(outcome.block.hash())}, not the announced ${expectHash}`,
+      )
+    }
     return this.commit(parent, outcome, next, [])
+  }
+
+  /**
+   * Unwinds the chain to block `n` (reth's `unwind`): blocks above it, their transactions and L1
+   * origins go in one storage transaction, and the head state is block `n`'s again. Only blocks no
+   * L1 batch has confirmed are unwound (a peer replacing what the live feed gave it by what L1 says);
+   * the trie nodes stay (content-addressed, shared with the kept blocks). Returns how many went.
+   */
+  async unwindTo(n: bigint): Promise<number> {
+    const head = this.headHeader.number
+    if (n >= head) return 0
+    if (n < this.safeHead()) throw new Error(`cannot unwind below the safe head ${this.safeHead()}`)
+    const target = this.store.blockByNumber(n)
+    if (!target) throw new Error(`no block ${n} to unwind to`)
+    this.deps.transact(() => {
+      this.store.deleteAbove(n)
+      this.origins.deleteOriginsAbove(n)
+      const indexed = this.store.getMeta(INDEXED_KEY)
+      if (indexed !== undefined && BigInt(indexed) > n) this.store.setMeta(INDEXED_KEY, String(n))
+    })
+    const header = this.header(target)
+    await this.resetState(header)
+    this.head = header
+    return Number(head - n)
   }
 
   /** Puts the in-memory state back on `parent` (after a block that was not committed). */
@@ -480,8 +516,12 @@ export class ShardChain {
       if (ref.tag === 'earliest') return this.store.blockByNumber(0n)
       // Without an L1 the sequencer's word is all there is: safe and finalized are the head.
       if (this.deps.l1 && ref.tag === 'safe') return this.store.blockByNumber(this.safeHead())
-      if (this.deps.l1 && ref.tag === 'finalized')
-        return this.store.blockByNumber(this.finalizedHead())
+      if (this.deps.l1 && ref.tag === 'finalized') {
+        // A peer still deriving may know of a final output past what it has derived.
+        const f = this.finalizedHead()
+        const safe = this.safeHead()
+        return this.store.blockByNumber(f < safe ? f : safe)
+      }
       return this.store.head()
     }
     if ('number' in ref) return this.store.blockByNumber(ref.number)

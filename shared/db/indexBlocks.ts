@@ -1,13 +1,11 @@
 import { eq, getTableColumns, getTableName, type Table } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import type { Hex } from 'viem'
-import type { ChainStore } from '../chain/chainStore.js'
+import { INDEXED_KEY, type ChainStore } from '../chain/chainStore.js'
 import { buildIndexedBlock } from '../chain/indexedBlock.js'
 import { multiRowInsert, type SqlValue } from '../state/sql.js'
 import { blocks as blockTable, indexCursor, logs, transactions } from './schema.js'
 
-/** Meta key (in the sequencer's store) of the highest block copied into D1. */
-const INDEXED_KEY = 'indexed'
 /** Blocks per `indexBlocks` call while catching up. */
 const INDEX_BATCH = 32
 
@@ -249,6 +247,19 @@ export async function getIndexedHead(db: D1Database, chainId: number): Promise<b
     .where(eq(indexCursor.chainId, chainId))
     .get()
   return row ? BigInt(row.head) : null
+}
+
+/**
+ * Lowers a chain's cursor to `n` after an unwind, so reads stop at the kept blocks until the blocks
+ * that replace the unwound ones are indexed over them.
+ */
+export async function rewindIndex(db: D1Database, chainId: number, n: bigint): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE "${getTableName(indexCursor)}" SET ${col(indexCursor, 'head')} = ? WHERE ${col(indexCursor, 'chainId')} = ? AND ${col(indexCursor, 'head')} > ?`,
+    )
+    .bind(Number(n), chainId, Number(n))
+    .run()
 }
 
 function lower<T extends string>(hex: T): T {

@@ -1,21 +1,19 @@
 import {
   bytesToHex,
   encodeFunctionData,
-  hexToBytes,
-  parseAbiItem,
   type Account,
   type Chain,
   type Client,
   type Hex,
   type Transport,
 } from 'viem'
-import { getBlock, getLogs, getTransaction, readContract } from 'viem/actions'
+import { getBlock, getBlockNumber, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
-import { isDepositRaw } from '../chain/depositTx.js'
-import { FINALIZED_KEY, SAFE_KEY, type ShardChain } from '../chain/shardChain.js'
+import { FINALIZED_KEY, type ShardChain } from '../chain/shardChain.js'
 import type { ShardL1 } from '../config.js'
-import type { StoredBatch } from '../chain/chainStore.js'
-import { decodeBatch, encodeBatch, type BatchBlock } from './batchCodec.js'
+import { encodeBatch } from './batchCodec.js'
+import { readBatches, recordSafe } from '../derivation/deriveFromL1.js'
+import { batchBlocks } from '../derivation/batchBlocks.js'
 import { L1Sender, type StepResult } from './l1Sender.js'
 import { outputAt } from './outputRoot.js'
 import { watchL1 } from './l1Watcher.js'
@@ -103,7 +101,7 @@ export async function stepBatcher(
   })
   if (result.kind === 'mined') {
     const { tag } = result.pending
-    recordBatch(chain, {
+    recordSafe(chain, {
       ...tag,
       l1Tx: result.receipt.transactionHash,
       l1Block: Number(result.receipt.blockNumber),
@@ -111,17 +109,6 @@ export async function stepBatcher(
   }
   return result
 }
-
-function recordBatch(chain: ShardChain, batch: StoredBatch): void {
-  chain.transact(() => {
-    chain.store.setMeta(SAFE_KEY, String(batch.last))
-    chain.store.putBatch(batch)
-  })
-}
-
-const batchSubmitted = parseAbiItem(
-  'event BatchSubmitted(bytes32 indexed batchHash, address indexed batcher)',
-)
 
 /**
  * Adopts batches that reached L1 without this node seeing their receipt (a crash between broadcast
@@ -133,51 +120,26 @@ const batchSubmitted = parseAbiItem(
 export async function reconcileBatches(ctx: SettleContext): Promise<void> {
   const { chain } = ctx
   const last = chain.store.lastBatch()
-  const logs = await getLogs(ctx.l1, {
-    address: ctx.contracts.batchInbox as Hex,
-    event: batchSubmitted,
-    fromBlock: last ? BigInt(last.l1Block) : BigInt(ctx.contracts.l1StartBlock),
-    toBlock: 'latest',
-  })
-  for (const log of logs) {
-    if (log.transactionHash === last?.l1Tx) continue
-    const tx = await getTransaction(ctx.l1, { hash: log.transactionHash! })
-    const input = hexToBytes(tx.input)
-    const batch = await decodeBatch(input).catch(() => undefined)
-    if (!batch || batch.chainId !== chain.chainId) continue
+  const batches = await readBatches(
+    ctx.l1,
+    ctx.contracts.batchInbox as Hex,
+    last ? BigInt(last.l1Block) : BigInt(ctx.contracts.l1StartBlock),
+    await getBlockNumber(ctx.l1, { cacheTime: 0 }),
+  )
+  for (const { l1Tx, l1Block, bytes, batch } of batches) {
+    if (l1Tx === last?.l1Tx || !batch || batch.chainId !== chain.chainId) continue
     const first = batch.blocks[0].number
     const lastBlock = batch.blocks[batch.blocks.length - 1].number
     if (first !== chain.safeHead() + 1n) continue
     if (batch.parentHash !== chain.store.blockHash(first - 1n)) continue
-    recordBatch(chain, {
+    recordSafe(chain, {
       first: Number(first),
       last: Number(lastBlock),
-      l1Tx: log.transactionHash!,
-      l1Block: Number(log.blockNumber),
-      bytes: input.length,
+      l1Tx,
+      l1Block: Number(l1Block),
+      bytes,
     })
   }
-}
-
-/** The blocks `first..last` as a batch carries them: L1 origin and the non-deposit transactions. */
-export function batchBlocks(chain: ShardChain, first: bigint, last: bigint): BatchBlock[] {
-  const out: BatchBlock[] = []
-  for (let n = first; n <= last; n++) {
-    const header = chain.header(chain.store.blockByNumber(n)!)
-    const origin = chain.origins.originOf(n)
-    if (!origin) throw new Error(`L2 block ${n} has no L1 origin`)
-    out.push({
-      number: n,
-      timestamp: header.timestamp,
-      l1OriginNumber: origin.l1Number,
-      l1OriginHash: origin.l1Hash,
-      txs: chain.store
-        .txsOfBlock(n)
-        .filter((t) => !isDepositRaw(t.raw))
-        .map((t) => bytesToHex(t.raw)),
-    })
-  }
-  return out
 }
 
 /**

@@ -8,7 +8,7 @@ import type { GenesisSpec } from '../../shared/chain/genesis.js'
 import type { WatchedL1Block } from '../../shared/chain/l1Origins.js'
 import { ShardChain } from '../../shared/chain/shardChain.js'
 import { decodeBatch, encodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
-import { batchBlocks } from '../../shared/settlement/settle.js'
+import { batchBlocks } from '../../shared/derivation/batchBlocks.js'
 import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
 import { KEYS } from './helpers.js'
 

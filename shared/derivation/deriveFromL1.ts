@@ -1,0 +1,176 @@
+import { hexToBytes, parseAbiItem, type Chain, type Client, type Hex, type Transport } from 'viem'
+import { getLogs, getTransaction } from 'viem/actions'
+import { SAFE_KEY, type SealResult, type ShardChain } from '../chain/shardChain.js'
+import type { StoredBatch } from '../chain/chainStore.js'
+import { decodeBatch, type Batch } from '../settlement/batchCodec.js'
+import { batchBlocks, sameBatchBlock } from './batchBlocks.js'
+
+type L1Client = Client<Transport, Chain | undefined>
+
+export const batchSubmittedEvent = parseAbiItem(
+  'event BatchSubmitted(bytes32 indexed batchHash, address indexed batcher)',
+)
+
+/** Meta key: the last L1 block whose inbox batches this node has applied. */
+const DERIVED_L1_KEY = 'derive.l1'
+/** L1 blocks whose inbox logs one round reads at most. */
+const MAX_L1_RANGE = 1000n
+/** Batches one round applies at most (each up to 256 blocks): the rest waits for the next round. */
+const MAX_BATCHES_PER_ROUND = 4
+
+/** A batch as read from L1: its L1 transaction and block, and its decoded content (or why not). */
+export type L1Batch = {
+  l1Tx: Hex
+  l1Block: bigint
+  bytes: number
+  batch?: Batch
+  invalid?: string
+}
+
+/** Reads the batches the shard's inbox accepted in L1 blocks `from..to`, in L1 order. */
+export async function readBatches(
+  l1: L1Client,
+  inbox: Hex,
+  from: bigint,
+  to: bigint,
+): Promise<L1Batch[]> {
+  if (from > to) return []
+  const logs = await getLogs(l1, {
+    address: inbox,
+    event: batchSubmittedEvent,
+    fromBlock: from,
+    toBlock: to,
+  })
+  const out: L1Batch[] = []
+  for (const log of logs) {
+    const tx = await getTransaction(l1, { hash: log.transactionHash! })
+    const input = hexToBytes(tx.input)
+    const entry: L1Batch = {
+      l1Tx: log.transactionHash!,
+      l1Block: log.blockNumber!,
+      bytes: input.length,
+    }
+    try {
+      entry.batch = await decodeBatch(input)
+    } catch (err) {
+      entry.invalid = err instanceof Error ? err.message : String(err)
+    }
+    out.push(entry)
+  }
+  return out
+}
+
+/** What the L1 derivation step needs: the chain, the L1, the shard's inbox and where it starts. */
+export type DeriveContext = {
+  chain: ShardChain
+  l1: L1Client
+  batchInbox: Hex
+  l1StartBlock: bigint
+  coinbase: Hex
+  log?: (line: string) => void
+}
+
+/** What one round of derivation did. */
+export type DeriveReport = {
+  /** Batches applied (their blocks are now safe). */
+  batches: number
+  /** Blocks the node already had (from the live feed) that L1 confirmed as they were. */
+  confirmed: number
+  /** Blocks executed from L1 data, in order (to index and announce). */
+  derived: SealResult[]
+  /** Set when blocks from the feed were unwound because L1 says otherwise: the new head before re-deriving. */
+  unwoundTo?: bigint
+  /** Whether more L1 data is waiting for the next round. */
+  more: boolean
+}
+
+/**
+ * The derivation pipeline of a node that does not sequence (op-node's L1 → L2 derivation): reads the
+ * batches its inbox took in the L1 blocks the watcher has confirmed, in L1 order, and applies each
+ * one that continues the safe chain (first block = safe + 1, parent hash = the safe block's hash).
+ * A block the node already has from the live feed is kept when it is the batch's block, otherwise
+ * it and everything above it are unwound and the batch's block is executed instead: L1 is the only
+ * truth. A batch that does not continue the safe chain or does not decode is skipped (logged); a
+ * block that cannot be executed ends its batch. Idempotent and resumable: a crash re-reads from the
+ * last L1 block recorded, and a half-applied batch is confirmed block by block again.
+ */
+export async function deriveFromL1(ctx: DeriveContext): Promise<DeriveReport> {
+  const { chain } = ctx
+  const report: DeriveReport = { batches: 0, confirmed: 0, derived: [], more: false }
+  const watched = chain.origins.latest()
+  if (!watched) return report
+  const cursor = BigInt(chain.store.getMeta(DERIVED_L1_KEY) ?? String(ctx.l1StartBlock - 1n))
+  const to = watched.number < cursor + MAX_L1_RANGE ? watched.number : cursor + MAX_L1_RANGE
+  const batches = await readBatches(ctx.l1, ctx.batchInbox, cursor + 1n, to)
+  let done = to
+  let applied = 0
+  for (const b of batches) {
+    if (applied >= MAX_BATCHES_PER_ROUND) {
+      done = b.l1Block - 1n
+      report.more = true
+      break
+    }
+    if (await applyBatch(ctx, b, report)) applied++
+  }
+  chain.transact(() => chain.store.setMeta(DERIVED_L1_KEY, String(done)))
+  if (done < watched.number) report.more = true
+  return report
+}
+
+/** Applies one batch read from L1; returns whether it moved the safe head. */
+async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport): Promise<boolean> {
+  const { chain } = ctx
+  const say = (msg: string) => ctx.log?.(`batch ${b.l1Tx} (L1 block ${b.l1Block}): ${msg}`)
+  if (!b.batch) return (say(`skipped, does not decode: ${b.invalid}`), false)
+  const { batch } = b
+  if (batch.chainId !== chain.chainId) return false
+  const safe = chain.safeHead()
+  const first = batch.blocks[0].number
+  const last = batch.blocks[batch.blocks.length - 1].number
+  if (last <= safe) return false // already applied (a re-read after a crash)
+  if (first !== safe + 1n || batch.parentHash !== chain.store.blockHash(safe))
+    return (say(`skipped, does not continue the safe block ${safe}`), false)
+  let good = safe
+  for (const block of batch.blocks) {
+    const n = block.number
+    const local = chain.store.blockByNumber(n)
+    if (local) {
+      if (sameBatchBlock(batchBlocks(chain, n, n)[0], block)) {
+        report.confirmed++
+        good = n
+        continue
+      }
+      const head = chain.headHeader.number
+      await chain.unwindTo(n - 1n)
+      report.unwoundTo = n - 1n
+      ctx.log?.(
+        `L1 replaces blocks ${n}..${head} from the live feed: the batch in ${b.l1Tx} has a different block ${n}`,
+      )
+    }
+    try {
+      report.derived.push(await chain.deriveBlock(block, ctx.coinbase))
+      good = n
+    } catch (err) {
+      say(`ends at block ${n}: ${err instanceof Error ? err.message : String(err)}`)
+      break
+    }
+  }
+  if (good === safe) return false
+  recordSafe(chain, {
+    first: Number(first),
+    last: Number(good),
+    l1Tx: b.l1Tx,
+    l1Block: Number(b.l1Block),
+    bytes: b.bytes,
+  })
+  report.batches++
+  return true
+}
+
+/** Records a batch on L1 and moves the safe head to its last block, together. */
+export function recordSafe(chain: ShardChain, batch: StoredBatch): void {
+  chain.transact(() => {
+    chain.store.setMeta(SAFE_KEY, String(batch.last))
+    chain.store.putBatch(batch)
+  })
+}

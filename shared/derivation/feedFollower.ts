@@ -1,0 +1,138 @@
+import type { SealResult, ShardChain } from '../chain/shardChain.js'
+import { applyFeedBlock, type FollowOptions } from './followFeed.js'
+import { parseSignedBlock, type SignedBlock } from './signedBlock.js'
+
+/** Blocks fetched per gap request (`edge_getSignedBlocks`). */
+export const GAP_BATCH = 64
+/** Feed blocks held while they wait for their parent or their L1 origin. */
+const MAX_HELD = 256
+
+/** What the follower needs from its host: a socket to send on, the chain lock, and what to do with a new block. */
+export type FeedFollowerIo = {
+  send(message: string): void
+  /** Runs `fn` while no other write to the chain (L1 derivation) runs. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>
+  applied(sealed: SealResult): void
+  log(line: string): void
+}
+
+/**
+ * A peer's side of the sequencer's live feed, over one websocket: subscribes to `edge_blocks`,
+ * fetches the blocks it missed with `edge_getSignedBlocks`, and applies them in order
+ * (`applyFeedBlock`). Anything on the socket that is not a well-formed, correctly signed block that
+ * executes to its hash is dropped, changing nothing. Runtime-agnostic: the host owns the socket.
+ */
+export class FeedFollower {
+  private readonly held = new Map<bigint, SignedBlock>()
+  private gapInFlight = false
+  private nextId = 1
+  private ignoredLogged = 0
+
+  constructor(
+    private readonly chain: ShardChain,
+    private readonly opts: FollowOptions,
+    private readonly io: FeedFollowerIo,
+  ) {}
+
+  /** Call once the socket is open: subscribes and asks for what was sealed since this node's head. */
+  opened(): void {
+    this.gapInFlight = false
+    this.io.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: this.nextId++,
+        method: 'eth_subscribe',
+        params: ['edge_blocks'],
+      }),
+    )
+    this.requestGap()
+  }
+
+  /** One message from the socket, whatever it holds. */
+  async message(text: string): Promise<void> {
+    let msg: unknown
+    try {
+      msg = JSON.parse(text)
+    } catch {
+      return this.ignore('feed message is not JSON')
+    }
+    if (typeof msg !== 'object' || msg === null) return this.ignore('feed message is not an object')
+    const m = msg as Record<string, unknown>
+    if (m.method === 'eth_subscription') {
+      const params = m.params as Record<string, unknown> | undefined
+      return this.receive([params?.result])
+    }
+    if (Array.isArray(m.result)) {
+      this.gapInFlight = false
+      await this.receive(m.result)
+      // A full answer: the sequencer has more past it.
+      if (m.result.length >= GAP_BATCH) this.requestGap()
+      return
+    }
+    if (m.error !== undefined) this.gapInFlight = false
+  }
+
+  /** Retries held blocks (after an L1 round brought new origins). */
+  async retry(): Promise<void> {
+    await this.drain()
+  }
+
+  private async receive(items: unknown[]): Promise<void> {
+    for (const item of items) {
+      const b = parseSignedBlock(item)
+      if (!b) {
+        this.ignore('malformed feed block')
+        continue
+      }
+      const head = this.chain.headHeader.number
+      if (b.block.number <= head || b.block.number - head > this.opts.maxAhead) {
+        // Known, conflicting or far ahead: applyFeedBlock says which (signature first).
+        const outcome = await this.io.exclusive(() => applyFeedBlock(this.chain, b, this.opts))
+        if (outcome.kind === 'ignored')
+          this.ignore(`feed block ${b.block.number}: ${outcome.reason}`)
+        continue
+      }
+      if (this.held.size >= MAX_HELD && !this.held.has(b.block.number)) continue
+      this.held.set(b.block.number, b)
+    }
+    await this.drain()
+  }
+
+  /** Applies held blocks in order from head + 1 while they apply. */
+  private async drain(): Promise<void> {
+    await this.io.exclusive(async () => {
+      for (;;) {
+        const head = this.chain.headHeader.number
+        for (const n of this.held.keys()) if (n <= head) this.held.delete(n)
+        const next = this.held.get(head + 1n)
+        if (!next) break
+        const outcome = await applyFeedBlock(this.chain, next, this.opts)
+        if (outcome.kind === 'waiting') break
+        this.held.delete(head + 1n)
+        if (outcome.kind === 'applied') this.io.applied(outcome.sealed)
+        else if (outcome.kind === 'ignored')
+          this.ignore(`feed block ${next.block.number}: ${outcome.reason}`)
+      }
+    })
+    if (this.held.size > 0 && !this.held.has(this.chain.headHeader.number + 1n)) this.requestGap()
+  }
+
+  private requestGap(): void {
+    if (this.gapInFlight) return
+    this.gapInFlight = true
+    const from = this.chain.headHeader.number + 1n
+    this.io.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: this.nextId++,
+        method: 'edge_getSignedBlocks',
+        params: [`0x${from.toString(16)}`, GAP_BATCH],
+      }),
+    )
+  }
+
+  /** Logs refused input, at most a few hundred lines (a hostile feed must not fill the log). */
+  private ignore(why: string): void {
+    if (this.ignoredLogged++ < 200) this.io.log(`live feed: ignored ${why}`)
+  }
+}
