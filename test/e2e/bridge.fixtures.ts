@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createPublicClient, defineChain, http, type Address, type Chain, type Hex } from 'viem'
+import {
+  createPublicClient,
+  createTestClient,
+  defineChain,
+  http,
+  type Address,
+  type Chain,
+  type Hex,
+} from 'viem'
 import {
   chainConfig,
   publicActionsL1,
@@ -11,7 +19,8 @@ import {
   walletActionsL2,
 } from 'viem/op-stack'
 import { createWalletClient, publicActions } from 'viem'
-import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import genesis from '../../genesis.json' with { type: 'json' }
+import { genesisEthSupply, type GenesisSpec } from '../../shared/chain/genesis.js'
 import { decodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { deployDevnet, devAccount } from './l1.fixtures.js'
@@ -25,13 +34,16 @@ import {
 
 /**
  * The whole devnet as `npm start` runs it, for the bridge tests: anvil mining a block a second, the
- * L1 contracts (batcher = dev account 8, proposer = dev account 9), and the node settling on it
+ * L1 contracts (batcher = dev account 8, proposer = dev account 9; the ETH of the L2 genesis locked
+ * in the portal, `GENESIS_LOCK`; the oracle holding the genesis output), and the node settling on it
  * with one confirmation and short polls. Settlement timings are devnet-short on purpose.
  */
 export const BATCHER = devAccount(8)
 export const PROPOSER = devAccount(9)
 export const SUBMISSION_INTERVAL = 4n
 export const FINALIZATION_PERIOD = 8n
+/** The wei the L2 genesis mints (genesis.json's alloc), locked in the portal at deploy time. */
+export const GENESIS_LOCK = genesisEthSupply(genesis as GenesisSpec)
 
 /** Private keys of the mnemonic's accounts 8 and 9 (anvil prints the same). */
 const KEYS = {
@@ -50,6 +62,17 @@ export type BridgeDevnet = {
   restartL1(): Promise<void>
   /** Stops the node with `signal` (SIGKILL: a crash) and starts it again on its state and port. */
   restartNode(signal: NodeJS.Signals): Promise<void>
+  /**
+   * Starts a peer: its own process and state (`persistDir`, a fresh one by default), the same L1
+   * settings and no keys, following `sequencerUrl` (the sequencer node's by default; none with null).
+   * Stopped with the devnet.
+   */
+  startPeer(opts?: {
+    persistDir?: string
+    port?: number
+    sequencerUrl?: string | null
+    vars?: Record<string, string>
+  }): Promise<L2Node>
   stop(): Promise<void>
 }
 
@@ -59,6 +82,8 @@ export async function startBridgeDevnet(
     vars?: Record<string, string>
     /** `npm start`'s settings (wrangler.toml, deployL1's devnet defaults) instead of the fast ones. */
     devnetDefaults?: boolean
+    /** L2 blocks between outputs, instead of `SUBMISSION_INTERVAL` (fast settings only). */
+    submissionInterval?: bigint
   } = {},
 ): Promise<BridgeDevnet> {
   // Both layers keep their state in one directory, so either can be restarted where it stopped.
@@ -71,16 +96,30 @@ export async function startBridgeDevnet(
   }
   let anvil = await startAnvil(anvilOpts)
   const fast = !opts.devnetDefaults
+  // As npm start does: the deployer (dev account 0) gets the genesis ETH to lock on top of its own.
+  const deployer = devAccount(0).address
+  const balance = await createPublicClient({ transport: http(anvil.url) }).getBalance({
+    address: deployer,
+  })
+  await createTestClient({ mode: 'anvil', transport: http(anvil.url) }).setBalance({
+    address: deployer,
+    value: balance + GENESIS_LOCK,
+  })
   const { deployment, chain: l1Chain } = await deployDevnet(anvil.url, {
     chainIds: [901],
     batcher: BATCHER.address,
     proposer: PROPOSER.address,
+    genesisLock: GENESIS_LOCK,
     ...(fast
-      ? { submissionInterval: SUBMISSION_INTERVAL, finalizationPeriodSeconds: FINALIZATION_PERIOD }
+      ? {
+          submissionInterval: opts.submissionInterval ?? SUBMISSION_INTERVAL,
+          finalizationPeriodSeconds: FINALIZATION_PERIOD,
+        }
       : {}),
   })
   const nodeVars = {
     L1: JSON.stringify(toL1Config(deployment, anvil.url)),
+    SEQUENCER_KEY: KEYS[8],
     BATCHER_KEY: KEYS[8],
     PROPOSER_KEY: KEYS[9],
     ...(fast ? { L1_CONFIRMATIONS: '1', L1_POLL_MS: '300', BLOCK_TIME_MS: '250' } : {}),
@@ -88,6 +127,8 @@ export async function startBridgeDevnet(
   }
   const node = await startNode({ vars: nodeVars, persistDir })
   const shard = deployment.shards[0]
+  const peers: L2Node[] = []
+  const { SEQUENCER_KEY: _s, BATCHER_KEY: _b, PROPOSER_KEY: _p, ...peerVars } = nodeVars
   const l2Chain = defineEdgeL2(`${node.url}/chain/901`, l1Chain.id, shard)
   const devnet: BridgeDevnet = {
     anvil,
@@ -113,8 +154,19 @@ export async function startBridgeDevnet(
       }
       devnet.l2Chain = defineEdgeL2(`${devnet.node.url}/chain/901`, l1Chain.id, shard)
     },
+    async startPeer(o = {}) {
+      const sequencerUrl = o.sequencerUrl === undefined ? devnet.node.url : o.sequencerUrl
+      const peer = await startNode({
+        port: o.port,
+        persistDir: o.persistDir ?? mkdtempSync(path.join(dir, 'peer-')),
+        vars: { ...peerVars, ...(sequencerUrl && { SEQUENCER_URL: sequencerUrl }), ...o.vars },
+      })
+      peers.push(peer)
+      return peer
+    },
     async stop() {
-      await Promise.all([devnet.node.stop(), devnet.anvil.stop()])
+      if (process.env.DEBUG_NODE) for (const p of peers) console.log(p.logs())
+      await Promise.all([devnet.node.stop(), devnet.anvil.stop(), ...peers.map((p) => p.stop())])
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -228,22 +280,4 @@ export async function batchedBlocksOnceSafe(
   const covered: bigint[] = []
   for (const { batch } of await readBatches(d)) for (const b of batch.blocks) covered.push(b.number)
   return { head, covered }
-}
-
-/**
- * Waits for the oracle's first output. viem's `waitToProve` reads `latestOutputIndex`, which reverts
- * while the oracle is empty (as Bedrock's does), so on a fresh devnet a client must wait for it.
- */
-export async function waitForFirstOutput(d: BridgeDevnet): Promise<void> {
-  const l1 = createPublicClient({ transport: http(d.l1Url) })
-  const address = d.deployment.shards[0].l2OutputOracle
-  for (let until = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
-    const n = await l1.readContract({
-      address,
-      abi: l2OutputOracleAbi,
-      functionName: 'nextOutputIndex',
-    })
-    if (n > 0n) return
-    if (Date.now() > until) throw new Error('no output was proposed')
-  }
 }
