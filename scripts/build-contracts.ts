@@ -68,7 +68,11 @@ type Solc = {
   compile(input: string, callbacks: { import: (path: string) => ImportResult }): string
 }
 type ImportResult = { contents: string } | { error: string }
-type SolcError = { severity: 'error' | 'warning' | 'info'; formattedMessage: string }
+type SolcError = {
+  severity: 'error' | 'warning' | 'info'
+  formattedMessage: string
+  sourceLocation?: { file: string }
+}
 type SolcContract = {
   abi: unknown[]
   evm: {
@@ -150,7 +154,9 @@ function compile(root: string, profile: CompilerProfile, sources: string[]) {
     solc.compile(JSON.stringify(input), { import: findImport }),
   ) as SolcOutput
   const errors = output.errors ?? []
-  for (const warning of errors.filter((e) => e.severity !== 'error'))
+  // Warnings about dependencies' sources (OpenZeppelin's `at`, soon a keyword) are not ours to fix.
+  const ours = (e: SolcError) => !e.sourceLocation || e.sourceLocation.file.startsWith('contracts/')
+  for (const warning of errors.filter((e) => e.severity !== 'error' && ours(e)))
     console.warn(warning.formattedMessage.trimEnd())
   const failures = errors.filter((e) => e.severity === 'error')
   if (failures.length > 0)

@@ -2,18 +2,23 @@
  * Deploys the L1 contracts of edge-l2 to any L1 reachable over JSON-RPC: one contract set per L2
  * shard (SystemConfig, L2OutputOracle, OptimismPortal, BatchInbox) and, once for all shards, the
  * StorageProofVerifier and Multicall3 (an existing Multicall3 is reused: the one passed in, else the
- * canonical 0xcA11bde05977b3631167028862bE2a173976CA11 when the L1 has it).
+ * canonical 0xcA11bde05977b3631167028862bE2a173976CA11 when the L1 has it), and the DAC that owns them
+ * all (scripts/deploy-dac.ts: token, mining vault, Timelock, Governor). Every SystemConfig and the vault
+ * are owned by the Timelock, which is also every shard's challenger; the deployer never holds a role,
+ * and `deployL1` checks after the deployment that no externally owned account holds any
+ * (`assertNoAdminKeys`), throwing otherwise. The contracts are not upgradeable (no proxies).
  *
  * Transactions go out back to back with consecutive nonces (addresses are known in advance from the
  * deployer's nonce), then every receipt is awaited and checked, so a public testnet costs a few
  * blocks rather than a few blocks per contract.
  *
  * Usage: `node --import tsx scripts/deploy-l1.ts --rpc <url> --key <hex> --chain-id <id> [--chain-id <id> …]
- * [--owner|--batcher|--proposer|--challenger <address>] [--submission-interval <blocks>]
+ * [--batcher|--proposer <address>] [--params contracts/params/<network>.json] [--submission-interval <blocks>]
  * [--l2-block-time <s>] [--finalization-period <s>] [--starting-block-number <n>]
  * [--starting-timestamp <s>] [--gas-limit <gas>] [--multicall3 <address>] [--genesis-lock <wei>]`
  * prints the deployment as JSON.
  */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import {
@@ -52,6 +57,8 @@ import {
   storageProofVerifierBytecode,
 } from '../generated/contracts/StorageProofVerifier'
 import { systemConfigAbi, systemConfigBytecode } from '../generated/contracts/SystemConfig'
+import { devnetDac, parseDacParams, type DacParameters, type DacParamsFile } from './dac-params'
+import { assertNoAdminKeys, deployDac, type DacContracts } from './deploy-dac'
 
 /** Where Multicall3 lives on most public chains (deployed there by a presigned transaction). */
 export const canonicalMulticall3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11'
@@ -63,12 +70,14 @@ export type DeployL1Client = Client<Transport, Chain | undefined, Account>
 export type DeployL1Parameters = {
   /** The L2 chain ids: one contract set each. */
   chainIds: readonly number[]
-  /** Owner of each SystemConfig (a timelock takes over later); the deployer by default. */
-  owner?: Address
-  /** Batcher, proposer and challenger of every shard; the deployer by default. */
+  /**
+   * Batcher and proposer of every shard (operational roles, changed by the Timelock through
+   * SystemConfig); the deployer by default. Owner and challenger are always the DAC's Timelock.
+   */
   batcher?: Address
   proposer?: Address
-  challenger?: Address
+  /** The DAC's parameters (contracts/params/devnet.json by default). */
+  dac?: DacParameters
   /** L2 block gas limit. */
   gasLimit?: bigint
   /** L2 blocks between output roots. */
@@ -108,6 +117,8 @@ export type L1Deployment = {
   deployer: Address
   multicall3: Address
   storageProofVerifier: Address
+  /** The DAC (token, mining vault, Governor, Timelock) that owns every shard's contracts. */
+  dac: DacContracts
   shards: ShardL1Contracts[]
 }
 
@@ -136,10 +147,8 @@ export async function deployL1(
   const settings = { ...devnetDefaults, ...withoutUndefined(params) }
   const deployer = client.account.address
   const roles = {
-    owner: params.owner ?? deployer,
     batcher: params.batcher ?? deployer,
     proposer: params.proposer ?? deployer,
-    challenger: params.challenger ?? deployer,
   }
   const l1ChainId = await getChainId(client)
   const deploy = createDeployer(
@@ -153,15 +162,16 @@ export async function deployL1(
   const storageProofVerifier = (
     await deploy(storageProofVerifierAbi, storageProofVerifierBytecode, [])
   ).address
+  const { timelockHash, ...dac } = await deployDac(client, deploy, params.dac ?? devnetDac)
 
   const shards = []
   for (const chainId of params.chainIds) {
     const systemConfig = await deploy(systemConfigAbi, systemConfigBytecode, [
-      roles.owner,
+      dac.timelock,
       BigInt(chainId),
       roles.batcher,
       roles.proposer,
-      roles.challenger,
+      dac.timelock,
       settings.gasLimit,
     ])
     const l2OutputOracle = await deploy(l2OutputOracleAbi, l2OutputOracleBytecode, [
@@ -188,11 +198,18 @@ export async function deployL1(
   }
 
   const mined = await deploy.settle()
+  const deployed = shards.map((s) => ({
+    systemConfig: s.systemConfig.address,
+    l2OutputOracle: s.l2OutputOracle.address,
+    portal: s.portal.address,
+  }))
+  await assertNoAdminKeys(client, { dac, shards: deployed }, mined.get(timelockHash)!)
   return {
     l1ChainId,
     deployer,
     multicall3,
     storageProofVerifier,
+    dac,
     shards: shards.map((s) => ({
       chainId: s.chainId,
       systemConfig: s.systemConfig.address,
@@ -223,15 +240,23 @@ export function toL1Config(d: L1Deployment, rpcUrl: string) {
           l1StartBlock: String(s.l1StartBlock),
           batcher: s.batcher,
           proposer: s.proposer,
+          token: d.dac.token,
+          governor: d.dac.governor,
+          timelock: d.dac.timelock,
+          miningVault: d.dac.miningVault,
         },
       ]),
     ),
   }
 }
 
+/** The deployer `deployL1` passes around (to `deployDac`). */
+export type L1Deployer = ReturnType<typeof createDeployer>
+
 /**
  * Sends deployments (and `send` calls) with consecutive nonces from `nonce` on, each with its own gas
- * estimate; `settle()` awaits them all and maps each transaction hash to its block number.
+ * estimate; `nextAddress(k)` is where the k-th next transaction would create a contract (0: the
+ * next); `settle()` awaits them all and maps each transaction hash to its block number.
  */
 function createDeployer(client: DeployL1Client, nonce: number) {
   const sent: { hash: Hash; address?: Address; nonce: number }[] = []
@@ -267,6 +292,8 @@ function createDeployer(client: DeployL1Client, nonce: number) {
     nonce++
     return hash
   }
+  deploy.nextAddress = (k = 0): Address =>
+    getContractAddress({ from: client.account.address, nonce: BigInt(nonce + k) })
   deploy.settle = async () => {
     const blocks = new Map<Hash, bigint>()
     for (const { hash, address, nonce } of sent) {
@@ -309,10 +336,9 @@ async function main() {
       rpc: { type: 'string' },
       key: { type: 'string' },
       'chain-id': { type: 'string', multiple: true },
-      owner: { type: 'string' },
       batcher: { type: 'string' },
       proposer: { type: 'string' },
-      challenger: { type: 'string' },
+      params: { type: 'string' },
       'gas-limit': { type: 'string' },
       'submission-interval': { type: 'string' },
       'l2-block-time': { type: 'string' },
@@ -333,16 +359,22 @@ async function main() {
     account: privateKeyToAccount(values.key as Hex),
     transport: http(values.rpc),
   })
+  // A parameter file gives the DAC's settings and the rollup's timing; a flag overrides the latter.
+  const file = values.params
+    ? (JSON.parse(readFileSync(values.params, 'utf8')) as DacParamsFile)
+    : undefined
+  const rollup = file?.rollup
   const deployment = await deployL1(client, {
     chainIds,
-    owner: values.owner as Address | undefined,
     batcher: values.batcher as Address | undefined,
     proposer: values.proposer as Address | undefined,
-    challenger: values.challenger as Address | undefined,
+    dac: file && parseDacParams(file),
     gasLimit: big(values['gas-limit']),
-    submissionInterval: big(values['submission-interval']),
-    l2BlockTime: big(values['l2-block-time']),
-    finalizationPeriodSeconds: big(values['finalization-period']),
+    submissionInterval: big(values['submission-interval'] ?? rollup?.submissionInterval.toString()),
+    l2BlockTime: big(values['l2-block-time'] ?? rollup?.l2BlockTimeSeconds.toString()),
+    finalizationPeriodSeconds: big(
+      values['finalization-period'] ?? rollup?.finalizationPeriodSeconds.toString(),
+    ),
     startingBlockNumber: big(values['starting-block-number']),
     startingTimestamp: big(values['starting-timestamp']),
     multicall3: values.multicall3 as Address | undefined,

@@ -53,16 +53,15 @@ describe('deployL1', () => {
       s.portal,
       s.batchInbox,
     ])
-    expect(
-      new Set([...addresses, deployment.multicall3, deployment.storageProofVerifier]).size,
-    ).toBe(10)
+    const shared = [deployment.multicall3, deployment.storageProofVerifier]
+    expect(new Set([...addresses, ...shared, ...Object.values(deployment.dac)]).size).toBe(14)
     for (const s of deployment.shards) {
       const config = { address: s.systemConfig, abi: systemConfigAbi } as const
       expect(await user.readContract({ ...config, functionName: 'l2ChainId' })).toBe(
         BigInt(s.chainId),
       )
       expect(await user.readContract({ ...config, functionName: 'owner' })).toBe(
-        devAccount(0).address,
+        deployment.dac.timelock,
       )
       expect(await user.readContract({ ...config, functionName: 'batcher' })).toBe(
         devAccount(1).address,
@@ -99,7 +98,7 @@ describe('deployL1', () => {
         blockTime: 1n,
         period: PERIOD,
         proposerAddress: devAccount(2).address,
-        challengerAddress: devAccount(3).address,
+        challengerAddress: deployment.dac.timelock,
         start: 1735689600n,
       })
     }
@@ -123,11 +122,14 @@ describe('deployL1', () => {
   })
 
   test('behavior: reuses a given Multicall3 and rejects an address without code', async () => {
-    const again = await deployL1(owner, { chainIds: [903], multicall3: deployment.multicall3 })
+    const again = await deployL1(devnet.deployer, {
+      chainIds: [903],
+      multicall3: deployment.multicall3,
+    })
     expect(again.multicall3).toBe(deployment.multicall3)
     expect(again.shards[0].chainId).toBe(903)
     await expect(
-      deployL1(owner, { chainIds: [904], multicall3: devAccount(9).address }),
+      deployL1(devnet.deployer, { chainIds: [904], multicall3: devAccount(9).address }),
     ).rejects.toThrow(/no contract at multicall3/)
   })
 })
@@ -204,14 +206,16 @@ describe('SystemConfig', () => {
       await owner.writeContract({ ...config(), functionName: 'setGasLimit', args: [60_000_000n] }),
     )
     expect(await user.readContract({ ...config(), functionName: 'gasLimit' })).toBe(60_000_000n)
-    await expectRevert(
-      owner.writeContract({ ...config(), functionName: 'setGasLimit', args: [20_999_999n] }),
-      'SystemConfig: gas limit too low',
-    )
-    await expectRevert(
-      owner.writeContract({ ...config(), functionName: 'setGasLimit', args: [200_000_001n] }),
-      'SystemConfig: gas limit too high',
-    )
+    // The owner is the (impersonated) Timelock, a JSON-RPC account: simulate to see the revert.
+    const setGasLimit = (gasLimit: bigint) =>
+      owner.simulateContract({
+        ...config(),
+        account: owner.account,
+        functionName: 'setGasLimit',
+        args: [gasLimit],
+      })
+    await expectRevert(setGasLimit(20_999_999n), 'SystemConfig: gas limit too low')
+    await expectRevert(setGasLimit(200_000_001n), 'SystemConfig: gas limit too high')
   })
 
   test('behavior: only the owner sets, and ownership moves in two steps', async () => {

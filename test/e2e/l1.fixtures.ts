@@ -5,6 +5,7 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   bytesToHex,
+  createClient,
   createTestClient,
   createWalletClient,
   defineChain,
@@ -13,12 +14,14 @@ import {
   http,
   keccak256,
   publicActions,
+  walletActions,
   type Account,
   type Address,
   type Chain,
   type Hex,
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
+import { estimateGas, sendTransaction } from 'viem/actions'
 import { getWithdrawalHashStorageSlot } from 'viem/op-stack'
 import { expect } from 'vitest'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
@@ -174,8 +177,36 @@ export const INTERVAL = 10n
 export const ZERO32 = `0x${'00'.repeat(32)}` as Hex
 
 /**
- * A fresh anvil L1 with two shards (901, 902) deployed by deployL1; dev accounts 0–4 as owner,
- * batcher, proposer, challenger and user; helpers to propose, await receipts and move time.
+ * A wallet that sends as the DAC's Timelock (anvil impersonation, 100 ETH for gas): for tests of the
+ * powers the Timelock holds (SystemConfig's owner, the oracle's challenger) that are not about the
+ * vote itself (dac.*.test.ts pass real proposals).
+ */
+export async function timelockWallet(chain: Chain, timelock: Address) {
+  const testClient = anvilTestClient(chain)
+  await testClient.impersonateAccount({ address: timelock })
+  await testClient.setBalance({ address: timelock, value: 100n * 10n ** 18n })
+  const base = createClient({ account: timelock, chain, transport: http() })
+  // anvil mines an impersonated account's reverting transaction instead of refusing it: estimate
+  // first, so that a revert throws (with its data) as it does for a local account. The override sits
+  // under the wallet actions, which look `sendTransaction` up on the client they extend.
+  return base
+    .extend(
+      (client) =>
+        ({
+          sendTransaction: async (args: Parameters<typeof sendTransaction>[1]) => {
+            await estimateGas(client, args as Parameters<typeof estimateGas>[1])
+            return sendTransaction(client, args)
+          },
+        }) as {},
+    )
+    .extend(walletActions)
+    .extend(publicActions)
+}
+
+/**
+ * A fresh anvil L1 with two shards (901, 902) deployed by deployL1 from dev account 0 (`deployer`);
+ * dev accounts 1, 2 and 4 as batcher, proposer and user; `owner` and `challenger` send as the DAC's
+ * Timelock, which holds both powers; helpers to propose, await receipts and move time.
  */
 export async function startL1Devnet() {
   const anvil = await startAnvil()
@@ -184,13 +215,14 @@ export async function startL1Devnet() {
       chainIds: [901, 902],
       batcher: devAccount(1).address,
       proposer: devAccount(2).address,
-      challenger: devAccount(3).address,
       submissionInterval: INTERVAL,
       finalizationPeriodSeconds: PERIOD,
     })
-    const [owner, batcher, proposer, challenger, user] = [0, 1, 2, 3, 4].map((i) =>
+    const [deployer, batcher, proposer, user] = [0, 1, 2, 4].map((i) =>
       l1Wallet(chain, devAccount(i)),
     )
+    const owner = await timelockWallet(chain, deployment.dac.timelock)
+    const challenger = owner
     const testClient = anvilTestClient(chain)
     const shard = deployment.shards[0]
 
@@ -225,6 +257,7 @@ export async function startL1Devnet() {
       chain,
       deployment,
       shard,
+      deployer,
       owner,
       batcher,
       proposer,
