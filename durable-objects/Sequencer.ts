@@ -40,6 +40,8 @@ const INDEX_RETRY_MS = 5_000
 const INDEX_DELAY_MS = 250
 /** Longest a pending hash waits for the feed when no seal is under way to carry it. */
 const PENDING_FLUSH_MS = 10
+/** Delay before sealing again after a seal failed on a node fault. */
+const SEAL_RETRY_MS = 1_000
 /** Block filters report at most this many hashes per poll (the newest). */
 const MAX_BLOCK_HASHES = 1024n
 
@@ -226,7 +228,11 @@ export class Sequencer extends DurableObject<Env> {
           genesis.coinbase as `0x${string}`,
         )
       } catch (err) {
-        console.error('sealing failed', err)
+        // A node fault (storage, a bug; not a transaction's invalidity, which drops it): nothing was
+        // committed and the pool is as it was. The block is tried again later, not in a hot loop.
+        console.error(`sealing failed; retrying in ${SEAL_RETRY_MS} ms`, err)
+        this.due.seal = Date.now() + SEAL_RETRY_MS
+        await this.arm()
       }
     })()
     await this.sealing

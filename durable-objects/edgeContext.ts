@@ -1,12 +1,10 @@
-import type { Hex, RpcLog } from 'viem'
+import { toHex, type Hex, type RpcLog } from 'viem'
+import { LimitExceededError } from '../shared/errors.js'
 import { getIndexedHead } from '../shared/db/indexBlocks.js'
 import { queryLogs } from '../shared/db/queryLogs.js'
 import type { Config } from '../shared/config.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import type { EdgeContext, ResolvedLogQuery } from '../shared/rpc/edgeMethods.js'
-
-/** The most logs one eth_getLogs answers (geth has no cap; ours keeps a Worker's memory bounded). */
-export const MAX_LOG_RESULTS = 100_000
 
 /** Stubs of a shard's Durable Objects: one sequencer and one feed per chain id. */
 export function shardStubs(env: Env, chainId: number) {
@@ -35,20 +33,31 @@ export function createEdgeContext(env: Env, config: Config, chainId: number): Ed
     feed: {
       rpc: (method, params) => feed.rpc(chainId, method, params),
     },
+    /** Logs of a query, at most LOGS_MAX_RESULTS (more is -32005, naming a range that fits, as reth). */
     logs: async (q: ResolvedLogQuery): Promise<RpcLog[]> => {
+      const limit = config.logsMaxResults
       const indexed = (await getIndexedHead(env.DB, chainId)) ?? -1n
       const out: RpcLog[] = []
       if (q.fromBlock <= indexed) {
         const to = q.toBlock < indexed ? q.toBlock : indexed
-        out.push(
-          ...(await queryLogs(env.DB, chainId, { ...q, toBlock: to }, { limit: MAX_LOG_RESULTS })),
-        )
+        out.push(...(await queryLogs(env.DB, chainId, { ...q, toBlock: to }, { limit })))
       }
       if (q.toBlock > indexed) {
         const from = q.fromBlock > indexed ? q.fromBlock : indexed + 1n
-        out.push(
-          ...((await sequencer.logs(chainId, { ...q, fromBlock: from })) as unknown as RpcLog[]),
-        )
+        const tail = (await sequencer.logs(chainId, {
+          ...q,
+          fromBlock: from,
+        })) as unknown as RpcLog[]
+        if (out.length + tail.length > limit) {
+          const last = BigInt(tail[limit - out.length].blockNumber!) - 1n
+          throw new LimitExceededError(`query returned more than ${limit} results`, {
+            details:
+              last >= q.fromBlock
+                ? `Try with this block range [${toHex(q.fromBlock)}, ${toHex(last)}].`
+                : undefined,
+          })
+        }
+        out.push(...tail)
       }
       return out
     },

@@ -15,6 +15,14 @@ export type ShardL1 = {
   /** The address whose signature a live-feed block needs (the sequencer's); the batcher's if absent. */
   sequencer?: string
   proposer?: string
+  /**
+   * The DAC that owns the shard's contracts (the same for every shard): its governance token, Governor,
+   * Timelock (owner of every L1 contract) and mining vault. Absent in configs older than the DAC.
+   */
+  token?: string
+  governor?: string
+  timelock?: string
+  miningVault?: string
 }
 
 /** The L1 this deployment settles on, if configured: its chain, RPC and the contracts of each shard. */

@@ -10,6 +10,7 @@ import { runDeposit, succeeded, type DepositOutcome } from './runDeposit.js'
 import { Bloom, encodeReceipt, runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Address as Hex20 } from 'viem'
 import type { Execution } from './createExecution.js'
+import { RetryableError } from '../errors.js'
 import { gethWording } from './simulate.js'
 
 /** A transaction ready to execute: decoded, with its sender already recovered. */
@@ -26,6 +27,47 @@ export type ReadyTx = {
  * it and move to its sender's next nonce, `pop` to skip the rest of its sender's transactions.
  */
 export type TxCandidates = { peek(): ReadyTx | undefined; shift(): void; pop(): void }
+
+/**
+ * What runTx throws for a transaction that cannot run on this state (its sender's fault: nonce,
+ * funds, gas, fees, an EOA check, a type this chain lacks), as opposed to a node fault.
+ */
+const INVALID_TX = new RegExp(
+  [
+    "doesn't have enough funds",
+    "doesn't have the correct nonce",
+    'INTRINSIC_GAS_TOO_LOW',
+    'intrinsic regular gas',
+    'higher gas limit than the block',
+    "is less than the block's baseFeePerGas",
+    'is not EOA',
+    'value field cannot be negative',
+    'blob transactions are only valid',
+    'maxFeePerBlobGas',
+    'Cannot run transaction: EIP',
+    'different hardfork',
+  ].join('|'),
+)
+
+/** Whether runTx threw because the transaction is invalid here (see INVALID_TX). */
+export function isTransactionInvalid(err: unknown): boolean {
+  return err instanceof Error && INVALID_TX.test(err.message)
+}
+
+/**
+ * A node fault while a block was built (an exception that is not the transaction's invalidity): the
+ * block was abandoned with its state reverted; `hash` names the transaction it ran, which stays
+ * pooled. The sequencer tries the block again later.
+ */
+export class BlockBuildFault extends RetryableError {
+  override name = 'BlockBuildFault'
+  constructor(
+    readonly hash: `0x${string}`,
+    cause: unknown,
+  ) {
+    super(`node fault while running transaction ${hash}; the block is retried`, { cause })
+  }
+}
 
 /** What happened to each candidate. */
 export type BlockOutcome = {
@@ -156,6 +198,9 @@ export async function buildBlock(
         included.push({ ready: next, result })
         candidates.shift()
       } catch (err) {
+        // The transaction's own fault drops it; a node fault (storage, a bug) ends the block here
+        // with nothing committed, and the transaction stays pooled for the next attempt.
+        if (!isTransactionInvalid(err)) throw new BlockBuildFault(next.hash, err)
         dropped.push({ ready: next, reason: gethWording((err as Error).message) })
         candidates.pop()
       }

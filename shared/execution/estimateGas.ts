@@ -3,6 +3,7 @@ import type { RunTxResult } from '@ethereumjs/vm'
 import { getActivePrecompiles } from '@ethereumjs/evm'
 import type { Hex } from 'viem'
 import { ExecutionError } from '../errors.js'
+import { EvmTimeoutError } from './evmDeadline.js'
 import type { CallRequest } from '../rpc/params.js'
 import type { Execution } from './createExecution.js'
 import { assertCallSucceeded, callGasCap, simulate } from './simulate.js'
@@ -15,15 +16,16 @@ export async function estimateGas(
   exec: Execution,
   header: BlockHeader,
   req: CallRequest,
+  max: bigint = callGasCap(exec.common, header),
 ): Promise<bigint> {
-  const max = callGasCap(exec.common, header)
   const cap = req.gas !== undefined && req.gas < max ? req.gas : max
   const atCap = await simulate(exec, header, req, cap)
   assertCallSucceeded(atCap)
   const ok = async (gas: bigint) => {
     try {
       return !(await simulate(exec, header, req, gas)).execResult.exceptionError
-    } catch {
+    } catch (err) {
+      if (err instanceof EvmTimeoutError) throw err
       return false
     }
   }
@@ -48,12 +50,12 @@ export async function createAccessList(
   exec: Execution,
   header: BlockHeader,
   req: CallRequest,
+  max: bigint = callGasCap(exec.common, header),
 ): Promise<{
   accessList: { address: Hex; storageKeys: Hex[] }[]
   gasUsed: bigint
   error?: string
 }> {
-  const max = callGasCap(exec.common, header)
   const gas = req.gas !== undefined && req.gas < max ? req.gas : max
   const excluded = new Set<string>([
     ...[...getActivePrecompiles(exec.common).keys()].map((a) => `0x${a}`),

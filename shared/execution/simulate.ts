@@ -5,7 +5,7 @@ import { Account, Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethere
 import { runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { Hex } from 'viem'
 import { revertReason } from './revertReason.js'
-import { ExecutionError, ExecutionRevertedError, InvalidParamsError } from '../errors.js'
+import { BaseError, ExecutionError, ExecutionRevertedError, InvalidParamsError } from '../errors.js'
 import type { CallRequest, StateOverride } from '../rpc/params.js'
 import type { Execution } from './createExecution.js'
 
@@ -136,6 +136,7 @@ export async function simulate(
       reportAccessList: opts.reportAccessList,
     })
   } catch (err) {
+    if (err instanceof BaseError) throw err // the EVM deadline, a node limit
     throw new ExecutionError(gethWording((err as Error).message), { cause: err })
   } finally {
     await exec.state.revert()

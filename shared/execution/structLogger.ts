@@ -3,6 +3,7 @@ import { EVMError, type EVMResult, type InterpreterStep } from '@ethereumjs/evm'
 import { bytesToHex } from '@ethereumjs/util'
 import type { RunTxOpts, VM } from '@ethereumjs/vm'
 import type { Hex } from 'viem'
+import { LimitExceededError } from '../errors.js'
 import { gethError } from './traceError.js'
 import { runHooked } from './traceHooks.js'
 import { lastStep, qty, readSlot, word, type LastStep } from './traceStep.js'
@@ -36,6 +37,8 @@ export type StructLoggerConfig = {
   disableStack?: boolean
   enableMemory?: boolean
   enableReturnData?: boolean
+  /** The most bytes of JSON the logs may take; past it the trace fails with -32005 (the run goes on, unlogged). */
+  maxBytes?: number
 }
 
 /**
@@ -47,6 +50,8 @@ export async function structLogger(vm: VM, opts: RunTxOpts, cfg: StructLoggerCon
   const open: { last?: LastStep; lastIndex?: number; returnData: Uint8Array }[] = []
   const storage = new Map<string, Map<string, string>>()
   let top: EVMResult | undefined
+  let bytes = 0
+  const maxBytes = cfg.maxBytes ?? Infinity
   const detail = (stack: bigint[], memory: Uint8Array, refund: bigint, returnData: Uint8Array) => ({
     stack: cfg.disableStack ? undefined : stack.map(qty),
     returnData: cfg.enableReturnData && returnData.length ? bytesToHex(returnData) : undefined,
@@ -62,8 +67,13 @@ export async function structLogger(vm: VM, opts: RunTxOpts, cfg: StructLoggerCon
       // geth counts the gas handed to the callee in the CALL-family opcode's cost
       if (op === 0xf1 || op === 0xf2 || op === 0xf4 || op === 0xfa) cost += callGas(e, cost)
       const log = { pc: e.pc, op: f.last.name, gas: e.gasLeft, gasCost: cost, depth: e.depth + 1 }
-      f.lastIndex =
-        logs.push({ ...log, ...detail(e.stack, e.memory, e.gasRefund, f.returnData) }) - 1
+      const d = detail(e.stack, e.memory, e.gasRefund, f.returnData)
+      bytes += estimateBytes(d)
+      if (bytes > maxBytes)
+        throw new LimitExceededError(
+          `trace too large: over ${maxBytes} bytes; disable the stack, memory or storage, or use callTracer`,
+        )
+      f.lastIndex = logs.push({ ...log, ...d }) - 1
       if (!cfg.disableStorage && (op === 0x54 || op === 0x55) && e.stack.length >= op - 0x53) {
         const s = e.stack
         const key = s[s.length - 1]
@@ -71,6 +81,7 @@ export async function structLogger(vm: VM, opts: RunTxOpts, cfg: StructLoggerCon
           op === 0x55 ? s[s.length - 2] : BigInt(bytesToHex(await readSlot(e, e.address, key)))
         const slots = storage.get(e.address.toString()) ?? new Map<string, string>()
         storage.set(e.address.toString(), slots.set(word(key).slice(2), word(value).slice(2)))
+        bytes += slots.size * 134
         logs[f.lastIndex].storage = Object.fromEntries(
           [...slots].sort(([a], [b]) => (a < b ? -1 : 1)),
         )
@@ -108,6 +119,17 @@ export async function structLogger(vm: VM, opts: RunTxOpts, cfg: StructLoggerCon
     ),
     structLogs: logs.map(encodeStructLog),
   }
+}
+
+/** The JSON bytes a struct log takes, closely enough to bound a trace (its storage is counted apart). */
+function estimateBytes(d: StructLogDetail): number {
+  return (
+    80 +
+    (d.stack?.length ?? 0) * 70 +
+    (d.memory?.length ?? 0) * 67 +
+    (d.returnData?.length ?? 0) +
+    (d.refund ? 16 : 0)
+  )
 }
 
 function encodeStructLog(l: StructLog & StructLogDetail): Record<string, unknown> {

@@ -18,6 +18,8 @@ export type TraceConfig = {
   disableStack?: boolean
   enableMemory?: boolean
   enableReturnData?: boolean
+  /** Set by the node (RPC_TRACE_MAX_BYTES), never by the caller: the struct logger's size bound. */
+  maxBytes?: number
 }
 
 /**

@@ -74,7 +74,8 @@ class ForwardedError extends BaseError {
 
 /**
  * The JSON-RPC method table of one shard as the edge serves it: static answers here, state and
- * blocks from the sequencer, logs from D1, filters from the feed.
+ * blocks from the sequencer, logs from D1, filters from the feed. Names are matched by `switch`, a
+ * Set and a Map, never looked up on an object, so `toString` or `__proto__` is an unknown method.
  */
 export function createEdgeDispatch(ctx: EdgeContext) {
   return async function dispatch(method: string, params: unknown[]): Promise<unknown> {
@@ -128,7 +129,7 @@ export function createEdgeDispatch(ctx: EdgeContext) {
         throw new NotificationsUnsupportedError('notifications not supported')
     }
     if (FILTER_METHODS.has(method)) return unwrap(await ctx.feed.rpc(method, params))
-    if (method in sequencerMethods) return unwrap(await ctx.sequencer.rpc(method, params))
+    if (sequencerMethods.has(method)) return unwrap(await ctx.sequencer.rpc(method, params))
     throw new MethodNotFoundError(method)
   }
 }

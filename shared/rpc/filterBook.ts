@@ -1,5 +1,5 @@
 import type { Hex } from 'viem'
-import { InvalidParamsError, MethodNotFoundError } from '../errors.js'
+import { InvalidParamsError, LimitExceededError, MethodNotFoundError } from '../errors.js'
 import type { Sql } from '../state/sql.js'
 import { resolveLogQuery, unwrap, type EdgeContext } from './edgeMethods.js'
 import { parseLogCriteria, type LogCriteria } from './logFilter.js'
@@ -45,14 +45,17 @@ export class FilterBook {
     switch (method) {
       case 'eth_newFilter':
         p.arity(params, 1, 1)
+        this.assertRoom(ctx.config.rpcMaxFilters)
         return this.create(
           'logs',
           JSON.stringify(parseLogCriteria(params[0], 0), bigintJson),
           await head(),
         )
       case 'eth_newBlockFilter':
+        this.assertRoom(ctx.config.rpcMaxFilters)
         return this.create('blocks', '{}', await head())
       case 'eth_newPendingTransactionFilter':
+        this.assertRoom(ctx.config.rpcMaxFilters)
         return this.create('pending', '{}', this.pendingSeq())
       case 'eth_uninstallFilter':
         p.arity(params, 1, 1)
@@ -102,6 +105,15 @@ export class FilterBook {
       toBlock: { number: BigInt(head) },
     })
     return ctx.logs(q)
+  }
+
+  /** RPC_MAX_FILTERS installed at once per shard: unpolled ones expire after FILTER_TIMEOUT_MS. */
+  private assertRoom(max: number): void {
+    const n = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM filters').one().n
+    if (n >= max)
+      throw new LimitExceededError(
+        `too many filters installed (limit ${max}); uninstall some or let them expire`,
+      )
   }
 
   private create(kind: string, criteria: string, cursor: number): Hex {

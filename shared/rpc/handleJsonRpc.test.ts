@@ -1,6 +1,7 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { InvalidParamsError, MethodNotFoundError } from '../errors.js'
-import { handleJsonRpc } from './handleJsonRpc.js'
+import { handleJsonRpc, stringifyResponse } from './handleJsonRpc.js'
+import { toRpcError } from './toRpcError.js'
 
 const limits = { maxBatch: 3, maxBodyBytes: 1000 }
 const dispatch = async (method: string, params: unknown[]) => {
@@ -51,6 +52,49 @@ describe('handleJsonRpc', () => {
     )) as { error: { code: number; message: string } }[]
     expect(out.map((r) => r.error.code)).toEqual([-32601, -32602, -32603])
     expect(out[2].error.message).not.toContain('secret')
+  })
+
+  test('behavior: an internal error carries an id that the log has next to the error and the method', async () => {
+    const logged: unknown[][] = []
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args) => void logged.push(args))
+    try {
+      const out = (await handleJsonRpc(
+        '{"jsonrpc":"2.0","id":3,"method":"boom"}',
+        dispatch,
+        limits,
+      )) as { error: { code: number; message: string; data: { errorId: string } } }
+      expect(out.error.code).toBe(-32603)
+      expect(out.error.message).toBe('internal error')
+      expect(out.error.data.errorId).toMatch(/^[0-9a-f]{8}$/)
+      expect(JSON.stringify(out)).not.toMatch(/secret|stack|Error|\.ts/)
+      expect(logged).toHaveLength(1)
+      expect(String(logged[0][0])).toBe(`internal error ${out.error.data.errorId} in "boom":`)
+      expect((logged[0][1] as Error).message).toBe('secret stack')
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
+  test('behavior: a thrown object with a numeric code (a DOMException) is not taken for a wire error', () => {
+    vi.spyOn(console, 'error').mockImplementationOnce(() => {})
+    const clone = new DOMException('could not be cloned', 'DataCloneError')
+    expect(clone.code).toBe(25)
+    expect(toRpcError(clone)).toMatchObject({ code: -32603, message: 'internal error' })
+    expect(toRpcError({ code: -32000, message: 'nonce too low' })).toEqual({
+      code: -32000,
+      message: 'nonce too low',
+    })
+  })
+
+  test('behavior: a result that is not JSON fails only its own request', () => {
+    vi.spyOn(console, 'error').mockImplementationOnce(() => {})
+    const text = stringifyResponse([
+      { jsonrpc: '2.0', id: 1, result: 1n },
+      { jsonrpc: '2.0', id: 2, result: '0x2' },
+    ])
+    const out = JSON.parse(text)
+    expect(out[0]).toMatchObject({ id: 1, error: { code: -32603, message: 'internal error' } })
+    expect(out[1]).toEqual({ jsonrpc: '2.0', id: 2, result: '0x2' })
   })
 
   test('behavior: batch and body caps', async () => {

@@ -64,8 +64,28 @@ async function handleOne(req: unknown, dispatch: RpcDispatch): Promise<RpcRespon
     if (r.id === undefined) return undefined
     return { jsonrpc: '2.0', id, result: result ?? null }
   } catch (err) {
+    const error = toRpcError(err, { method: r.method })
     if (r.id === undefined) return undefined
-    return errorResponse(id, err)
+    return { jsonrpc: '2.0', id, error }
+  }
+}
+
+/**
+ * The wire text of a response. A result that is not JSON (a bigint, a cycle: a node bug) becomes
+ * that request's -32603 with a logged id instead of a throw that would fail the whole body.
+ */
+export function stringifyResponse(response: RpcResponse | RpcResponse[]): string {
+  try {
+    return JSON.stringify(response)
+  } catch {
+    const one = (r: RpcResponse) => {
+      try {
+        return JSON.stringify(r)
+      } catch (err) {
+        return JSON.stringify(errorResponse(r.id, err))
+      }
+    }
+    return Array.isArray(response) ? `[${response.map(one).join(',')}]` : one(response)
   }
 }
 

@@ -4,6 +4,8 @@ import { runTx } from '@ethereumjs/vm'
 import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { numberToHex, type Hex, type RpcTransactionReceipt } from 'viem'
 import type { ShardChain } from '../chain/shardChain.js'
+import type { Config } from '../config.js'
+import { withEvmDeadline } from '../execution/evmDeadline.js'
 import type { StoredBlock } from '../chain/chainStore.js'
 import type { BlockHeader } from '@ethereumjs/block'
 import type { Execution } from '../execution/createExecution.js'
@@ -26,8 +28,15 @@ import { feeHistory, suggestTip } from './feeHistory.js'
 import * as p from './params.js'
 import { optimismMethods } from './optimismMethods.js'
 
+/** The per-request bounds of the EVM methods (wrangler.toml vars; see `Config`). */
+export type CallLimits = Pick<Config, 'rpcGasCap' | 'rpcEvmTimeoutMs' | 'rpcTraceMaxBytes'>
+
 /** A method the sequencer answers from its own storage: decode params, call the domain, format. */
-export type SequencerMethod = (chain: ShardChain, params: unknown[]) => Promise<unknown>
+export type SequencerMethod = (
+  chain: ShardChain,
+  params: unknown[],
+  limits: CallLimits,
+) => Promise<unknown>
 
 const q = (n: bigint | number) => numberToHex(n)
 
@@ -38,12 +47,34 @@ function blockJson(chain: ShardChain, b: StoredBlock | undefined, full: boolean)
   return rpc
 }
 
+/**
+ * Runs `fn` on the state after the block `ref` names, under the EVM deadline (RPC_EVM_TIMEOUT): past
+ * it the run stops and the answer is geth's "execution aborted (timeout = 5s)".
+ */
 function withState<T>(
   chain: ShardChain,
   ref: p.BlockRef,
+  limits: CallLimits,
   fn: (exec: Execution, header: BlockHeader) => Promise<T>,
 ) {
-  return chain.withStateAt(chain.resolveOrThrow(ref), fn)
+  return withStateOf(chain, chain.resolveOrThrow(ref), limits, fn)
+}
+
+function withStateOf<T>(
+  chain: ShardChain,
+  block: StoredBlock,
+  limits: CallLimits,
+  fn: (exec: Execution, header: BlockHeader) => Promise<T>,
+) {
+  return chain.withStateAt(block, (exec, header) =>
+    withEvmDeadline(exec.vm, limits.rpcEvmTimeoutMs, () => fn(exec, header)),
+  )
+}
+
+/** The gas a call gets without a `gas` field, and the most it may ask: RPC_GAS_CAP within the chain's own cap. */
+function gasCap(exec: Execution, header: BlockHeader, limits: CallLimits): bigint {
+  const cap = callGasCap(exec.common, header)
+  return limits.rpcGasCap > 0n && limits.rpcGasCap < cap ? limits.rpcGasCap : cap
 }
 
 async function readState(chain: ShardChain, ref: p.BlockRef) {
@@ -51,7 +82,7 @@ async function readState(chain: ShardChain, ref: p.BlockRef) {
 }
 
 /** The methods served by the shard's sequencer Durable Object (state, blocks, pool, tracing). */
-export const sequencerMethods: Record<string, SequencerMethod> = {
+const methods: Record<string, SequencerMethod> = {
   ...optimismMethods,
   eth_blockNumber: async (chain) => q(chain.headHeader.number),
 
@@ -110,33 +141,39 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     return bytesToHex(setLengthLeft(value, 32))
   },
 
-  eth_call: async (chain, params) => {
+  eth_call: async (chain, params, limits) => {
     p.arity(params, 1, 4)
     const req = p.callRequest(params[0], 0)
     const override = p.stateOverride(params[2], 2)
-    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+    return withState(chain, p.blockRef(params[1], 1), limits, async (exec, header) => {
       await applyStateOverride(exec, override)
-      const result = await simulate(exec, header, req, req.gas ?? callGasCap(exec.common, header))
+      const cap = gasCap(exec, header, limits)
+      const result = await simulate(
+        exec,
+        header,
+        req,
+        req.gas !== undefined && req.gas < cap ? req.gas : cap,
+      )
       assertCallSucceeded(result)
       return bytesToHex(result.execResult.returnValue)
     })
   },
 
-  eth_estimateGas: async (chain, params) => {
+  eth_estimateGas: async (chain, params, limits) => {
     p.arity(params, 1, 3)
     const req = p.callRequest(params[0], 0)
     const override = p.stateOverride(params[2], 2)
-    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+    return withState(chain, p.blockRef(params[1], 1), limits, async (exec, header) => {
       await applyStateOverride(exec, override)
-      return q(await estimateGas(exec, header, req))
+      return q(await estimateGas(exec, header, req, gasCap(exec, header, limits)))
     })
   },
 
-  eth_createAccessList: async (chain, params) => {
+  eth_createAccessList: async (chain, params, limits) => {
     p.arity(params, 1, 2)
     const req = p.callRequest(params[0], 0)
-    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
-      const out = await createAccessList(exec, header, req)
+    return withState(chain, p.blockRef(params[1], 1), limits, async (exec, header) => {
+      const out = await createAccessList(exec, header, req, gasCap(exec, header, limits))
       return { ...out, gasUsed: q(out.gasUsed) }
     })
   },
@@ -271,17 +308,17 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     return { pending: group(pending), queued: group(queued) }
   },
 
-  debug_traceTransaction: async (chain, params) => {
+  debug_traceTransaction: async (chain, params, limits) => {
     p.arity(params, 1, 2)
     const hash = p.hash32(params[0], 0)
     const mined = chain.store.tx(hash)
     if (!mined) throw new ResourceNotFoundError(`transaction ${hash} not found`)
     const block = chain.store.blockByNumber(mined.blockNumber)!
     const parent = chain.store.blockByNumber(mined.blockNumber - 1n)!
-    const config = traceConfig(params[1])
+    const config = traceConfig(params[1], limits)
     const header = chain.header(block)
     // Replays the block on its parent's state up to the transaction, then traces that one.
-    return chain.withStateAt(parent, async (exec) => {
+    return withStateOf(chain, parent, limits, async (exec) => {
       const env = createBlock(
         { header: { ...header.toJSON(), gasUsed: 0n } },
         { common: exec.common },
@@ -314,11 +351,11 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
     })
   },
 
-  debug_traceCall: async (chain, params) => {
+  debug_traceCall: async (chain, params, limits) => {
     p.arity(params, 1, 3)
     const req = p.callRequest(params[0], 0)
-    const config = traceConfig(params[2])
-    return withState(chain, p.blockRef(params[1], 1), async (exec, header) => {
+    const config = traceConfig(params[2], limits)
+    return withState(chain, p.blockRef(params[1], 1), limits, async (exec, header) => {
       const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
       const env = createBlock(
         {
@@ -330,7 +367,12 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
         },
         { common: exec.common },
       )
-      const tx = buildCallTx(exec.common, req, req.gas ?? callGasCap(exec.common, header)) // capped inside
+      const cap = gasCap(exec, header, limits)
+      const tx = buildCallTx(
+        exec.common,
+        req,
+        req.gas !== undefined && req.gas < cap ? req.gas : cap,
+      )
       return traceTransaction(
         exec.vm,
         {
@@ -347,10 +389,18 @@ export const sequencerMethods: Record<string, SequencerMethod> = {
   },
 }
 
+/**
+ * The sequencer's methods by name: own keys only (a Map), so no name reaches Object.prototype
+ * (`toString`, `constructor`, `__proto__` are unknown methods, -32601).
+ */
+export const sequencerMethods: ReadonlyMap<string, SequencerMethod> = new Map(
+  Object.entries(methods),
+)
+
 const TRACERS = new Set(['', 'callTracer', 'prestateTracer'])
 
-function traceConfig(v: unknown): TraceConfig {
-  if (v === undefined || v === null) return {}
+function traceConfig(v: unknown, limits: CallLimits): TraceConfig {
+  if (v === undefined || v === null) return { maxBytes: limits.rpcTraceMaxBytes }
   if (typeof v !== 'object' || Array.isArray(v))
     throw new InvalidParamsError('invalid argument 1: expected a trace config object')
   const config = v as TraceConfig
@@ -358,7 +408,12 @@ function traceConfig(v: unknown): TraceConfig {
     throw new InvalidParamsError(
       `tracer not supported: ${String(config.tracer)}; use callTracer or prestateTracer`,
     )
+  if (
+    config.tracerConfig !== undefined &&
+    (typeof config.tracerConfig !== 'object' || config.tracerConfig === null)
+  )
+    throw new InvalidParamsError('invalid argument 1: tracerConfig must be an object')
   if (config.tracerConfig?.diffMode)
     throw new InvalidParamsError('tracer not supported: prestateTracer (diffMode)')
-  return config
+  return { ...config, maxBytes: limits.rpcTraceMaxBytes }
 }

@@ -17,6 +17,11 @@ describe('discovery', () => {
         chainId: 900,
         rpcUrl: 'http://127.0.0.1:8545',
         portal: '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9',
+        // The DAC beside the shard's contracts: the Timelock owns them, the Governor owns the Timelock.
+        token: '0x0165878A594ca255338adfa4d48449f69242Eb8F',
+        governor: '0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6',
+        timelock: '0xa513E6E4b8f2a923D98304ec87F64353C4D5C853',
+        miningVault: '0xB7f8BC63BbcaD18155201308C8f3540b07f84F5e',
       },
       viem: {
         id: 903,
