@@ -48,6 +48,8 @@ import {
   waitForTransactionReceipt,
 } from 'viem/actions'
 import genesis from '../genesis.json' with { type: 'json' }
+import type { GenesisSpec } from '../shared/chain/genesis'
+import { genesisOutput } from '../shared/settlement/genesisOutput'
 import { batchInboxAbi, batchInboxBytecode } from '../generated/contracts/BatchInbox'
 import { l2OutputOracleAbi, l2OutputOracleBytecode } from '../generated/contracts/L2OutputOracle'
 import { multicall3Abi, multicall3Bytecode } from '../generated/contracts/Multicall3'
@@ -96,6 +98,11 @@ export type DeployL1Parameters = {
    * (genesis.json's alloc, `genesisEthSupply`), so that L1 backs every L2 wei. 0 (none) by default.
    */
   genesisLock?: bigint
+  /**
+   * Each shard's version-0 output root of L2 block `startingBlockNumber`, by chain id: the oracle's
+   * output 0. Computed from genesis.json (`genesisOutput`) when absent and that block is 0.
+   */
+  startingOutputRoots?: Record<number, Hex>
 }
 
 /** The contracts of one shard, named as in a viem chain definition's `contracts`. */
@@ -164,6 +171,16 @@ export async function deployL1(
   ).address
   const { timelockHash, ...dac } = await deployDac(client, deploy, params.dac ?? devnetDac)
 
+  const startingOutputRoot = async (chainId: number): Promise<Hex> => {
+    const given = params.startingOutputRoots?.[chainId]
+    if (given) return given
+    if (settings.startingBlockNumber !== 0n)
+      throw new Error(
+        `deployL1: startingBlockNumber ${settings.startingBlockNumber} needs startingOutputRoots[${chainId}]`,
+      )
+    return (await genesisOutput(genesis as GenesisSpec, chainId)).outputRoot
+  }
+
   const shards = []
   for (const chainId of params.chainIds) {
     const systemConfig = await deploy(systemConfigAbi, systemConfigBytecode, [
@@ -180,6 +197,7 @@ export async function deployL1(
       settings.l2BlockTime,
       settings.startingBlockNumber,
       settings.startingTimestamp,
+      await startingOutputRoot(chainId),
       settings.finalizationPeriodSeconds,
     ])
     const portal = await deploy(optimismPortalAbi, optimismPortalBytecode, [

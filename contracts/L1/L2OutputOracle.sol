@@ -10,8 +10,11 @@ import { SystemConfig } from "./SystemConfig.sol";
  * strings (which viem's op-stack actions read): the proposer appends an output every
  * SUBMISSION_INTERVAL L2 blocks; the challenger deletes outputs that are not final yet.
  * Output root version 0 = keccak256(abi.encode(0, stateRoot, messagePasserStorageRoot, blockHash)).
- * Differences from Bedrock: proposer and challenger are read from the shard's SystemConfig (so they
- * rotate without a redeploy); `getL2OutputIndexAfter` on an empty oracle reverts with the "not been
+ * Differences from Bedrock: the oracle is never empty: the constructor records the output root of
+ * L2 block `startingBlockNumber` (the L2 genesis) as output 0, final from the start and never
+ * deleted, so viem's `waitToProve` (which reads `latestOutputIndex`) works on a fresh network;
+ * proposer and challenger are read from the shard's SystemConfig (so they rotate without a
+ * redeploy); `getL2OutputIndexAfter` for a block past the latest output reverts with the "not been
  * proposed" string viem treats as "waiting to prove"; finality has one definition,
  * `isOutputFinalized`, which a later verifier quorum can satisfy early (see `_markOutputFinal`).
  * Invariants: outputs are strictly increasing in L2 block number, SUBMISSION_INTERVAL apart; a final
@@ -24,7 +27,7 @@ contract L2OutputOracle {
     uint256 public immutable L2_BLOCK_TIME;
     /// @notice Seconds after its proposal at which an output is final unless finalized earlier.
     uint256 public immutable FINALIZATION_PERIOD_SECONDS;
-    /// @notice The L2 block the first output counts from (the first output is at this + interval).
+    /// @notice The L2 block of output 0 (the genesis output); the first proposal is at this + interval.
     uint256 public immutable startingBlockNumber;
     /// @notice Timestamp of L2 block `startingBlockNumber`.
     uint256 public immutable startingTimestamp;
@@ -40,7 +43,10 @@ contract L2OutputOracle {
      */
     mapping(uint256 => bool) public finalizedEarly;
 
-    /// @notice One past the highest index finalized early: deleting below it would delete a final output.
+    /**
+     * @notice One past the highest index final without waiting (output 0, the genesis output, then any
+     * finalized early): deleting below it would delete a final output.
+     */
     uint256 internal finalizedEarlyBoundary;
 
     /// @notice Emitted for each new output (Bedrock event).
@@ -56,8 +62,9 @@ contract L2OutputOracle {
      * @param _systemConfig              The shard's SystemConfig (proposer and challenger roles).
      * @param _submissionInterval        L2 blocks between outputs (> 0).
      * @param _l2BlockTime               Seconds per L2 block (> 0).
-     * @param _startingBlockNumber       L2 block the outputs count from.
+     * @param _startingBlockNumber       L2 block the outputs count from (usually 0, the L2 genesis).
      * @param _startingTimestamp         Timestamp of that block; not in the future.
+     * @param _startingOutputRoot        Version-0 output root of that block (non-zero): output 0.
      * @param _finalizationPeriodSeconds Challenge window (short on a devnet).
      */
     constructor(
@@ -66,6 +73,7 @@ contract L2OutputOracle {
         uint256 _l2BlockTime,
         uint256 _startingBlockNumber,
         uint256 _startingTimestamp,
+        bytes32 _startingOutputRoot,
         uint256 _finalizationPeriodSeconds
     ) {
         require(_submissionInterval > 0, "L2OutputOracle: submission interval must be greater than 0");
@@ -80,6 +88,19 @@ contract L2OutputOracle {
         startingBlockNumber = _startingBlockNumber;
         startingTimestamp = _startingTimestamp;
         FINALIZATION_PERIOD_SECONDS = _finalizationPeriodSeconds;
+
+        // Output 0: the starting block's root, fixed by the deployment like the rest of the genesis,
+        // so it is final at once and the challenger cannot delete it.
+        require(_startingOutputRoot != bytes32(0), "L2OutputOracle: starting output root cannot be the zero hash");
+        emit OutputProposed(_startingOutputRoot, 0, _startingBlockNumber, block.timestamp);
+        l2Outputs.push(
+            Types.OutputProposal({
+                outputRoot: _startingOutputRoot,
+                timestamp: uint128(block.timestamp),
+                l2BlockNumber: uint128(_startingBlockNumber)
+            })
+        );
+        finalizedEarlyBoundary = 1;
     }
 
     /// @notice Semantic version.
@@ -193,7 +214,7 @@ contract L2OutputOracle {
     function getL2OutputIndexAfter(uint256 _l2BlockNumber) public view returns (uint256) {
         uint256 length = l2Outputs.length;
         require(
-            length > 0 && l2Outputs[length - 1].l2BlockNumber >= _l2BlockNumber,
+            l2Outputs[length - 1].l2BlockNumber >= _l2BlockNumber,
             "L2OutputOracle: cannot get output for a block that has not been proposed"
         );
         uint256 lo = 0;
@@ -211,7 +232,7 @@ contract L2OutputOracle {
         return l2Outputs[getL2OutputIndexAfter(_l2BlockNumber)];
     }
 
-    /// @notice Index of the latest output; panics (0x11) when there is none, as in Bedrock.
+    /// @notice Index of the latest output (0, the genesis output, before any proposal).
     function latestOutputIndex() external view returns (uint256) {
         return l2Outputs.length - 1;
     }
@@ -221,10 +242,9 @@ contract L2OutputOracle {
         return l2Outputs.length;
     }
 
-    /// @notice L2 block number of the latest output, or `startingBlockNumber` when there is none.
+    /// @notice L2 block number of the latest output (`startingBlockNumber` before any proposal).
     function latestBlockNumber() public view returns (uint256) {
-        uint256 length = l2Outputs.length;
-        return length == 0 ? startingBlockNumber : l2Outputs[length - 1].l2BlockNumber;
+        return l2Outputs[l2Outputs.length - 1].l2BlockNumber;
     }
 
     /// @notice The L2 block number the next output must be for.
@@ -238,14 +258,15 @@ contract L2OutputOracle {
     }
 
     /**
-     * @notice Whether output `_l2OutputIndex` is final: marked final early, or proposed at least
-     * FINALIZATION_PERIOD_SECONDS ago (Bedrock requires one second more; `>=` matches viem, which
+     * @notice Whether output `_l2OutputIndex` is final: the genesis output (0), one marked final early,
+     * or one proposed at least FINALIZATION_PERIOD_SECONDS ago (Bedrock requires one second more; `>=` matches viem, which
      * reports "ready-to-finalize" once the period has passed by the wall clock). The portal
      * finalizes withdrawals only against final outputs. Panics (0x32) when the output does not exist.
      */
     function isOutputFinalized(uint256 _l2OutputIndex) public view returns (bool) {
         uint256 proposedAt = l2Outputs[_l2OutputIndex].timestamp;
-        return finalizedEarly[_l2OutputIndex] || block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
+        return _l2OutputIndex == 0 || finalizedEarly[_l2OutputIndex]
+            || block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
     }
 
     /**

@@ -2,12 +2,7 @@ import { keccak256, parseEther, type Hex } from 'viem'
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { getL2TransactionHashes } from 'viem/op-stack'
 import { describe, expect, test } from 'vitest'
-import {
-  bridgeClients,
-  readBatches,
-  useBridgeDevnet,
-  waitForFirstOutput,
-} from './bridge.fixtures.js'
+import { bridgeClients, readBatches, useBridgeDevnet } from './bridge.fixtures.js'
 import { expectRevert, revertOf } from './l1.fixtures.js'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 
@@ -86,7 +81,6 @@ describe('withdrawals', () => {
     expect(receipt.status).toBe('success')
     const status = () => l1.getWithdrawalStatus({ receipt, targetChain: d.l2Chain })
     expect(['waiting-to-prove', 'ready-to-prove']).toContain(await status())
-    await waitForFirstOutput(d) // viem's waitToProve needs one (see the fixture)
 
     const { output, withdrawal } = await l1.waitToProve({
       receipt,

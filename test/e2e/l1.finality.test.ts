@@ -51,7 +51,7 @@ describe('fast finality seam', () => {
     const oracleHash = await owner.deployContract({
       abi: l2OutputOracleHarnessAbi,
       bytecode: l2OutputOracleHarnessBytecode,
-      args: [shard.systemConfig, INTERVAL, 1n, 0n, timestamp - 1000n, PERIOD],
+      args: [shard.systemConfig, INTERVAL, 1n, 0n, timestamp - 1000n, keccak256('0x00'), PERIOD],
     })
     const oracle = {
       address: (await mined(oracleHash)).contractAddress!,

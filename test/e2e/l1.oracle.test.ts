@@ -1,5 +1,8 @@
 import { keccak256, parseEventLogs, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import genesis from '../../genesis.json' with { type: 'json' }
+import type { GenesisSpec } from '../../shared/chain/genesis.js'
+import { genesisOutput } from '../../shared/settlement/genesisOutput.js'
 import {
   l2OutputOracleAbi,
   l2OutputOracleBytecode,
@@ -15,8 +18,9 @@ import {
 } from './l1.fixtures.js'
 
 /**
- * L2OutputOracle on anvil: proposals (proposer only, next block number, non-zero root, L1 block hash,
- * not in the future), lookups by index and by L2 block with Bedrock's revert strings, deletion by the
+ * L2OutputOracle on anvil: output 0 is the shard's L2 genesis output from the deployment (final, never
+ * deleted); proposals (proposer only, next block number, non-zero root, L1 block hash, not in the
+ * future), lookups by index and by L2 block with Bedrock's revert strings, deletion by the
  * challenger of outputs that are not final.
  */
 
@@ -48,18 +52,29 @@ describe('L2OutputOracle', () => {
 
   test('default', async () => {
     const read = oracle()
+    // A fresh oracle holds output 0: the genesis output of shard 902, final from the start.
+    const genesisRoot = (await genesisOutput(genesis as GenesisSpec, 902)).outputRoot
+    expect(await user.readContract({ ...read, functionName: 'latestOutputIndex' })).toBe(0n)
+    const zero = await user.readContract({ ...read, functionName: 'getL2Output', args: [0n] })
+    expect(zero).toMatchObject({ outputRoot: genesisRoot, l2BlockNumber: 0n })
+    expect(
+      await user.readContract({ ...read, functionName: 'isOutputFinalized', args: [0n] }),
+    ).toBe(true)
+    expect(
+      await user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [0n] }),
+    ).toBe(0n)
     await expectRevert(
       user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [1n] }),
       'L2OutputOracle: cannot get output for a block that has not been proposed',
     )
     expect(await user.readContract({ ...read, functionName: 'nextBlockNumber' })).toBe(INTERVAL)
     expect(await user.readContract({ ...read, functionName: 'latestBlockNumber' })).toBe(0n)
-    for (const i of [1, 2, 3]) expect(await propose(root(i), read.address)).toBe(BigInt(i - 1))
+    for (const i of [1, 2, 3]) expect(await propose(root(i), read.address)).toBe(BigInt(i))
     const now = (await user.getBlock()).timestamp
-    expect(await user.readContract({ ...read, functionName: 'latestOutputIndex' })).toBe(2n)
+    expect(await user.readContract({ ...read, functionName: 'latestOutputIndex' })).toBe(3n)
     expect(await user.readContract({ ...read, functionName: 'latestBlockNumber' })).toBe(30n)
     expect(await user.readContract({ ...read, functionName: 'nextBlockNumber' })).toBe(40n)
-    const output = await user.readContract({ ...read, functionName: 'getL2Output', args: [1n] })
+    const output = await user.readContract({ ...read, functionName: 'getL2Output', args: [2n] })
     expect(output.outputRoot).toBe(root(2))
     expect(output.l2BlockNumber).toBe(20n)
     expect(output.timestamp).toBeGreaterThan(now - 10n)
@@ -67,12 +82,12 @@ describe('L2OutputOracle', () => {
       user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [n] })
     expect(await Promise.all([0n, 1n, 10n, 11n, 20n, 29n, 30n].map(after))).toEqual([
       0n,
-      0n,
-      0n,
       1n,
       1n,
       2n,
       2n,
+      3n,
+      3n,
     ])
     await expectRevert(
       after(31n),
@@ -118,7 +133,7 @@ describe('L2OutputOracle', () => {
     const hash = await owner.deployContract({
       abi: l2OutputOracleAbi,
       bytecode: l2OutputOracleBytecode,
-      args: [shard.systemConfig, 1000n, 1n, 0n, timestamp, PERIOD],
+      args: [shard.systemConfig, 1000n, 1n, 0n, timestamp, root(0), PERIOD],
     })
     const address = (await mined(hash)).contractAddress!
     await expectRevert(
@@ -154,8 +169,9 @@ describe('L2OutputOracle', () => {
     })
     expect(log.args).toEqual({ prevNextOutputIndex: latest + 1n, newNextOutputIndex: latest })
     expect(await user.readContract({ ...read, functionName: 'nextOutputIndex' })).toBe(latest)
+    // Output i is at L2 block i * INTERVAL (output 0 at genesis).
     expect(await user.readContract({ ...read, functionName: 'nextBlockNumber' })).toBe(
-      latest * INTERVAL + INTERVAL,
+      latest * INTERVAL,
     )
 
     expect(await propose(root(10), read.address)).toBe(latest)
@@ -170,5 +186,25 @@ describe('L2OutputOracle', () => {
       del(challenger, latest),
       'L2OutputOracle: cannot delete outputs that have already been finalized',
     )
+  })
+
+  test('behavior: the genesis output is final and cannot be deleted; a zero genesis root is refused', async () => {
+    const read = oracle()
+    expect(
+      await user.readContract({ ...read, functionName: 'isOutputFinalized', args: [0n] }),
+    ).toBe(true)
+    await expectRevert(
+      challenger.writeContract({ ...read, functionName: 'deleteL2Outputs', args: [0n] }),
+      'L2OutputOracle: cannot delete outputs that have already been finalized',
+    )
+    const { timestamp } = await user.getBlock()
+    const err = await owner
+      .deployContract({
+        abi: l2OutputOracleAbi,
+        bytecode: l2OutputOracleBytecode,
+        args: [shard.systemConfig, INTERVAL, 1n, 0n, timestamp, ZERO32, PERIOD],
+      })
+      .catch((e: unknown) => e)
+    expect(String(err)).toContain('L2OutputOracle: starting output root cannot be the zero hash')
   })
 })

@@ -10,6 +10,8 @@ import {
   parseEther,
   type Address,
   type Chain,
+  type Hex,
+  type PublicClient,
 } from 'viem'
 import {
   buildProveWithdrawal,
@@ -87,6 +89,8 @@ beforeAll(async () => {
     submissionInterval: 1n,
     startingBlockNumber: l2BlockNumber - 1n,
     startingTimestamp,
+    // Output 0: the stand-in's block before the withdrawal (not genesis.json's genesis).
+    startingOutputRoots: { 901: await outputRootAt(l2Public, l2BlockNumber - 1n) },
     finalizationPeriodSeconds: PERIOD,
   }))
   const [shard] = deployment.shards
@@ -97,6 +101,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([l1?.stop(), l2?.stop()])
 })
+
+/** The version-0 output root of the stand-in L2's block `blockNumber`: the proposer's job. */
+async function outputRootAt(client: PublicClient, blockNumber: bigint): Promise<Hex> {
+  const block = await client.getBlock({ blockNumber })
+  const { storageHash } = await client.getProof({
+    address: messagePasser,
+    storageKeys: [],
+    blockNumber,
+  })
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
+      [pad('0x00'), block.stateRoot, storageHash, block.hash!],
+    ),
+  )
+}
 
 /** The stand-in L2 as a viem op-stack target chain: contracts keyed by the L1's chain id. */
 function defineL2(url: string, contracts: { portal: Address; l2OutputOracle: Address }) {
@@ -130,18 +150,7 @@ describe('viem op-stack withdrawal actions', () => {
 
     // The proposer's job: the output root of the L2 block, version 0.
     const l2Client = createPublicClient({ chain: l2Chain, transport: http() })
-    const block = await l2Client.getBlock({ blockNumber: l2BlockNumber })
-    const { storageHash } = await l2Client.getProof({
-      address: messagePasser,
-      storageKeys: [],
-      blockNumber: l2BlockNumber,
-    })
-    const outputRoot = keccak256(
-      encodeAbiParameters(
-        [{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
-        [pad('0x00'), block.stateRoot, storageHash, block.hash!],
-      ),
-    )
+    const outputRoot = await outputRootAt(l2Client, l2BlockNumber)
     // Bedrock's rule: an output waits until L1 time passes the L2 block's time at L2_BLOCK_TIME per block.
     const oracle = { address: deployment.shards[0].l2OutputOracle, abi: l2OutputOracleAbi } as const
     const due = await wallet.readContract({
@@ -162,7 +171,8 @@ describe('viem op-stack withdrawal actions', () => {
     expect(await status()).toBe('ready-to-prove')
 
     const output = await getL2Output(wallet, { targetChain: l2Chain, l2BlockNumber })
-    expect(output).toMatchObject({ outputIndex: 0n, outputRoot, l2BlockNumber })
+    // Output 0 is the starting output; the first proposal is output 1.
+    expect(output).toMatchObject({ outputIndex: 1n, outputRoot, l2BlockNumber })
     const args = await buildProveWithdrawal(l2Client, {
       account: wallet.account,
       output,

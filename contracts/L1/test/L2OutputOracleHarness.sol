@@ -16,6 +16,7 @@ contract L2OutputOracleHarness is L2OutputOracle {
         uint256 _l2BlockTime,
         uint256 _startingBlockNumber,
         uint256 _startingTimestamp,
+        bytes32 _startingOutputRoot,
         uint256 _finalizationPeriodSeconds
     )
         L2OutputOracle(
@@ -24,6 +25,7 @@ contract L2OutputOracleHarness is L2OutputOracle {
             _l2BlockTime,
             _startingBlockNumber,
             _startingTimestamp,
+            _startingOutputRoot,
             _finalizationPeriodSeconds
         )
     {}
