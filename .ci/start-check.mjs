@@ -10,7 +10,8 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-const ports = (process.env.START_CHECK_PORTS ?? '9545').split(',').map((p) => Number(p.trim()))
+// The sequencer node and the one peer `npm start` runs beside it.
+const ports = (process.env.START_CHECK_PORTS ?? '9545,9546').split(',').map((p) => Number(p.trim()))
 const timeoutMs = Number(process.env.START_CHECK_TIMEOUT_S ?? 600) * 1000
 const graceMs = 30_000
 const host = '127.0.0.1'
