@@ -19,6 +19,7 @@ import {
   type AbiParameter,
   type Address,
   type Hex,
+  BaseError,
   createPublicClient,
   createWalletClient,
   encodeFunctionData,
@@ -130,7 +131,7 @@ function parseArg(type: string, value: string): unknown {
 /** Runs one CLI invocation; returns what it prints. */
 export async function runGov(
   argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
 ): Promise<string> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -151,7 +152,8 @@ export async function runGov(
   const [command, ...rest] = positionals
   if (values.help || !command) return usage
   const { rpc, governor } = target(values)
-  const reader = createPublicClient({ transport: http(rpc) })
+  // Poll receipts every half second: an L1 mines every 1–12 s and a person waits on each step.
+  const reader = createPublicClient({ transport: http(rpc), pollingInterval: 500 })
   const signer = () => {
     const key = env.GOV_PRIVATE_KEY
     if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
@@ -159,6 +161,7 @@ export async function runGov(
     return createWalletClient({
       account: privateKeyToAccount(key as Hex),
       transport: http(rpc),
+      pollingInterval: 500,
     })
   }
   const id = () => {
@@ -211,7 +214,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runGov(process.argv.slice(2)).then(
     (out) => console.log(out),
     (err) => {
-      console.error(err instanceof Error ? err.message : err)
+      // viem's errors carry a one-line shortMessage (e.g. the decoded revert) before their details.
+      console.error(
+        err instanceof BaseError ? err.shortMessage : err instanceof Error ? err.message : err,
+      )
       process.exitCode = 1
     },
   )
