@@ -15,8 +15,8 @@
  * Usage: `node --import tsx scripts/deploy-l1.ts --rpc <url> --key <hex> --chain-id <id> [--chain-id <id> …]
  * [--batcher|--proposer <address>] [--params contracts/params/<network>.json] [--submission-interval <blocks>]
  * [--l2-block-time <s>] [--finalization-period <s>] [--starting-block-number <n>]
- * [--starting-timestamp <s>] [--gas-limit <gas>] [--multicall3 <address>] [--genesis-lock <wei>]`
- * prints the deployment as JSON.
+ * [--starting-timestamp <s>] [--starting-output-root <chainId>:<root> …] [--gas-limit <gas>]
+ * [--multicall3 <address>] [--genesis-lock <wei>]` prints the deployment as JSON.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -365,6 +365,7 @@ async function main() {
       'starting-timestamp': { type: 'string' },
       multicall3: { type: 'string' },
       'genesis-lock': { type: 'string' },
+      'starting-output-root': { type: 'string', multiple: true },
     },
   })
   const chainIds = (values['chain-id'] ?? []).flatMap((v) => v.split(',')).map(Number)
@@ -397,6 +398,12 @@ async function main() {
     startingTimestamp: big(values['starting-timestamp']),
     multicall3: values.multicall3 as Address | undefined,
     genesisLock: big(values['genesis-lock']),
+    startingOutputRoots: Object.fromEntries(
+      (values['starting-output-root'] ?? []).map((v) => {
+        const [chainId, root] = v.split(':')
+        return [Number(chainId), root as Hex]
+      }),
+    ),
   })
   console.log(JSON.stringify(deployment, (_, v) => (typeof v === 'bigint' ? Number(v) : v), 2))
 }
