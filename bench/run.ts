@@ -1,5 +1,7 @@
 import { startAnvil, startNode } from '../test/e2e/processes.js'
+import { BAD_LOG_LINE } from '../test/e2e/rpcFuzz.js'
 import { directUrl } from './directUrl.js'
+import { fuzzNode, type FuzzReport } from './fuzz.js'
 import { measureSettlement } from './settlement.js'
 import {
   accounts,
@@ -26,6 +28,8 @@ const LOGS = Number(process.env.BENCH_LOGS ?? 10_000)
  * tx/s over three runs of 1,024 transfers here, so a warm-up would only handicap it).
  */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 512)
+/** Random JSON-RPC bodies thrown at the node after the workloads (issue 15); BENCH_SKIP_FUZZ=1 skips. */
+const FUZZ = process.env.BENCH_SKIP_FUZZ ? 0 : Number(process.env.BENCH_FUZZ ?? 100_000)
 
 type Row = { metric: string; node: number; anvil: number; unit: string; higherIsBetter: boolean }
 
@@ -65,7 +69,12 @@ const anvil = await startAnvil({
     '40',
   ],
 })
-const node = await startNode({ vars: { BLOCK_TIME_MS: '0' } })
+const badLogLines: string[] = []
+const node = await startNode({
+  vars: { BLOCK_TIME_MS: '0' },
+  onLog: (line) => void (BAD_LOG_LINE.test(line) && badLogLines.push(line)),
+})
+let fuzz: FuzzReport | undefined
 try {
   const direct = process.env.BENCH_VIA_PROXY ? undefined : await directUrl(node)
   console.error(
@@ -74,6 +83,12 @@ try {
       : '[node] measuring through wrangler dev',
   )
   const n = await measure(createTarget('node', `${direct ?? node.url}/chain/901`, 901), WARMUP)
+  if (FUZZ > 0) {
+    console.error(
+      `[node] ${FUZZ} random JSON-RPC bodies (fuzz), 8 in flight, a balance probe meanwhile`,
+    )
+    fuzz = await fuzzNode(`${direct ?? node.url}/chain/901`, FUZZ)
+  }
   const nodeMem = peakMemoryMiB(node.pid)
   const a = await measure(createTarget('anvil', anvil.url, 901), 0)
   const anvilMem = peakMemoryMiB(anvil.pid)
@@ -171,6 +186,18 @@ try {
   console.log(
     `floor (issue 2): one shard ≥ 300 ERC20 transfers/s → ${n.erc20.tps >= 300 ? 'met' : 'NOT met'} (${n.erc20.tps.toFixed(0)} tx/s with eth_sendRawTransactionSync, ${n.polled.tps.toFixed(0)} tx/s polling)`,
   )
+  if (fuzz) {
+    console.log(
+      `\n| fuzz (random JSON-RPC, test/e2e/rpcFuzz.ts) | edge-l2 |\n| --- | ---: |` +
+        `\n| bodies sent (single, batch, malformed; 8 in flight) | ${fuzz.count} in ${fuzz.seconds.toFixed(0)} s |` +
+        `\n| failures (5xx, not JSON-RPC, non-EIP-1474 code, -32603, internals shown) | ${fuzz.failures} |` +
+        `\n| node log lines with Uncaught / internal error | ${badLogLines.length} |` +
+        `\n| fuzz request latency p50 / p99 | ${fuzz.fuzz.p50.toFixed(1)} / ${fuzz.fuzz.p99.toFixed(1)} ms |` +
+        `\n| eth_getBalance meanwhile p50 / p99 (${fuzz.probe.count} calls, ${fuzz.probe.failures} failed) | ${fuzz.probe.p50.toFixed(1)} / ${fuzz.probe.p99.toFixed(1)} ms |`,
+    )
+    for (const e of fuzz.examples) console.log(`fuzz failure: ${e}`)
+    for (const l of badLogLines.slice(0, 5)) console.log(`node log: ${l}`)
+  }
 } finally {
   await node.stop()
   await anvil.stop()
