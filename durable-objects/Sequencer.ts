@@ -75,10 +75,13 @@ export class Sequencer extends DurableObject<Env> {
     super(ctx, env)
     this.config = buildConfig(env)
     this.role = nodeRole(this.config)
-    ctx.blockConcurrencyWhile(async () => {
-      const chainId = await ctx.storage.get<number>('chainId')
-      if (chainId !== undefined) await this.open(chainId)
-    })
+    // A failed start-up resets the object (the next request tries again); it is logged, not left uncaught.
+    ctx
+      .blockConcurrencyWhile(async () => {
+        const chainId = await ctx.storage.get<number>('chainId')
+        if (chainId !== undefined) await this.open(chainId)
+      })
+      .catch((err) => console.error('sequencer start-up failed', err))
   }
 
   /** Answers a sequencer-side JSON-RPC method; errors come back as data. */
@@ -369,7 +372,9 @@ export class Sequencer extends DurableObject<Env> {
       this.due.l1 ??= Date.now()
       await this.arm()
     }
-    this.ctx.waitUntil(this.index(chain))
+    this.ctx.waitUntil(
+      this.index(chain).catch((err) => console.error('D1 indexing failed; will retry', err)),
+    )
     if (this.role === 'peer') {
       this.outbox = new Outbox(storage.sql)
       this.ctx.waitUntil(this.connectFeed())
@@ -398,7 +403,9 @@ export class Sequencer extends DurableObject<Env> {
       this.kicked = true
       setTimeout(() => {
         this.kicked = false
-        this.ctx.waitUntil(this.sealNext())
+        this.ctx.waitUntil(
+          this.sealNext().catch((err) => console.error('sealing the next block failed', err)),
+        )
       }, 0)
       return
     }

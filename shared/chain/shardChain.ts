@@ -310,9 +310,14 @@ export class ShardChain {
     return BigInt(this.store.getMeta(SAFE_KEY) ?? '0')
   }
 
-  /** Highest L2 block with a final output root on L1 ("finalized"). */
+  /**
+   * Highest L2 block with a final output root on L1 ("finalized"), never past the safe head (a peer
+   * still deriving may know of a final output beyond the blocks it has).
+   */
   finalizedHead(): bigint {
-    return BigInt(this.store.getMeta(FINALIZED_KEY) ?? '0')
+    const finalized = BigInt(this.store.getMeta(FINALIZED_KEY) ?? '0')
+    const safe = this.safeHead()
+    return finalized < safe ? finalized : safe
   }
 
   /** Records confirmed L1 blocks the watcher read (all or none). */
@@ -516,12 +521,8 @@ export class ShardChain {
       if (ref.tag === 'earliest') return this.store.blockByNumber(0n)
       // Without an L1 the sequencer's word is all there is: safe and finalized are the head.
       if (this.deps.l1 && ref.tag === 'safe') return this.store.blockByNumber(this.safeHead())
-      if (this.deps.l1 && ref.tag === 'finalized') {
-        // A peer still deriving may know of a final output past what it has derived.
-        const f = this.finalizedHead()
-        const safe = this.safeHead()
-        return this.store.blockByNumber(f < safe ? f : safe)
-      }
+      if (this.deps.l1 && ref.tag === 'finalized')
+        return this.store.blockByNumber(this.finalizedHead())
       return this.store.head()
     }
     if ('number' in ref) return this.store.blockByNumber(ref.number)

@@ -4,6 +4,8 @@ import { parseSignedBlock, type SignedBlock } from './signedBlock.js'
 
 /** Blocks fetched per gap request (`edge_getSignedBlocks`). */
 export const GAP_BATCH = 64
+/** Least time between two gap requests (a feed whose blocks never apply must not make a loop). */
+const GAP_INTERVAL_MS = 250
 /** Feed blocks held while they wait for their parent or their L1 origin. */
 const MAX_HELD = 256
 
@@ -25,6 +27,7 @@ export type FeedFollowerIo = {
 export class FeedFollower {
   private readonly held = new Map<bigint, SignedBlock>()
   private gapInFlight = false
+  private lastGapMs = 0
   private nextId = 1
   private ignoredLogged = 0
 
@@ -37,6 +40,7 @@ export class FeedFollower {
   /** Call once the socket is open: subscribes and asks for what was sealed since this node's head. */
   opened(): void {
     this.gapInFlight = false
+    this.lastGapMs = 0
     this.io.send(
       JSON.stringify({
         jsonrpc: '2.0',
@@ -64,9 +68,10 @@ export class FeedFollower {
     }
     if (Array.isArray(m.result)) {
       this.gapInFlight = false
+      const before = this.chain.headHeader.number
       await this.receive(m.result)
       // A full answer: the sequencer has more past it.
-      if (m.result.length >= GAP_BATCH) this.requestGap()
+      if (m.result.length >= GAP_BATCH) this.requestGap(this.chain.headHeader.number > before)
       return
     }
     if (m.error !== undefined) this.gapInFlight = false
@@ -110,16 +115,22 @@ export class FeedFollower {
         if (outcome.kind === 'waiting') break
         this.held.delete(head + 1n)
         if (outcome.kind === 'applied') this.io.applied(outcome.sealed)
-        else if (outcome.kind === 'ignored')
+        else if (outcome.kind === 'ignored') {
           this.ignore(`feed block ${next.block.number}: ${outcome.reason}`)
+          // Everything held above it builds on it: useless now.
+          this.held.clear()
+        }
       }
     })
     if (this.held.size > 0 && !this.held.has(this.chain.headHeader.number + 1n)) this.requestGap()
   }
 
-  private requestGap(): void {
-    if (this.gapInFlight) return
+  /** Asks for the blocks after the head; `progress`: the last answer moved the head (no throttle). */
+  private requestGap(progress = false): void {
+    const now = Date.now()
+    if (this.gapInFlight || (!progress && now - this.lastGapMs < GAP_INTERVAL_MS)) return
     this.gapInFlight = true
+    this.lastGapMs = now
     const from = this.chain.headHeader.number + 1n
     this.io.send(
       JSON.stringify({

@@ -61,7 +61,7 @@ export type BridgeDevnet = {
   /** Restarts anvil on the same port from its saved state (the L1-outage test). */
   restartL1(): Promise<void>
   /** Stops the node with `signal` (SIGKILL: a crash) and starts it again on its state and port. */
-  restartNode(signal: NodeJS.Signals): Promise<void>
+  restartNode(signal: NodeJS.Signals, vars?: Record<string, string>): Promise<void>
   /**
    * Starts a peer: its own process and state (`persistDir`, a fresh one by default), the same L1
    * settings and no keys, following `sequencerUrl` (the sequencer node's by default; none with null).
@@ -117,7 +117,7 @@ export async function startBridgeDevnet(
         }
       : {}),
   })
-  const nodeVars = {
+  const nodeVars: Record<string, string> = {
     L1: JSON.stringify(toL1Config(deployment, anvil.url)),
     SEQUENCER_KEY: KEYS[8],
     BATCHER_KEY: KEYS[8],
@@ -141,7 +141,8 @@ export async function startBridgeDevnet(
       await devnet.anvil.stop()
       devnet.anvil = anvil = await startAnvil({ ...anvilOpts, port: anvil.port })
     },
-    async restartNode(signal) {
+    async restartNode(signal, vars) {
+      if (vars) Object.assign(nodeVars, vars)
       await devnet.node.stop(signal)
       // A killed group's socket can outlive it for a moment: retry until the port is free again.
       for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
