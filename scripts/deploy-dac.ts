@@ -4,6 +4,7 @@
  * deployment no externally owned account holds any admin power over any L1 contract.
  */
 import {
+  type Abi,
   type Address,
   type Hash,
   getAddress,
@@ -121,8 +122,8 @@ export async function assertNoAdminKeys(
   const expectEqual = (what: string, actual: Address, expected: Address) => {
     if (!isAddressEqual(actual, expected)) findings.push(`${what} is ${actual}, not ${expected}`)
   }
-  const read = <const abi extends readonly unknown[]>(address: Address, abi: abi, name: string) =>
-    readContract(client, { address, abi, functionName: name } as never) as Promise<Address>
+  const read = (address: Address, abi: Abi, functionName: string) =>
+    readContract(client, { address, abi, functionName }) as Promise<Address>
 
   const timelock = { address: dac.timelock, abi: dacTimelockAbi } as const
   const roleNames = ['DEFAULT_ADMIN_ROLE', 'PROPOSER_ROLE', 'CANCELLER_ROLE', 'EXECUTOR_ROLE']
