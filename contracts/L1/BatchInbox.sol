@@ -9,7 +9,8 @@ import { SystemConfig } from "./SystemConfig.sol";
  * batch (format in docs/), accepted only from the shard's current `SystemConfig.batcher()`, and
  * acknowledged by a `BatchSubmitted` log carrying its hash. Nodes read the batch from the calldata of
  * the transaction that emitted the log (an EOA batcher's transaction input); the hash lets them
- * check it. Invariant: no function selectors, so every non-empty calldata reaches the fallback and
+ * check it. No owner: the batcher is set in SystemConfig by its owner, the DAC's Timelock.
+ * Invariant: no function selectors, so every non-empty calldata reaches the fallback and
  * no batch can be mistaken for a call; anything else (other sender, empty data, ether) reverts.
  */
 contract BatchInbox {

@@ -8,7 +8,9 @@ import { SystemConfig } from "./SystemConfig.sol";
  * @title L2OutputOracle
  * @notice The L2 output roots of one shard, with Optimism Bedrock's L2OutputOracle ABI and revert
  * strings (which viem's op-stack actions read): the proposer appends an output every
- * SUBMISSION_INTERVAL L2 blocks; the challenger deletes outputs that are not final yet.
+ * SUBMISSION_INTERVAL L2 blocks; the challenger deletes outputs that are not final yet. The oracle has
+ * no owner and no admin function: both roles are read from the shard's SystemConfig, whose owner is
+ * the DAC's Timelock, and deploy-l1 makes the Timelock the challenger (a deletion takes a vote).
  * Output root version 0 = keccak256(abi.encode(0, stateRoot, messagePasserStorageRoot, blockHash)).
  * Differences from Bedrock: the oracle is never empty: the constructor records the output root of
  * L2 block `startingBlockNumber` (the L2 genesis) as output 0, final from the start and never
@@ -17,8 +19,8 @@ import { SystemConfig } from "./SystemConfig.sol";
  * redeploy); `getL2OutputIndexAfter` for a block past the latest output reverts with the "not been
  * proposed" string viem treats as "waiting to prove"; finality has one definition,
  * `isOutputFinalized`, which a later verifier quorum can satisfy early (see `_markOutputFinal`).
- * Invariants: outputs are strictly increasing in L2 block number, SUBMISSION_INTERVAL apart; a final
- * output is never deleted (deletion truncates, so neither is any output before one finalized early).
+ * Invariants: only SystemConfig's proposer appends and only its challenger deletes; outputs are
+ * strictly increasing in L2 block number, SUBMISSION_INTERVAL apart; a final output is never deleted (deletion truncates, so neither is any output before one finalized early).
  */
 contract L2OutputOracle {
     /// @notice L2 blocks between two outputs.

@@ -16,8 +16,9 @@ import { SystemConfig } from "./SystemConfig.sol";
  * withdrawals are proven against an output root with a storage proof of
  * `L2ToL1MessagePasser.sentMessages[withdrawalHash] == 1` (slot 0 mapping of the predeploy at
  * 0x4200000000000000000000000000000000000016), then finalized once proof and output are final.
- * ABI and revert strings follow Bedrock 1.x; differences: no pause and no guardian yet (`paused()` is
- * false), no deposit gas market (deposit gas per L1 block is capped instead), every rejected storage
+ * ABI and revert strings follow Bedrock 1.x; differences: no owner, no pause and no guardian
+ * (`paused()` is false: no key can halt deposits or withdrawals; what the portal trusts, the oracle
+ * and SystemConfig, is fixed at construction and governed by the DAC's Timelock), no deposit gas market (deposit gas per L1 block is capped instead), every rejected storage
  * proof reverts with "OptimismPortal: invalid withdrawal inclusion proof", and reentrancy is
  * guarded by OpenZeppelin's ReentrancyGuard (l2Sender keeps its Bedrock meaning for targets).
  * Invariants: a withdrawal is finalized at most once, only against the output it was proven
@@ -106,7 +107,7 @@ contract OptimismPortal is ReentrancyGuard {
         return SYSTEM_CONFIG;
     }
 
-    /// @notice Always false: there is no pause yet (governance adds one later).
+    /// @notice Always false: the portal has no pause (DESIGN.md invariant 7: no admin key).
     function paused() external pure returns (bool) {
         return false;
     }

@@ -11,8 +11,11 @@ import { Ownable2Step } from "@openzeppelin/contracts/access/Ownable2Step.sol";
  * Every other contract of the shard reads its roles from here, so one owner action rotates them.
  * Modelled on Optimism Bedrock's SystemConfig (`batcher` instead of `batcherHash`; proposer and
  * challenger live here rather than in the output oracle's immutables).
- * Invariant: the owner is a plain Ownable2Step owner, so a timelock takes over with
- * `transferOwnership` + `acceptOwnership`; only it changes a setting, and each change emits an event.
+ * Owner: the DAC's Timelock (scripts/deploy-l1.ts passes it to the constructor and also makes it the
+ * challenger), so every setting changes only through a Governor vote and the Timelock's delay. The
+ * batcher and proposer are operational roles the owner assigns, not admin powers.
+ * Invariants: only the owner changes a setting, and each change emits an event; ownership moves in
+ * two steps (Ownable2Step: the new owner must accept); the gas limit stays within its bounds.
  */
 contract SystemConfig is Ownable2Step {
     /**
@@ -44,11 +47,11 @@ contract SystemConfig is Ownable2Step {
     event GasLimitUpdated(uint64 previousGasLimit, uint64 newGasLimit);
 
     /**
-     * @param _owner      Initial owner (a deployer key on a devnet, a timelock later).
+     * @param _owner      Owner: the DAC's Timelock.
      * @param _l2ChainId  Chain id of the shard.
      * @param _batcher    Initial batcher.
      * @param _proposer   Initial output proposer.
-     * @param _challenger Initial challenger.
+     * @param _challenger Initial challenger (deploy-l1: the Timelock; later, a verifier contract).
      * @param _gasLimit   Initial L2 block gas limit.
      */
     constructor(
