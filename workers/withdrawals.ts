@@ -3,6 +3,7 @@ import { createClient, custom } from 'viem'
 import { findShard, parseChainIdParam, type Config } from '../shared/config.js'
 import { BaseError } from '../shared/errors.js'
 import { createEdgeDispatch } from '../shared/rpc/edgeMethods.js'
+import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { buildShardChain } from '../shared/settlement/shardViemChain.js'
 import {
   getWithdrawalReport,
@@ -76,11 +77,17 @@ async function withdrawalRoute(c: Context<WithdrawalsEnv>, chainId: number, hash
     if (err instanceof WithdrawalTransactionNotFoundError)
       return c.json({ error: err.shortMessage }, 404)
     if (err instanceof L1UnavailableError) return c.json({ error: err.shortMessage }, 503)
-    console.error('withdrawal status', err)
-    const reason =
-      err instanceof Error
-        ? ((err as { shortMessage?: string }).shortMessage ?? err.message)
-        : String(err)
-    return c.json({ error: `shard ${chainId} could not answer: ${reason}` }, 503)
+    // A node or viem error says what failed in a short message; anything else is logged under an
+    // id and answered with that id only (no stack, class name or path).
+    const short = (err as { shortMessage?: unknown } | null)?.shortMessage
+    if (typeof short === 'string') {
+      console.error('withdrawal status', err)
+      return c.json({ error: `shard ${chainId} could not answer: ${short}` }, 503)
+    }
+    const { data } = toRpcError(err, { method: `GET /withdrawals/${hash}` })
+    return c.json(
+      { error: `shard ${chainId} could not answer: internal error`, ...(data as object) },
+      503,
+    )
   }
 }

@@ -26,9 +26,10 @@ function verifyProof(commitment: string, z: string, y: string, proof: string): b
 /**
  * KZG for the point-evaluation precompile (0x0a, EIP-4844), from micro-eth-signer (pure JS, so it runs
  * in workerd) with the Ethereum trusted setup. Only proof verification is needed: shards accept no
- * blob transactions. The setup is loaded on first use (~300 ms), not at start-up; a warm check costs
- * ~10 ms, and a repeated input (eth_estimateGas's search) is answered from a bounded cache. An RPC
- * call's total is bounded by RPC_EVM_TIMEOUT (evmDeadline.ts checks before each precompile call).
+ * blob transactions. The setup is loaded on first use (0.3–1.4 s), not at start-up; a warm check
+ * costs 10–75 ms in workerd, and a repeated input (eth_estimateGas's search) is answered from a
+ * bounded cache. An RPC call's total is bounded by RPC_EVM_TIMEOUT (evmDeadline.ts checks before
+ * each precompile call); inside a block only gas bounds it (50,000 a call).
  */
 export const pointEvaluationKzg: EthereumjsKzg = {
   verifyProof,
