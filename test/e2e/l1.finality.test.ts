@@ -29,7 +29,7 @@ import {
 let devnet: L1Devnet
 let deployment: L1Devnet['deployment']
 let shard: L1Devnet['shard']
-let owner: L1Devnet['owner']
+let deployer: L1Devnet['deployer']
 let challenger: L1Devnet['challenger']
 let user: L1Devnet['user']
 let mined: L1Devnet['mined']
@@ -37,7 +37,7 @@ let propose: L1Devnet['propose']
 
 beforeAll(async () => {
   devnet = await startL1Devnet()
-  ;({ deployment, shard, owner, challenger, user, mined, propose } = devnet)
+  ;({ deployment, shard, deployer, challenger, user, mined, propose } = devnet)
 })
 
 afterAll(async () => {
@@ -48,7 +48,7 @@ describe('fast finality seam', () => {
   test('default', async () => {
     // A harness oracle whose _markOutputFinal anyone calls, and a portal on it.
     const { timestamp } = await user.getBlock()
-    const oracleHash = await owner.deployContract({
+    const oracleHash = await deployer.deployContract({
       abi: l2OutputOracleHarnessAbi,
       bytecode: l2OutputOracleHarnessBytecode,
       args: [shard.systemConfig, INTERVAL, 1n, 0n, timestamp - 1000n, keccak256('0x00'), PERIOD],
@@ -57,7 +57,7 @@ describe('fast finality seam', () => {
       address: (await mined(oracleHash)).contractAddress!,
       abi: l2OutputOracleHarnessAbi,
     } as const
-    const portalHash = await owner.deployContract({
+    const portalHash = await deployer.deployContract({
       abi: optimismPortalAbi,
       bytecode: optimismPortalBytecode,
       args: [oracle.address, shard.systemConfig, deployment.storageProofVerifier],

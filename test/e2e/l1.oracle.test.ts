@@ -27,7 +27,7 @@ import {
 let devnet: L1Devnet
 let deployment: L1Devnet['deployment']
 let shard: L1Devnet['shard']
-let owner: L1Devnet['owner']
+let deployer: L1Devnet['deployer']
 let proposer: L1Devnet['proposer']
 let challenger: L1Devnet['challenger']
 let user: L1Devnet['user']
@@ -37,7 +37,7 @@ let advance: L1Devnet['advance']
 
 beforeAll(async () => {
   devnet = await startL1Devnet()
-  ;({ deployment, shard, owner, proposer, challenger, user, mined, propose, advance } = devnet)
+  ;({ deployment, shard, deployer, proposer, challenger, user, mined, propose, advance } = devnet)
 })
 
 afterAll(async () => {
@@ -130,7 +130,7 @@ describe('L2OutputOracle', () => {
 
   test('behavior: an output for an L2 block in the future is refused', async () => {
     const { timestamp } = await user.getBlock()
-    const hash = await owner.deployContract({
+    const hash = await deployer.deployContract({
       abi: l2OutputOracleAbi,
       bytecode: l2OutputOracleBytecode,
       args: [shard.systemConfig, 1000n, 1n, 0n, timestamp, root(0), PERIOD],
@@ -198,7 +198,7 @@ describe('L2OutputOracle', () => {
       'L2OutputOracle: cannot delete outputs that have already been finalized',
     )
     const { timestamp } = await user.getBlock()
-    const err = await owner
+    const err = await deployer
       .deployContract({
         abi: l2OutputOracleAbi,
         bytecode: l2OutputOracleBytecode,
