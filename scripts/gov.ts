@@ -19,7 +19,6 @@ import {
   type AbiParameter,
   type Address,
   type Hex,
-  BaseError,
   createPublicClient,
   createWalletClient,
   encodeFunctionData,
@@ -32,6 +31,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import {
   castVote,
   execute,
+  explainRevert,
   listProposals,
   propose,
   proposalStatus,
@@ -214,10 +214,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runGov(process.argv.slice(2)).then(
     (out) => console.log(out),
     (err) => {
-      // viem's errors carry a one-line shortMessage (e.g. the decoded revert) before their details.
-      console.error(
-        err instanceof BaseError ? err.shortMessage : err instanceof Error ? err.message : err,
-      )
+      console.error(explainRevert(err))
       process.exitCode = 1
     },
   )

@@ -11,6 +11,8 @@ import {
   type Hash,
   type Hex,
   type Transport,
+  BaseError,
+  ContractFunctionRevertedError,
   decodeEventLog,
   keccak256,
   toBytes,
@@ -23,6 +25,10 @@ import {
   writeContract,
 } from 'viem/actions'
 import { dacGovernorAbi } from '../generated/contracts/DacGovernor'
+import { dacTimelockAbi } from '../generated/contracts/DacTimelock'
+
+/** The Governor's ABI plus the Timelock's errors, which bubble up through queue and execute. */
+const governorAbi = [...dacGovernorAbi, ...dacTimelockAbi.filter((item) => item.type === 'error')]
 
 /** A client that signs (proposer, voter, anyone who queues or executes). */
 export type GovClient = Client<Transport, Chain | undefined, Account>
@@ -56,7 +62,7 @@ async function send(
 ): Promise<Hash> {
   const { request: simulated } = await simulateContract(client, {
     ...request,
-    abi: dacGovernorAbi,
+    abi: governorAbi,
     account: client.account,
     chain: client.chain,
   } as Parameters<typeof simulateContract>[1])
@@ -200,6 +206,35 @@ export async function proposalStatus(
     votes: { against, for: forVotes, abstain },
     quorum,
     next,
+  }
+}
+
+/**
+ * A failed step in words: the revert's error name and arguments, with what it means for the common
+ * ones (a proposal in the wrong state, a second vote, a Timelock delay not over).
+ */
+export function explainRevert(err: unknown): string {
+  if (!(err instanceof BaseError)) return err instanceof Error ? err.message : String(err)
+  const revert = err.walk((e) => e instanceof ContractFunctionRevertedError)
+  if (!(revert instanceof ContractFunctionRevertedError) || !revert.data) return err.shortMessage
+  const { errorName, args = [] } = revert.data
+  const call = `${errorName}(${args.map(String).join(', ')})`
+  switch (errorName) {
+    case 'GovernorUnexpectedProposalState': {
+      const [, current, expected] = args as [bigint, number, Hex]
+      const allowed = proposalStates.filter((_, i) => (BigInt(expected) >> BigInt(i)) & 1n)
+      return `${call}: the proposal is ${proposalStates[current]}; this needs ${allowed.join(' or ')}`
+    }
+    case 'GovernorAlreadyCastVote':
+      return `${call}: this account already voted`
+    case 'GovernorInsufficientProposerVotes':
+      return `${call}: the proposer's votes are below the proposal threshold (delegate first?)`
+    case 'GovernorNonexistentProposal':
+      return `${call}: no such proposal on this governor`
+    case 'TimelockUnexpectedOperationState':
+      return `${call}: the timelock delay is not over yet (see status)`
+    default:
+      return call
   }
 }
 
