@@ -12,6 +12,7 @@ import { runGov } from '../../scripts/gov.js'
 import {
   castVote,
   execute,
+  explainRevert,
   propose,
   proposalStatus,
   queue,
@@ -156,10 +157,14 @@ describe('DacGovernor', () => {
     for (const id of [passes, missesQuorum.proposalId, defeated.proposalId])
       states.push(await state(id))
     expect(states).toEqual(['Succeeded', 'Defeated', 'Defeated'])
-    for (const id of [missesQuorum.proposalId, defeated.proposalId])
+    for (const id of [missesQuorum.proposalId, defeated.proposalId]) {
       expect((await revertOf(queue(dev[0], dac.governor, id))).errorName).toBe(
         'GovernorUnexpectedProposalState',
       )
+      // What the CLI prints for it.
+      const err = await queue(dev[0], dac.governor, id).catch((e: unknown) => e)
+      expect(explainRevert(err)).toMatch(/: the proposal is Defeated; this needs Succeeded$/)
+    }
 
     const queued = await gov(['queue', String(passes)], 3)
     expect(queued).toMatch(/state {4}Queued\n {2}next {5}executable in \d+s/)
