@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Hex } from 'viem'
 import { buildConfig, type Config } from '../shared/config.js'
-import type { BlockNews } from '../shared/chain/shardChain.js'
+import type { BlockNews } from '../shared/chain/chainCore.js'
 import { InvalidParamsError, LimitExceededError } from '../shared/errors.js'
 import { createEdgeDispatch, unwrap, type RpcResult } from '../shared/rpc/edgeMethods.js'
 import { FilterBook } from '../shared/rpc/filterBook.js'

@@ -17,15 +17,11 @@ import { Outbox } from '../shared/forwarding/outbox.js'
 import { rewindIndex } from '../shared/db/indexBlocks.js'
 import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
+import { Scheduler } from '../shared/node/scheduler.js'
 import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
-import {
-  blockNews,
-  l1DepsOf,
-  ShardChain,
-  type SealResult,
-  type Submission,
-} from '../shared/chain/shardChain.js'
+import { blockNews, l1DepsOf, ChainCore, type SealResult } from '../shared/chain/chainCore.js'
+import { Sequencing, type Submission } from '../shared/sequencing/sequencing.js'
 import { indexNewBlocks, SealedBlocks } from '../shared/db/indexBlocks.js'
 import { ReceiptWaiters } from '../shared/chain/receiptWaiters.js'
 import { indexNewBatches } from '../shared/db/indexBatches.js'
@@ -35,6 +31,9 @@ import { MethodNotFoundError } from '../shared/errors.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { settle, type SettleContext, type SettleReport } from '../shared/settlement/settle.js'
 import { createL1Clients } from './l1Clients.js'
+
+/** The jobs one alarm multiplexes (see `Scheduler`). */
+type Job = 'seal' | 'l1' | 'index' | 'feed'
 
 const INDEX_RETRY_MS = 5_000
 const INDEX_DELAY_MS = 250
@@ -60,21 +59,22 @@ const FEED_RECONNECT_MS = 1_000
  * One shard's node: the chain in its SQLite, and the steps of its role (`nodeRole`). A sequencer
  * admits transactions, seals blocks on its alarm and signs them onto its live feed; a peer derives
  * the chain from L1, follows the sequencer's live feed ahead of L1 and forwards writes to it. Both
- * index history into D1 and publish to their own feed. A shell over `ShardChain` and the steps in
+ * index history into D1 and publish to their own feed. A shell over `ChainCore` and the steps in
  * shared/derivation and shared/settlement. (The class keeps its name and binding, SEQUENCER: a
  * Durable Object class rename needs a storage migration on every deployed node.)
  */
 export class Sequencer extends DurableObject<Env> {
   private readonly config: Config
-  private readonly role: 'sequencer' | 'peer'
-  private chain?: ShardChain
-  private alarmAt?: number
+  /** What this node is for its shard (`nodeRole`), known once the chain is opened. */
+  private role: 'sequencer' | 'peer' = 'sequencer'
+  private chain?: ChainCore
+  /** The sequencer role's step over the chain (admission, pool, seal); a peer has none. */
+  private sequencing?: Sequencing
   private lastSealMs = 0
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.config = buildConfig(env)
-    this.role = nodeRole(this.config)
     // A failed start-up resets the object (the next request tries again); it is logged, not left uncaught.
     ctx
       .blockConcurrencyWhile(async () => {
@@ -104,11 +104,12 @@ export class Sequencer extends DurableObject<Env> {
       const chain = await this.open(chainId)
       if (this.role === 'peer') return await this.forward(chain, s, waitMs)
       // A synchronous caller is answered from a durable block, or after its row is written.
-      const hash = await chain.submit(s, { persist: waitMs === undefined })
+      const sequencing = this.sequencing!
+      const hash = await sequencing.submit(s, { persist: waitMs === undefined })
       await this.schedule()
       this.notePending(hash)
       if (waitMs === undefined) return { result: hash }
-      return { result: await this.waiters.wait(chain, hash, waitMs) }
+      return { result: await this.waiters.wait(sequencing, hash, waitMs) }
     } catch (err) {
       return { error: toRpcError(err) }
     }
@@ -134,38 +135,29 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   /**
-   * One alarm serves three schedules (the durable ones: they survive restarts): sealing, the round
-   * of L1 work, and retrying D1 indexing. Each runs when due; the alarm is re-armed for the next.
+   * One storage alarm serves every job (the durable schedules: they survive restarts): sealing, the
+   * round of L1 work, retrying D1 indexing, reconnecting the live feed. Each runs when due; the alarm
+   * is re-armed for the next.
    */
   override async alarm(): Promise<void> {
-    this.alarmAt = undefined
-    const now = Date.now()
-    const due = (k: keyof typeof this.due) => {
-      const at = this.due[k]
-      if (at === undefined || at > now) return false
-      this.due[k] = undefined
-      return true
-    }
-    const work: Promise<unknown>[] = []
-    if (due('l1')) work.push(this.settleRound())
-    if (due('index') && this.chain) work.push(this.index(this.chain))
-    if (due('seal')) work.push(this.sealNext())
-    if (due('feed')) work.push(this.connectFeed())
-    await Promise.all(work)
+    const chain = this.chain
+    const run = {
+      l1: () => this.settleRound(),
+      index: () => chain && this.index(chain),
+      seal: () => this.sealNext(),
+      feed: () => this.connectFeed(),
+    } satisfies Record<Job, () => unknown>
+    await Promise.all(this.jobs.take(Date.now()).map((job) => run[job]()))
     await this.arm()
   }
 
-  /** When each schedule is next due (ms since epoch). */
-  private readonly due: { seal?: number; l1?: number; index?: number; feed?: number } = {}
+  /** When each job is next due: sealing, the L1 round, D1 indexing retries, the feed's reconnect. */
+  private readonly jobs = new Scheduler<Job>()
 
-  /** Sets the storage alarm to the earliest due schedule. */
+  /** Sets the storage alarm to the earliest due job, if it is not set for that already. */
   private async arm(): Promise<void> {
-    const times = Object.values(this.due).filter((t): t is number => t !== undefined)
-    if (times.length === 0) return
-    const at = Math.min(...times)
-    if (this.alarmAt !== undefined && this.alarmAt <= at) return
-    this.alarmAt = at
-    await this.ctx.storage.setAlarm(at)
+    const at = this.jobs.toArm()
+    if (at !== undefined) await this.ctx.storage.setAlarm(at)
   }
 
   /** Runs one round of L1 work now (the cron trigger calls this; so does the alarm). */
@@ -194,7 +186,9 @@ export class Sequencer extends DurableObject<Env> {
         return { error }
       } finally {
         this.settling = undefined
-        this.due.l1 = Date.now() + (this.deriveMore ? 0 : this.config.l1PollMs)
+        this.jobs.at('l1', Date.now() + (this.deriveMore ? 0 : this.config.l1PollMs), {
+          replace: true,
+        })
         await this.arm()
       }
     })()
@@ -221,12 +215,13 @@ export class Sequencer extends DurableObject<Env> {
    */
   private async sealNext(): Promise<void> {
     const chain = this.chain
-    if (!chain || this.role !== 'sequencer') return
+    const sequencing = this.sequencing
+    if (!chain || !sequencing) return
     if (this.sealing) return this.sealing
     let sealed: SealResult | undefined
     this.sealing = (async () => {
       try {
-        sealed = await chain.seal(
+        sealed = await sequencing.seal(
           BigInt(Math.floor(Date.now() / 1000)),
           genesis.coinbase as `0x${string}`,
         )
@@ -234,7 +229,7 @@ export class Sequencer extends DurableObject<Env> {
         // A node fault (storage, a bug; not a transaction's invalidity, which drops it): nothing was
         // committed and the pool is as it was. The block is tried again later, not in a hot loop.
         console.error(`sealing failed; retrying in ${SEAL_RETRY_MS} ms`, err)
-        this.due.seal = Date.now() + SEAL_RETRY_MS
+        this.jobs.at('seal', Date.now() + SEAL_RETRY_MS, { replace: true })
         await this.arm()
       }
     })()
@@ -246,7 +241,7 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   /** What follows a new head, sealed or derived: waiting callers, D1 indexing, the feed. */
-  private afterBlock(chain: ShardChain, sealed: SealResult | undefined): void {
+  private afterBlock(chain: ChainCore, sealed: SealResult | undefined): void {
     if (sealed) {
       this.waiters.sealed(sealed)
       this.unindexed.add(sealed.indexed)
@@ -298,7 +293,7 @@ export class Sequencer extends DurableObject<Env> {
   private feedWantsBlocks = true
 
   /** A stored block as the live feed carries it, signed with the sequencer's key. */
-  private async signedBlock(chain: ShardChain, n: bigint): Promise<SignedBlockJson> {
+  private async signedBlock(chain: ChainCore, n: bigint): Promise<SignedBlockJson> {
     const stored = chain.store.blockByNumber(n)!
     const parentHash = bytesToHex(chain.header(stored).parentHash)
     const [block] = batchBlocks(chain, n, n)
@@ -329,7 +324,7 @@ export class Sequencer extends DurableObject<Env> {
    * Indexing into D1 runs beside sealing, never in its way, and coalesces the blocks of the next
    * INDEX_DELAY_MS into one batch; eth_getLogs reads blocks above the index head from receipts.
    */
-  private indexSoon(chain: ShardChain): void {
+  private indexSoon(chain: ChainCore): void {
     if (this.indexTimer) return
     this.indexTimer = true
     this.ctx.waitUntil(
@@ -348,14 +343,14 @@ export class Sequencer extends DurableObject<Env> {
   private sealing?: Promise<void>
   private kicked = false
 
-  private async open(chainId: number): Promise<ShardChain> {
+  private async open(chainId: number): Promise<ChainCore> {
     if (this.chain) {
       if (this.chain.chainId !== chainId)
         throw new Error(`sequencer of chain ${this.chain.chainId} asked for ${chainId}`)
       return this.chain
     }
     const storage = this.ctx.storage
-    const chain = await ShardChain.open({
+    const chain = await ChainCore.open({
       sql: storage.sql,
       transact: (fn) => storage.transactionSync(fn),
       chainId,
@@ -366,10 +361,12 @@ export class Sequencer extends DurableObject<Env> {
     })
     if (this.chain) return this.chain
     this.chain = chain
+    this.role = nodeRole(this.config, chainId)
+    if (this.role === 'sequencer') this.sequencing = Sequencing.open(chain)
     await storage.put('chainId', chainId)
     await this.schedule()
     if (this.settleContext()) {
-      this.due.l1 ??= Date.now()
+      this.jobs.at('l1', Date.now())
       await this.arm()
     }
     this.ctx.waitUntil(
@@ -395,8 +392,8 @@ export class Sequencer extends DurableObject<Env> {
       this.role !== 'sequencer' ||
       this.kicked ||
       this.sealing ||
-      this.due.seal !== undefined ||
-      !(await this.chain.hasWork())
+      this.jobs.has('seal') ||
+      !(await this.sequencing?.hasWork())
     )
       return
     if (this.config.blockTimeMs === 0) {
@@ -409,12 +406,14 @@ export class Sequencer extends DurableObject<Env> {
       }, 0)
       return
     }
-    this.due.seal = Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs)
+    this.jobs.at('seal', Math.max(Date.now(), this.lastSealMs + this.config.blockTimeMs), {
+      replace: true,
+    })
     await this.arm()
   }
 
   /** Indexes every block the D1 history lacks (idempotent; resumes after any failure). Returns whether it caught up. */
-  private async index(chain: ShardChain): Promise<boolean> {
+  private async index(chain: ChainCore): Promise<boolean> {
     this.indexing ??= this.indexOnce(chain).finally(() => (this.indexing = undefined))
     return this.indexing
   }
@@ -422,16 +421,16 @@ export class Sequencer extends DurableObject<Env> {
   private indexing?: Promise<boolean>
 
   /** Indexes until caught up; after a failure, retries on a later alarm. */
-  private async indexOnce(chain: ShardChain): Promise<boolean> {
+  private async indexOnce(chain: ChainCore): Promise<boolean> {
     const caughtUp = await this.indexRange(chain)
-    if (!caughtUp && this.due.index === undefined) {
-      this.due.index = Date.now() + INDEX_RETRY_MS
+    if (!caughtUp && !this.jobs.has('index')) {
+      this.jobs.at('index', Date.now() + INDEX_RETRY_MS, { replace: true })
       await this.arm()
     }
     return caughtUp
   }
 
-  private async indexRange(chain: ShardChain): Promise<boolean> {
+  private async indexRange(chain: ChainCore): Promise<boolean> {
     try {
       await indexNewBlocks(
         this.env.DB,
@@ -502,7 +501,7 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   /** Sync progress in the log while a peer derives a backlog: blocks derived, L1 blocks to go, rate. */
-  private logSync(chain: ShardChain, report: DeriveReport): void {
+  private logSync(chain: ChainCore, report: DeriveReport): void {
     const now = Date.now()
     if (report.derived.length === 0 && !report.more) {
       if (this.syncStats && this.syncStats.blocks > 0)
@@ -536,7 +535,7 @@ export class Sequencer extends DurableObject<Env> {
     if (!url || !signer) return
     const retry = async () => {
       this.feedSocket = undefined
-      this.due.feed ??= Date.now() + FEED_RECONNECT_MS
+      this.jobs.at('feed', Date.now() + FEED_RECONNECT_MS)
       await this.arm()
     }
     let ws: WebSocket | null
@@ -588,7 +587,7 @@ export class Sequencer extends DurableObject<Env> {
    * gets SequencerUnavailableError. A synchronous caller's receipt is returned once this node has the
    * block too (at most 2 s more), so the reads that follow see it here.
    */
-  private async forward(chain: ShardChain, s: Submission, waitMs?: number): Promise<RpcResult> {
+  private async forward(chain: ChainCore, s: Submission, waitMs?: number): Promise<RpcResult> {
     const url = this.sequencerRpcUrl(chain.chainId)
     if (!url)
       throw new SequencerUnavailableError('no sequencer to forward to (SEQUENCER_URL is not set)')
@@ -630,7 +629,7 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   /** Sends forwarded transactions not seen mined again, and lets go of the mined and the expired. */
-  private async resendForwarded(chain: ShardChain): Promise<void> {
+  private async resendForwarded(chain: ChainCore): Promise<void> {
     const url = this.sequencerRpcUrl(chain.chainId)
     const outbox = this.outbox
     if (!url || !outbox) return

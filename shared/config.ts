@@ -158,9 +158,15 @@ function url(value: string | undefined, name: string): string | undefined {
   return value.replace(/\/+$/, '')
 }
 
-/** Whether this node sequences (it has the key, or there is no L1 to derive from) or is a peer. */
-export function nodeRole(config: Pick<Config, 'sequencerKey' | 'l1'>): 'sequencer' | 'peer' {
-  return config.sequencerKey || !config.l1 ? 'sequencer' : 'peer'
+/**
+ * What this node is for a shard: its sequencer when it has the sequencer key, or when the shard
+ * settles on no L1 (nothing to derive from); a peer otherwise.
+ */
+export function nodeRole(
+  config: Pick<Config, 'sequencerKey' | 'l1'>,
+  chainId: number,
+): 'sequencer' | 'peer' {
+  return config.sequencerKey || !shardL1(config, chainId) ? 'sequencer' : 'peer'
 }
 
 /** A Go-style duration as geth's flags take it (`5s`, `500ms`, `1m`), in milliseconds. */

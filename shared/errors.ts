@@ -109,3 +109,11 @@ export class TransactionNotReadyError extends BaseError {
 export class SequencerUnavailableError extends BaseError {
   static override code = -32002
 }
+
+/**
+ * Data from L1 or the live feed that does not make a valid block (a bad transaction, a wrong origin,
+ * a false hash): not retryable, the data is wrong, not the node. A verifier's evidence.
+ */
+export class InvalidBlockError extends BaseError {
+  override name = 'InvalidBlockError'
+}

@@ -48,9 +48,9 @@ app.get('/chains', (c) => {
   const ws = url.protocol === 'https:' ? 'wss:' : 'ws:'
   const config = c.get('config')
   const { shards, l1 } = config
-  const role = nodeRole(config)
   return c.json(
     shards.map((s) => {
+      const role = nodeRole(config, s.chainId)
       const rpcUrl = `${url.origin}/chain/${s.chainId}`
       const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
       return {

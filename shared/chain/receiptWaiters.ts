@@ -1,9 +1,10 @@
 import type { Hex, RpcTransactionReceipt } from 'viem'
 import { TransactionNotReadyError, TransactionSyncTimeoutError } from '../errors.js'
-import type { SealResult, ShardChain } from './shardChain.js'
+import type { SealResult } from './chainCore.js'
+import type { Sequencing } from '../sequencing/sequencing.js'
 
 type Waiter = {
-  chain: ShardChain
+  chain: Sequencing
   /** When the wait ends unanswered (ms since epoch). */
   deadline: number
   timeoutMs: number
@@ -22,9 +23,9 @@ export class ReceiptWaiters {
 
   /**
    * The receipt of `hash` once mined; at once if it is. Throws the EIP's code 5 or 4 errors; before
-   * either names a pooled transaction, its pool row is made durable (`ShardChain.persistPooled`).
+   * either names a pooled transaction, its pool row is made durable (`Sequencing.persistPooled`).
    */
-  async wait(chain: ShardChain, hash: Hex, timeoutMs: number): Promise<RpcTransactionReceipt> {
+  async wait(chain: Sequencing, hash: Hex, timeoutMs: number): Promise<RpcTransactionReceipt> {
     hash = hash.toLowerCase() as Hex
     // A block leaves the pool in the same turn as it commits: pooled means not mined (no lookup).
     const entry = chain.pool.get(hash)
@@ -117,8 +118,8 @@ export class ReceiptWaiters {
 }
 
 /** A transaction no longer pooled: its receipt if mined, else code 5 (dropped, or never known). */
-function minedOrThrow(chain: ShardChain, hash: Hex): RpcTransactionReceipt {
-  const mined = chain.store.tx(hash)
+function minedOrThrow(chain: Sequencing, hash: Hex): RpcTransactionReceipt {
+  const mined = chain.core.store.tx(hash)
   if (mined) return JSON.parse(mined.receipt) as RpcTransactionReceipt
   const reason = chain.droppedReason(hash)
   throw new TransactionNotReadyError(

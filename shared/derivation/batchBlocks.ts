@@ -1,10 +1,10 @@
 import { bytesToHex } from 'viem'
 import { isDepositRaw } from '../chain/depositTx.js'
-import type { ShardChain } from '../chain/shardChain.js'
+import type { ChainCore } from '../chain/chainCore.js'
 import type { BatchBlock } from '../settlement/batchCodec.js'
 
 /** The blocks `first..last` as a batch carries them: L1 origin and the non-deposit transactions. */
-export function batchBlocks(chain: ShardChain, first: bigint, last: bigint): BatchBlock[] {
+export function batchBlocks(chain: ChainCore, first: bigint, last: bigint): BatchBlock[] {
   const out: BatchBlock[] = []
   for (let n = first; n <= last; n++) {
     const header = chain.header(chain.store.blockByNumber(n)!)

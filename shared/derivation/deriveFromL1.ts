@@ -1,9 +1,10 @@
 import { hexToBytes, parseAbiItem, type Chain, type Client, type Hex, type Transport } from 'viem'
 import { getLogs, getTransaction } from 'viem/actions'
-import { SAFE_KEY, type SealResult, type ShardChain } from '../chain/shardChain.js'
+import { SAFE_KEY, type SealResult, type ChainCore } from '../chain/chainCore.js'
 import type { StoredBatch } from '../chain/chainStore.js'
 import { decodeBatch, type Batch } from '../settlement/batchCodec.js'
 import { batchBlocks, sameBatchBlock } from './batchBlocks.js'
+import { deriveBlock } from './deriveBlock.js'
 
 type L1Client = Client<Transport, Chain | undefined>
 
@@ -65,7 +66,7 @@ export async function readBatches(
 
 /** What the L1 derivation step needs: the chain, the L1, the shard's inbox and where it starts. */
 export type DeriveContext = {
-  chain: ShardChain
+  chain: ChainCore
   l1: L1Client
   batchInbox: Hex
   l1StartBlock: bigint
@@ -151,7 +152,7 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
       )
     }
     try {
-      report.derived.push(await chain.deriveBlock(block, ctx.coinbase))
+      report.derived.push(await deriveBlock(chain, block, ctx.coinbase))
       good = n
     } catch (err) {
       say(`ends at block ${n}: ${err instanceof Error ? err.message : String(err)}`)
@@ -171,7 +172,7 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
 }
 
 /** Records a batch on L1 and moves the safe head to its last block, together. */
-export function recordSafe(chain: ShardChain, batch: StoredBatch): void {
+export function recordSafe(chain: ChainCore, batch: StoredBatch): void {
   chain.transact(() => {
     chain.store.setMeta(SAFE_KEY, String(batch.last))
     chain.store.putBatch(batch)

@@ -1,4 +1,4 @@
-import type { SealResult, ShardChain } from '../chain/shardChain.js'
+import type { SealResult, ChainCore } from '../chain/chainCore.js'
 import { applyFeedBlock, type FollowOptions } from './followFeed.js'
 import { parseSignedBlock, type SignedBlock } from './signedBlock.js'
 
@@ -32,7 +32,7 @@ export class FeedFollower {
   private ignoredLogged = 0
 
   constructor(
-    private readonly chain: ShardChain,
+    private readonly chain: ChainCore,
     private readonly opts: FollowOptions,
     private readonly io: FeedFollowerIo,
   ) {}

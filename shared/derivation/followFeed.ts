@@ -1,5 +1,6 @@
 import type { Address, Hex } from 'viem'
-import type { SealResult, ShardChain } from '../chain/shardChain.js'
+import type { SealResult, ChainCore } from '../chain/chainCore.js'
+import { deriveBlock } from './deriveBlock.js'
 import { isSignedBy, type SignedBlock } from './signedBlock.js'
 
 /** What became of one block from the sequencer's live feed. */
@@ -29,7 +30,7 @@ export type FollowOptions = {
  * confirms it or unwinds it (`deriveFromL1`).
  */
 export async function applyFeedBlock(
-  chain: ShardChain,
+  chain: ChainCore,
   b: SignedBlock,
   opts: FollowOptions,
 ): Promise<FeedOutcome> {
@@ -53,7 +54,7 @@ export async function applyFeedBlock(
   const watched = chain.origins.latest()
   if (!watched || b.block.l1OriginNumber > watched.number) return { kind: 'waiting' }
   try {
-    return { kind: 'applied', sealed: await chain.deriveBlock(b.block, opts.coinbase, b.hash) }
+    return { kind: 'applied', sealed: await deriveBlock(chain, b.block, opts.coinbase, b.hash) }
   } catch (err) {
     return { kind: 'ignored', reason: err instanceof Error ? err.message : String(err) }
   }

@@ -1,6 +1,6 @@
 import { keccak256, numberToHex, type Hex, type RpcLog } from 'viem'
 import type { Config } from '../config.js'
-import type { Submission } from '../chain/shardChain.js'
+import type { Submission } from '../sequencing/sequencing.js'
 import {
   BaseError,
   InvalidParamsError,

@@ -1,5 +1,5 @@
 import { numberToHex, type RpcTransactionReceipt } from 'viem'
-import type { ShardChain } from '../chain/shardChain.js'
+import type { ChainCore } from '../chain/chainCore.js'
 import { InvalidParamsError } from '../errors.js'
 
 /** The tip suggested when recent blocks give no evidence (OP Stack's minimum suggestion, 0.001 gwei). */
@@ -13,7 +13,7 @@ type BlockFees = {
   tips: { tip: bigint; gas: bigint }[]
 }
 
-function blockFees(chain: ShardChain, n: bigint): BlockFees {
+function blockFees(chain: ChainCore, n: bigint): BlockFees {
   const block = chain.store.blockByNumber(n)!
   const rpc = JSON.parse(block.rpc)
   const baseFee = BigInt(rpc.baseFeePerGas)
@@ -28,12 +28,7 @@ function blockFees(chain: ShardChain, n: bigint): BlockFees {
 }
 
 /** eth_feeHistory as geth answers it: base fees (plus the next block's), gas used ratios, tip percentiles weighted by gas. */
-export function feeHistory(
-  chain: ShardChain,
-  count: bigint,
-  newest: bigint,
-  percentiles: number[],
-) {
+export function feeHistory(chain: ChainCore, count: bigint, newest: bigint, percentiles: number[]) {
   if (count < 1n) throw new InvalidParamsError('invalid argument 0: block count must be at least 1')
   if (count > MAX_HISTORY) count = MAX_HISTORY
   const oldest = newest - count + 1n < 0n ? 0n : newest - count + 1n
@@ -76,7 +71,7 @@ function tipAt(f: BlockFees, pct: number): bigint {
 }
 
 /** eth_maxPriorityFeePerGas: the 60th percentile tip of the last 20 blocks (geth's oracle), at least the minimum. */
-export async function suggestTip(chain: ShardChain): Promise<bigint> {
+export async function suggestTip(chain: ChainCore): Promise<bigint> {
   const head = chain.headHeader.number
   const cached = tipCache.get(chain)
   if (cached?.head === head) return cached.tip
@@ -85,9 +80,9 @@ export async function suggestTip(chain: ShardChain): Promise<bigint> {
   return tip
 }
 
-const tipCache = new WeakMap<ShardChain, { head: bigint; tip: bigint }>()
+const tipCache = new WeakMap<ChainCore, { head: bigint; tip: bigint }>()
 
-function computeTip(chain: ShardChain, head: bigint): bigint {
+function computeTip(chain: ChainCore, head: bigint): bigint {
   const tips: bigint[] = []
   for (let n = head; n >= 0n && n > head - 20n; n--)
     for (const t of blockFees(chain, n).tips) tips.push(t.tip)

@@ -1,12 +1,12 @@
 import { zeroHash, type Hex } from 'viem'
 import type { StoredBlock } from '../chain/chainStore.js'
-import type { ShardChain } from '../chain/shardChain.js'
+import type { ChainCore } from '../chain/chainCore.js'
 import { ResourceNotFoundError } from '../errors.js'
 import { outputAt } from '../settlement/outputRoot.js'
 import * as p from './params.js'
 
 /** op-node's L2BlockRef: a block with its L1 origin and sequence number. */
-function l2Ref(chain: ShardChain, b: StoredBlock) {
+function l2Ref(chain: ChainCore, b: StoredBlock) {
   const rpc = JSON.parse(b.rpc) as { parentHash: Hex; timestamp: Hex }
   const origin = chain.origins.originOf(b.number)
   return {
@@ -23,7 +23,7 @@ function l2Ref(chain: ShardChain, b: StoredBlock) {
 }
 
 /** op-node's L1BlockRef of a watched L1 block (zero values before the first one). */
-function l1Ref(chain: ShardChain, n: bigint | undefined) {
+function l1Ref(chain: ChainCore, n: bigint | undefined) {
   const b = n === undefined ? chain.origins.latest() : chain.origins.block(n)
   return {
     hash: b?.hash ?? zeroHash,
@@ -34,7 +34,7 @@ function l1Ref(chain: ShardChain, n: bigint | undefined) {
 }
 
 /** optimism_syncStatus as op-node answers it (numbers as JSON numbers, snake_case keys). */
-export function syncStatus(chain: ShardChain) {
+export function syncStatus(chain: ChainCore) {
   const block = (n: bigint) => l2Ref(chain, chain.store.blockByNumber(n)!)
   const head = chain.headHeader.number
   const safe = chain.safeHead()
@@ -60,7 +60,7 @@ export function syncStatus(chain: ShardChain) {
 
 /** The rollup methods of op-node that tools use: output roots and the sync status. */
 export const optimismMethods = {
-  optimism_outputAtBlock: async (chain: ShardChain, params: unknown[]) => {
+  optimism_outputAtBlock: async (chain: ChainCore, params: unknown[]) => {
     p.arity(params, 1, 1)
     const ref = p.blockRef(params[0], 0)
     const block = chain.resolve(ref)
@@ -75,5 +75,5 @@ export const optimismMethods = {
       syncStatus: syncStatus(chain),
     }
   },
-  optimism_syncStatus: async (chain: ShardChain) => syncStatus(chain),
+  optimism_syncStatus: async (chain: ChainCore) => syncStatus(chain),
 }

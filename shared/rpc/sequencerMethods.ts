@@ -3,7 +3,7 @@ import { getMerkleStateProof } from '@ethereumjs/statemanager'
 import { runTx } from '@ethereumjs/vm'
 import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { numberToHex, type Hex, type RpcTransactionReceipt } from 'viem'
-import type { ShardChain } from '../chain/shardChain.js'
+import type { ChainCore } from '../chain/chainCore.js'
 import type { Config } from '../config.js'
 import { withEvmDeadline } from '../execution/evmDeadline.js'
 import type { StoredBlock } from '../chain/chainStore.js'
@@ -33,14 +33,14 @@ export type CallLimits = Pick<Config, 'rpcGasCap' | 'rpcEvmTimeoutMs' | 'rpcTrac
 
 /** A method the sequencer answers from its own storage: decode params, call the domain, format. */
 export type SequencerMethod = (
-  chain: ShardChain,
+  chain: ChainCore,
   params: unknown[],
   limits: CallLimits,
 ) => Promise<unknown>
 
 const q = (n: bigint | number) => numberToHex(n)
 
-function blockJson(chain: ShardChain, b: StoredBlock | undefined, full: boolean) {
+function blockJson(chain: ChainCore, b: StoredBlock | undefined, full: boolean) {
   if (!b) return null
   const rpc = JSON.parse(b.rpc)
   if (full) rpc.transactions = chain.store.txsOfBlock(b.number).map((t) => JSON.parse(t.rpc))
@@ -51,8 +51,21 @@ function blockJson(chain: ShardChain, b: StoredBlock | undefined, full: boolean)
  * Runs `fn` on the state after the block `ref` names, under the EVM deadline (RPC_EVM_TIMEOUT): past
  * it the run stops and the answer is geth's "execution aborted (timeout = 5s)".
  */
+/** The next nonce counting pooled transactions (a peer has no pool: the state's nonce). */
+async function pendingNonce(chain: ChainCore, address: Hex): Promise<bigint> {
+  return chain.sequencing
+    ? chain.sequencing.pendingNonce(address)
+    : (await chain.headAccount(address)).nonce
+}
+
+/** The pool's executable and queued entries (none on a peer). */
+async function poolSplit(chain: ChainCore) {
+  const s = chain.sequencing
+  return s ? s.pool.split(await s.senderNonces()) : { pending: [], queued: [] }
+}
+
 function withState<T>(
-  chain: ShardChain,
+  chain: ChainCore,
   ref: p.BlockRef,
   limits: CallLimits,
   fn: (exec: Execution, header: BlockHeader) => Promise<T>,
@@ -61,7 +74,7 @@ function withState<T>(
 }
 
 function withStateOf<T>(
-  chain: ShardChain,
+  chain: ChainCore,
   block: StoredBlock,
   limits: CallLimits,
   fn: (exec: Execution, header: BlockHeader) => Promise<T>,
@@ -77,7 +90,7 @@ function gasCap(exec: Execution, header: BlockHeader, limits: CallLimits): bigin
   return limits.rpcGasCap > 0n && limits.rpcGasCap < cap ? limits.rpcGasCap : cap
 }
 
-async function readState(chain: ShardChain, ref: p.BlockRef) {
+async function readState(chain: ChainCore, ref: p.BlockRef) {
   return chain.stateOnlyAt(chain.resolveOrThrow(ref))
 }
 
@@ -120,7 +133,7 @@ const methods: Record<string, SequencerMethod> = {
     p.arity(params, 1, 2)
     const addr = p.address(params[0], 0)
     const ref = p.blockRef(params[1], 1)
-    if ('tag' in ref && ref.tag === 'pending') return q(await chain.pendingNonce(addr))
+    if ('tag' in ref && ref.tag === 'pending') return q(await pendingNonce(chain, addr))
     const state = await readState(chain, ref)
     return q((await state.getAccount(new Address(hexToBytes(addr))))?.nonce ?? 0n)
   },
@@ -238,14 +251,14 @@ const methods: Record<string, SequencerMethod> = {
     const hash = p.hash32(params[0], 0)
     const mined = chain.store.tx(hash)
     if (mined) return JSON.parse(mined.rpc)
-    const pending = chain.pool.get(hash)
+    const pending = chain.sequencing?.pool.get(hash)
     return pending ? formatTransaction(pending.tx, pending.sender) : null
   },
 
   eth_getRawTransactionByHash: async (chain, params) => {
     p.arity(params, 1, 1)
     const hash = p.hash32(params[0], 0)
-    const raw = chain.store.tx(hash)?.raw ?? chain.pool.get(hash)?.raw
+    const raw = chain.store.tx(hash)?.raw ?? chain.sequencing?.pool.get(hash)?.raw
     return raw ? bytesToHex(raw) : null
   },
 
@@ -269,8 +282,8 @@ const methods: Record<string, SequencerMethod> = {
     const hash = p.hash32(params[0], 0)
     const mined = chain.store.tx(hash)
     if (mined) return { status: 'mined', blockNumber: q(mined.blockNumber) }
-    if (chain.pool.get(hash)) return { status: 'pending' }
-    const reason = chain.droppedReason(hash)
+    if (chain.sequencing?.pool.get(hash)) return { status: 'pending' }
+    const reason = chain.sequencing?.droppedReason(hash)
     return reason ? { status: 'dropped', reason } : { status: 'unknown' }
   },
 
@@ -293,12 +306,12 @@ const methods: Record<string, SequencerMethod> = {
   },
 
   txpool_status: async (chain) => {
-    const { pending, queued } = chain.pool.split(await chain.senderNonces())
+    const { pending, queued } = await poolSplit(chain)
     return { pending: q(pending.length), queued: q(queued.length) }
   },
 
   txpool_content: async (chain) => {
-    const { pending, queued } = chain.pool.split(await chain.senderNonces())
+    const { pending, queued } = await poolSplit(chain)
     const group = (entries: typeof pending) => {
       const out: Record<string, Record<string, unknown>> = {}
       for (const e of entries)

@@ -2,7 +2,7 @@ import type { Client, Hex, Transport, Chain } from 'viem'
 import { getBlock, getBlockNumber, getLogs } from 'viem/actions'
 import { depositFromLog, encodeDeposit, transactionDepositedEvent } from '../chain/depositTx.js'
 import type { WatchedL1Block } from '../chain/l1Origins.js'
-import type { ShardChain } from '../chain/shardChain.js'
+import type { ChainCore } from '../chain/chainCore.js'
 
 export type WatchOptions = {
   portal: Hex
@@ -23,7 +23,7 @@ export type WatchOptions = {
  */
 export async function watchL1(
   client: Client<Transport, Chain | undefined>,
-  chain: ShardChain,
+  chain: ChainCore,
   opts: WatchOptions,
 ): Promise<number> {
   const head = await getBlockNumber(client, { cacheTime: 0 })

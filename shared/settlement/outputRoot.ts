@@ -1,6 +1,6 @@
 import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { concat, keccak256, pad, type Hex } from 'viem'
-import type { ShardChain } from '../chain/shardChain.js'
+import type { ChainCore } from '../chain/chainCore.js'
 import type { StoredBlock } from '../chain/chainStore.js'
 
 /** OP's L2ToL1MessagePasser predeploy: withdrawals are proven against its storage root. */
@@ -20,7 +20,7 @@ export type Output = {
  * The version-0 output root of `block`: keccak256(version ‖ stateRoot ‖ message-passer storage
  * root ‖ block hash), the value L2OutputOracle stores and withdrawal proofs open.
  */
-export async function outputAt(chain: ShardChain, block: StoredBlock): Promise<Output> {
+export async function outputAt(chain: ChainCore, block: StoredBlock): Promise<Output> {
   const header = chain.header(block)
   const state = await chain.stateOnlyAt(block)
   const account = await state.getAccount(new Address(hexToBytes(MESSAGE_PASSER)))

@@ -9,7 +9,7 @@ import {
 } from 'viem'
 import { getBlock, getBlockNumber, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
-import { FINALIZED_KEY, type ShardChain } from '../chain/shardChain.js'
+import { FINALIZED_KEY, type ChainCore } from '../chain/chainCore.js'
 import type { ShardL1 } from '../config.js'
 import { encodeBatch } from './batchCodec.js'
 import { readBatches, recordSafe } from '../derivation/deriveFromL1.js'
@@ -23,7 +23,7 @@ type L1Wallet = Client<Transport, Chain | undefined, Account>
 
 /** What the settlement of one shard needs: its chain, the L1, its contracts and (optionally) keys. */
 export type SettleContext = {
-  chain: ShardChain
+  chain: ChainCore
   l1: L1Client
   contracts: ShardL1
   /** Absent: this node only follows L1 (a peer), it posts nothing. */

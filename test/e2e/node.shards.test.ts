@@ -98,12 +98,14 @@ describe('shards: discovery and routing', () => {
         name: expect.any(String),
         rpcUrl: `${node.url}/chain/901`,
         wsUrl: `ws://127.0.0.1:${port}/chain/901`,
+        role: 'sequencer',
       },
       {
         chainId: 902,
         name: expect.any(String),
         rpcUrl: `${node.url}/chain/902`,
         wsUrl: `ws://127.0.0.1:${port}/chain/902`,
+        role: 'sequencer',
       },
     ])
     for (const s of shards) {

@@ -52,7 +52,7 @@ async function blocks(client: PublicClient, n: bigint) {
 describe('peer node', () => {
   test('default: a mixed workload through the sequencer; every block of the peer equals it, and a withdrawal proven from the peer finalizes', async () => {
     peer = await d.startPeer()
-    const chains = await (await fetch(`${peer.url}/chains`)).json()
+    const chains = (await (await fetch(`${peer.url}/chains`)).json()) as any[]
     expect(chains[0]).toMatchObject({ role: 'peer', follows: `${d.node.url}/chain/901` })
 
     const { account, l1, l2 } = bridgeClients(d, 5)
@@ -133,6 +133,7 @@ describe('peer node', () => {
       value: BigInt(w.value),
       gasLimit: BigInt(w.gasLimit),
       data: w.data,
+      withdrawalHash: w.withdrawalHash,
     }
     const proven = await l1.writeContract({
       address: ready.prove.portal,
@@ -225,7 +226,7 @@ describe('peer node', () => {
         params: [await sign(nonce)],
       }),
     })
-    const body = await res.json()
+    const body = (await res.json()) as any
     expect(res.status).toBe(200)
     expect(body.error).toMatchObject({
       code: -32002,

@@ -5,7 +5,8 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json'
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
-import { ShardChain } from '../../shared/chain/shardChain.js'
+import { ChainCore } from '../../shared/chain/chainCore.js'
+import { Sequencing } from '../../shared/sequencing/sequencing.js'
 import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
 import { KEYS } from './helpers.js'
 
@@ -18,7 +19,7 @@ describe('sealing atomicity', () => {
     const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('atomicity-test'))
     await runInDurableObject(stub, async (_instance, state) => {
       let failNext = false
-      const chain = await ShardChain.open({
+      const core = await ChainCore.open({
         sql: state.storage.sql,
         transact: (fn) =>
           state.storage.transactionSync(() => {
@@ -29,6 +30,7 @@ describe('sealing atomicity', () => {
         genesis: genesis as GenesisSpec,
         blockGasLimit: 30_000_000n,
       })
+      const chain = Sequencing.open(core)
       const raw = await alice.signTransaction({
         chainId: 901,
         type: 'eip1559',
@@ -41,7 +43,7 @@ describe('sealing atomicity', () => {
       })
       const d = decodeRawTransaction(raw, 901)
       await chain.submit(d)
-      const head = chain.store.head()!
+      const head = core.store.head()!
       const nodesBefore = state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n
 
       failNext = true
@@ -51,13 +53,13 @@ describe('sealing atomicity', () => {
           '0x4200000000000000000000000000000000000011',
         ),
       ).rejects.toThrow('simulated crash')
-      expect(chain.store.head()!.hash).toBe(head.hash)
+      expect(core.store.head()!.hash).toBe(head.hash)
       expect(state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n).toBe(
         nodesBefore,
       )
-      expect(chain.store.tx(d.hash)).toBeUndefined()
+      expect(core.store.tx(d.hash)).toBeUndefined()
       expect(chain.pool.get(d.hash)).toBeDefined()
-      expect((await chain.headAccount(alice.address)).nonce).toBe(0n)
+      expect((await core.headAccount(alice.address)).nonce).toBe(0n)
 
       failNext = false
       const sealed = await chain.seal(
@@ -65,17 +67,17 @@ describe('sealing atomicity', () => {
         '0x4200000000000000000000000000000000000011',
       )
       expect(sealed?.indexed.number).toBe(head.number + 1n)
-      expect(chain.store.tx(d.hash)?.blockNumber).toBe(head.number + 1n)
-      expect((await chain.headAccount(alice.address)).nonce).toBe(1n)
+      expect(core.store.tx(d.hash)?.blockNumber).toBe(head.number + 1n)
+      expect((await core.headAccount(alice.address)).nonce).toBe(1n)
       // A fresh reader of storage alone agrees with the in-memory head.
-      const reopened = await ShardChain.open({
+      const reopened = await ChainCore.open({
         sql: state.storage.sql,
         transact: (fn) => state.storage.transactionSync(fn),
         chainId: 901,
         genesis: genesis as GenesisSpec,
         blockGasLimit: 30_000_000n,
       })
-      expect(bytesToHex(reopened.headHeader.stateRoot)).toBe(bytesToHex(chain.headHeader.stateRoot))
+      expect(bytesToHex(reopened.headHeader.stateRoot)).toBe(bytesToHex(core.headHeader.stateRoot))
       expect((await reopened.headAccount(alice.address)).nonce).toBe(1n)
     })
   })

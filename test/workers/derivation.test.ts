@@ -6,9 +6,11 @@ import genesis from '../../genesis.json'
 import { encodeDeposit, type DepositTx } from '../../shared/chain/depositTx.js'
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
 import type { WatchedL1Block } from '../../shared/chain/l1Origins.js'
-import { ShardChain } from '../../shared/chain/shardChain.js'
+import { ChainCore } from '../../shared/chain/chainCore.js'
+import { Sequencing } from '../../shared/sequencing/sequencing.js'
 import { decodeBatch, encodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
 import { batchBlocks } from '../../shared/derivation/batchBlocks.js'
+import { deriveBlock } from '../../shared/derivation/deriveBlock.js'
 import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
 import { KEYS } from './helpers.js'
 
@@ -54,14 +56,14 @@ function l1Blocks(deposits: DepositTx[][]): WatchedL1Block[] {
 }
 
 const open = (sql: SqlStorage, storage: DurableObjectStorage) =>
-  ShardChain.open({
+  ChainCore.open({
     sql,
     transact: (fn) => storage.transactionSync(fn),
     chainId: 901,
     genesis: genesis as GenesisSpec,
     blockGasLimit: 30_000_000n,
     l1: { startBlock: L1_START, batcher: BATCHER },
-  })
+  }).then((core) => Sequencing.open(core))
 
 const transfer = (nonce: number) =>
   alice.signTransaction({
@@ -89,35 +91,35 @@ describe('derivation from batches', () => {
     const { hashes, batch } = await runInDurableObject(sequencer, async (_i, state) => {
       const chain = await open(state.storage.sql, state.storage)
       const now = BigInt(Math.floor(Date.now() / 1000))
-      chain.recordL1Blocks([first, second])
+      chain.core.recordL1Blocks([first, second])
       await chain.submit(decodeRawTransaction(await transfer(0), 901))
       await chain.seal(now, COINBASE) // block 1: origin 101 with its two deposits
       for (const nonce of [1, 2])
         await chain.submit(decodeRawTransaction(await transfer(nonce), 901))
       await chain.seal(now + 1n, COINBASE) // block 2: same origin, sequence number 1
-      chain.recordL1Blocks([third])
+      chain.core.recordL1Blocks([third])
       expect(await chain.seal(now + 2n, COINBASE)).toBeDefined() // block 3: a new origin alone
       await chain.submit(decodeRawTransaction(await transfer(3), 901))
       await chain.seal(now + 3n, COINBASE)
-      expect(chain.headHeader.number).toBe(4n)
+      expect(chain.core.headHeader.number).toBe(4n)
 
       // The deposits as OP executes them: the creation deployed code, the one below its intrinsic
       // gas failed but used its sender's nonce, the L1-info deposit opens every block.
-      const receipts = chain.store.txsOfBlock(1n).map((t) => JSON.parse(t.receipt))
+      const receipts = chain.core.store.txsOfBlock(1n).map((t) => JSON.parse(t.receipt))
       expect(receipts.map((r) => r.type)).toEqual(['0x7e', '0x7e', '0x7e', '0x2'])
       expect(receipts.map((r) => r.status)).toEqual(['0x1', '0x1', '0x1', '0x1'])
       expect(receipts[2].contractAddress).toMatch(/^0x[0-9a-f]{40}$/)
-      const failed = chain.store.txsOfBlock(3n).map((t) => JSON.parse(t.receipt))
+      const failed = chain.core.store.txsOfBlock(3n).map((t) => JSON.parse(t.receipt))
       expect(failed.map((r) => r.status)).toEqual(['0x1', '0x0', '0x1'])
       // bob's failed deposit used nonce n; his next deposit got n + 1.
       expect(BigInt(failed[2].depositNonce)).toBe(BigInt(failed[1].depositNonce) + 1n)
 
       const data = await encodeBatch({
         chainId: 901,
-        parentHash: chain.store.blockHash(0n)!,
-        blocks: batchBlocks(chain, 1n, 4n),
+        parentHash: chain.core.store.blockHash(0n)!,
+        blocks: batchBlocks(chain.core, 1n, 4n),
       })
-      const hashes = [1n, 2n, 3n, 4n].map((n) => chain.store.blockHash(n)!)
+      const hashes = [1n, 2n, 3n, 4n].map((n) => chain.core.store.blockHash(n)!)
       return { hashes, batch: data }
     })
 
@@ -125,9 +127,10 @@ describe('derivation from batches', () => {
     const peer = env.SEQUENCER.get(env.SEQUENCER.idFromName('derive-peer'))
     const derived = await runInDurableObject(peer, async (_i, state) => {
       const chain = await open(state.storage.sql, state.storage)
-      chain.recordL1Blocks([first, second, third])
+      chain.core.recordL1Blocks([first, second, third])
       const out: Hex[] = []
-      for (const b of decoded.blocks) out.push((await chain.deriveBlock(b, COINBASE)).indexed.hash)
+      for (const b of decoded.blocks)
+        out.push((await deriveBlock(chain.core, b, COINBASE)).indexed.hash)
       return out
     })
     expect(derived).toEqual(hashes)
@@ -137,14 +140,16 @@ describe('derivation from batches', () => {
     const bad = env.SEQUENCER.get(env.SEQUENCER.idFromName('derive-bad'))
     await runInDurableObject(bad, async (_i, state) => {
       const chain = await open(state.storage.sql, state.storage)
-      chain.recordL1Blocks([first, second, third])
-      await chain.deriveBlock(decoded.blocks[0], COINBASE)
+      chain.core.recordL1Blocks([first, second, third])
+      await deriveBlock(chain.core, decoded.blocks[0], COINBASE)
       const swapped = { ...decoded.blocks[1], txs: [...decoded.blocks[1].txs].reverse() }
-      await expect(chain.deriveBlock(swapped, COINBASE)).rejects.toThrow(/nonce/)
+      await expect(deriveBlock(chain.core, swapped, COINBASE)).rejects.toThrow(/nonce/)
       const forged = { ...decoded.blocks[1], l1OriginHash: keccak256('0xbad') as Hex }
-      await expect(chain.deriveBlock(forged, COINBASE)).rejects.toThrow(/L1 origin/)
-      expect(chain.headHeader.number).toBe(1n)
-      expect((await chain.deriveBlock(decoded.blocks[1], COINBASE)).indexed.hash).toBe(hashes[1])
+      await expect(deriveBlock(chain.core, forged, COINBASE)).rejects.toThrow(/L1 origin/)
+      expect(chain.core.headHeader.number).toBe(1n)
+      expect((await deriveBlock(chain.core, decoded.blocks[1], COINBASE)).indexed.hash).toBe(
+        hashes[1],
+      )
     })
   })
 })

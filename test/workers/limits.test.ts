@@ -2,7 +2,7 @@ import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json'
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
-import { ShardChain } from '../../shared/chain/shardChain.js'
+import { ChainCore } from '../../shared/chain/chainCore.js'
 import { LimitExceededError } from '../../shared/errors.js'
 import { sequencerMethods, type CallLimits } from '../../shared/rpc/sequencerMethods.js'
 
@@ -17,7 +17,7 @@ type Call = (method: string, params: unknown[], limits?: CallLimits) => Promise<
 async function withChain(name: string, fn: (call: Call) => Promise<void>) {
   const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName(name))
   await runInDurableObject(stub, async (_instance, state) => {
-    const chain = await ShardChain.open({
+    const chain = await ChainCore.open({
       sql: state.storage.sql,
       transact: (f) => state.storage.transactionSync(f),
       chainId: 901,

@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json'
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
 import { ReceiptWaiters } from '../../shared/chain/receiptWaiters.js'
-import { ShardChain } from '../../shared/chain/shardChain.js'
+import { ChainCore } from '../../shared/chain/chainCore.js'
+import { Sequencing } from '../../shared/sequencing/sequencing.js'
 import { toRpcError } from '../../shared/rpc/toRpcError.js'
 import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
 import { call, clients, KEYS } from './helpers.js'
@@ -83,14 +84,14 @@ describe('eth_sendRawTransactionSync over the Worker', () => {
 
 describe('the sequencer side of the wait', () => {
   const open = (storage: DurableObjectStorage) =>
-    ShardChain.open({
+    ChainCore.open({
       sql: storage.sql,
       transact: (fn) => storage.transactionSync(fn),
       chainId: 901,
       genesis: genesis as GenesisSpec,
       blockGasLimit: 30_000_000n,
-    })
-  const admit = async (chain: ShardChain, raw: Hex) => {
+    }).then((core) => Sequencing.open(core))
+  const admit = async (chain: Sequencing, raw: Hex) => {
     const d = decodeRawTransaction(raw, 901)
     return chain.submit({ raw: d.raw, hash: d.hash, sender: d.sender, pubkey: d.pubkey })
   }
@@ -123,7 +124,7 @@ describe('the sequencer side of the wait', () => {
       expect(waiters.size).toBe(2)
       const sealed = await chain.seal(BigInt(Math.floor(Date.now() / 1000)), to)
       waiters.sealed(sealed!)
-      const stored = JSON.parse(chain.store.tx(hash)!.receipt)
+      const stored = JSON.parse(chain.core.store.tx(hash)!.receipt)
       expect(await first).toEqual(stored)
       expect(await second).toEqual(stored)
       // Once mined, a wait answers at once.
@@ -211,7 +212,7 @@ describe('the sequencer side of the wait', () => {
       expect(reopened.pool.get(gapped)).toBeDefined()
       await reopened.seal(BigInt(Math.floor(Date.now() / 1000)) + 1n, to)
       for (const h of [slow, gapped, syncEarlier, returned, replacement])
-        expect(reopened.store.tx(h)).toBeDefined()
+        expect(reopened.core.store.tx(h)).toBeDefined()
       expect(rows()).toEqual([])
     })
   })
