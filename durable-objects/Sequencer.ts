@@ -511,6 +511,8 @@ export class Sequencer extends DurableObject<Env> {
       this.syncStats = undefined
       return
     }
+    // Following L1 block by block (a caught-up peer) is not a sync worth a log line.
+    if (!this.syncStats && !report.more && report.derived.length < 16) return
     const st = (this.syncStats ??= { startMs: now, blocks: 0, lastLogMs: 0 })
     st.blocks += report.derived.length
     if (now - st.lastLogMs < 2_000 && report.more) return

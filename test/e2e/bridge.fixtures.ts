@@ -72,6 +72,7 @@ export type BridgeDevnet = {
     port?: number
     sequencerUrl?: string | null
     vars?: Record<string, string>
+    onLog?: (line: string) => void
   }): Promise<L2Node>
   stop(): Promise<void>
 }
@@ -161,6 +162,7 @@ export async function startBridgeDevnet(
         port: o.port,
         persistDir: o.persistDir ?? mkdtempSync(path.join(dir, 'peer-')),
         vars: { ...peerVars, ...(sequencerUrl && { SEQUENCER_URL: sequencerUrl }), ...o.vars },
+        onLog: o.onLog,
       })
       peers.push(peer)
       return peer

@@ -36,10 +36,12 @@ async function startBatching(): Promise<void> {
 const rpc = (url: string) => createPublicClient({ transport: http(`${url}/chain/901`) })
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
+  let last: unknown
   for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
-    const v = await fn().catch(() => undefined)
+    const v = await fn().catch((err) => void (last = err))
     if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last ? `; last error: ${String(last)}` : ''}`)
   }
 }
 
@@ -68,7 +70,8 @@ describe('peer faults', () => {
   test('behavior: a block the feed gave but L1 never carried is unwound; the peer ends on L1 chain and says so', async () => {
     // A rogue sequencer: it holds the sequencer key, so its feed is signed, but it posts no batch.
     const rogue = await d.startPeer({ sequencerUrl: null, vars: { SEQUENCER_KEY: BATCHER_KEY } })
-    const peer = await d.startPeer({ sequencerUrl: rogue.url })
+    const lines: string[] = []
+    const peer = await d.startPeer({ sequencerUrl: rogue.url, onLog: (l) => lines.push(l) })
     const wallet = createWalletClient({
       account: devAccount(2),
       chain: {
@@ -100,7 +103,7 @@ describe('peer faults', () => {
     await expect(
       rpc(peer.url).getTransactionReceipt({ hash: onlyRogue.transactionHash }),
     ).rejects.toThrow(/could not be found/)
-    expect(peer.logs()).toMatch(/L1 replaces blocks \d+\.\.\d+ from the live feed/)
+    expect(lines.join('\n')).toMatch(/L1 replaces blocks \d+\.\.\d+ from the live feed/)
     await rogue.stop()
   }, 240_000)
 
@@ -131,9 +134,14 @@ describe('peer faults', () => {
       server.close()
     })
     const { port } = server.address() as { port: number }
-    const peer = await d.startPeer({ sequencerUrl: `http://127.0.0.1:${port}` })
+    // Every line the peer logs (its `logs()` keeps only the last few hundred).
+    const lines: string[] = []
+    const peer = await d.startPeer({
+      sequencerUrl: `http://127.0.0.1:${port}`,
+      onLog: (line) => lines.push(line),
+    })
     await until('the peer to connect to the fake feed', async () =>
-      sockets.length > 0 && /live feed: following/.test(peer.logs()) ? true : undefined,
+      sockets.length > 0 && lines.some((l) => /live feed: following/.test(l)) ? true : undefined,
     )
     const p = rpc(peer.url)
     const head = await p.getBlock({ blockTag: 'latest' })
@@ -169,7 +177,7 @@ describe('peer faults', () => {
     )
     push(toSignedBlockJson(await signBlock(BATCHER_KEY, 901, made, head.hash!, block)))
     await until('the peer to log every refusal', async () => {
-      const logs = peer.logs()
+      const logs = lines.join('\n')
       return /not JSON/.test(logs) &&
         /malformed feed block/.test(logs) &&
         /not signed by the sequencer/.test(logs) &&
@@ -197,7 +205,7 @@ describe('peer faults', () => {
       until(
         'the port to be free again',
         () => d.startPeer({ sequencerUrl: null, persistDir: first.persistDir, port: first.port }),
-        60_000,
+        150_000,
       )
     const resumed = await restart()
     const safe = await expectSequencerChain(resumed)
