@@ -98,7 +98,7 @@ async function receipt(t: Target, hash: Hex, pollMs = 20): Promise<any> {
 }
 
 /** Signs and sends one transaction from `from` at `nonce`, returning its hash once accepted. */
-async function sendRaw(
+export async function sendRaw(
   t: Target,
   from: HDAccount,
   nonce: number,
@@ -302,7 +302,7 @@ export function peakMemoryMiB(pid: number): number {
   return total
 }
 
-function pct(values: number[], p: number): number {
+export function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))] ?? NaN
 }
