@@ -107,7 +107,13 @@ const methods: Record<string, SequencerMethod> = {
 
   eth_feeHistory: async (chain, params) => {
     p.arity(params, 2, 3)
-    const count = typeof params[0] === 'number' ? BigInt(params[0]) : p.quantity(params[0], 0)
+    // geth takes the count as a hex quantity or a JSON number (a non-negative integer).
+    const n = params[0]
+    if (typeof n === 'number' && !(Number.isSafeInteger(n) && n >= 0))
+      throw new InvalidParamsError(
+        `invalid argument 0: block count ${n} is not a non-negative integer`,
+      )
+    const count = typeof n === 'number' ? BigInt(n) : p.quantity(n, 0)
     const newest = chain.resolveOrThrow(p.blockRef(params[1], 1))
     const percentiles = params[2] ?? []
     if (

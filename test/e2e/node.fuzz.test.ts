@@ -148,6 +148,20 @@ describe('fuzz: random JSON-RPC', () => {
     ws = undefined as never
   })
 
+  test('behavior: inputs the fuzz found: a fractional eth_feeHistory block count is -32602, not -32603', async () => {
+    const r = await post(url, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_feeHistory',
+      params: [1.0411846825347883e-230, 'latest', []],
+    })
+    expect(r.json.error).toEqual({
+      code: -32602,
+      message:
+        'invalid argument 0: block count 1.0411846825347883e-230 is not a non-negative integer',
+    })
+  })
+
   test('behavior: a call past RPC_EVM_TIMEOUT is aborted with geth wording, and the node goes on', async () => {
     for (const method of ['eth_call', 'eth_estimateGas'])
       expect(
