@@ -44,6 +44,8 @@ const SEAL_RETRY_MS = 1_000
 /** Block filters report at most this many hashes per poll (the newest). */
 const MAX_BLOCK_HASHES = 1024n
 
+/** Signed feed blocks the sequencer keeps (the newest), so gap requests do not cost it signatures. */
+const SIGNED_CACHE = 1024
 /** Feed blocks a peer holds past its head while it fetches the gap. */
 const FEED_MAX_AHEAD = 1024n
 /** A forwarded transaction not seen mined is sent to the sequencer again after this long. */
@@ -295,12 +297,21 @@ export class Sequencer extends DurableObject<Env> {
   /** A stored block as the live feed carries it, signed with the sequencer's key. */
   private async signedBlock(chain: ChainCore, n: bigint): Promise<SignedBlockJson> {
     const stored = chain.store.blockByNumber(n)!
+    const cached = this.signed.get(n)
+    if (cached?.hash === stored.hash) return cached
     const parentHash = bytesToHex(chain.header(stored).parentHash)
     const [block] = batchBlocks(chain, n, n)
-    return toSignedBlockJson(
+    const json = toSignedBlockJson(
       await signBlock(this.config.sequencerKey!, chain.chainId, stored.hash, parentHash, block),
     )
+    // Recent blocks stay signed: peers catching up ask for the same ones, and asking must not make
+    // the sequencer sign again (anyone can ask).
+    this.signed.set(n, json)
+    if (this.signed.size > SIGNED_CACHE) this.signed.delete(this.signed.keys().next().value!)
+    return json
   }
+
+  private readonly signed = new Map<bigint, SignedBlockJson>()
 
   /**
    * Stored blocks `from..from+count-1` (at most the head) as the live feed carries them: how a peer
@@ -481,6 +492,7 @@ export class Sequencer extends DurableObject<Env> {
   private async peerRound(ctx: SettleContext): Promise<void> {
     const chain = ctx.chain
     const contracts = ctx.contracts
+    const startMs = Date.now()
     const report: DeriveReport = await this.exclusive(() =>
       deriveFromL1({
         chain,
@@ -495,13 +507,13 @@ export class Sequencer extends DurableObject<Env> {
     if (report.unwoundTo !== undefined)
       await rewindIndex(this.env.DB, chain.chainId, report.unwoundTo)
     for (const sealed of report.derived) this.afterBlock(chain, sealed)
-    this.logSync(chain, report)
+    this.logSync(chain, report, startMs)
     await this.follower?.retry()
     await this.resendForwarded(chain)
   }
 
   /** Sync progress in the log while a peer derives a backlog: blocks derived, L1 blocks to go, rate. */
-  private logSync(chain: ChainCore, report: DeriveReport): void {
+  private logSync(chain: ChainCore, report: DeriveReport, roundStartMs: number): void {
     const now = Date.now()
     if (report.derived.length === 0 && !report.more) {
       if (this.syncStats && this.syncStats.blocks > 0)
@@ -513,7 +525,7 @@ export class Sequencer extends DurableObject<Env> {
     }
     // Following L1 block by block (a caught-up peer) is not a sync worth a log line.
     if (!this.syncStats && !report.more && report.derived.length < 16) return
-    const st = (this.syncStats ??= { startMs: now, blocks: 0, lastLogMs: 0 })
+    const st = (this.syncStats ??= { startMs: roundStartMs, blocks: 0, lastLogMs: 0 })
     st.blocks += report.derived.length
     if (now - st.lastLogMs < 2_000 && report.more) return
     st.lastLogMs = now

@@ -1,5 +1,5 @@
+import { drizzleD1, type D1 } from './d1.js'
 import { and, eq, gte, lte } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import type { Hex } from 'viem'
 import type { ChainStore, StoredBatch } from '../chain/chainStore.js'
 import { batches } from './schema.js'
@@ -11,7 +11,7 @@ const INDEXED_KEY = 'batches.indexed'
  * Copies the batch records D1 lacks into it, resuming after the last one copied (idempotent: a
  * failure leaves the mark where it was, and the next call sends the same rows again).
  */
-export async function indexNewBatches(db: D1Database, store: ChainStore, chainId: number) {
+export async function indexNewBatches(db: D1, store: ChainStore, chainId: number) {
   const done = Number(store.getMeta(INDEXED_KEY) ?? '0')
   const rows = store.batches(done + 1)
   if (rows.length === 0) return
@@ -23,13 +23,9 @@ export async function indexNewBatches(db: D1Database, store: ChainStore, chainId
  * Copies batch records (which L1 transaction carries which L2 blocks) into D1, idempotently: a
  * batch is keyed by its chain and first block and never changes, so indexing it again changes nothing.
  */
-export async function indexBatches(
-  db: D1Database,
-  chainId: number,
-  rows: StoredBatch[],
-): Promise<void> {
+export async function indexBatches(db: D1, chainId: number, rows: StoredBatch[]): Promise<void> {
   if (rows.length === 0) return
-  const d = drizzle(db)
+  const d = drizzleD1(db)
   const values = rows.map((b) => ({
     chainId,
     firstBlock: b.first,
@@ -52,11 +48,11 @@ export async function indexBatches(
 
 /** The batch carrying L2 block `n` of a chain, if indexed. */
 export async function batchOfBlock(
-  db: D1Database,
+  db: D1,
   chainId: number,
   n: number,
 ): Promise<StoredBatch | undefined> {
-  const [row] = await drizzle(db)
+  const [row] = await drizzleD1(db)
     .select()
     .from(batches)
     .where(and(eq(batches.chainId, chainId), lte(batches.firstBlock, n), gte(batches.lastBlock, n)))

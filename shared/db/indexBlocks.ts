@@ -1,5 +1,5 @@
+import { drizzleD1, type D1, type D1Statement } from './d1.js'
 import { eq, getTableColumns, getTableName, type Table } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import type { Hex } from 'viem'
 import { INDEXED_KEY, type ChainStore } from '../chain/chainStore.js'
 import { buildIndexedBlock } from '../chain/indexedBlock.js'
@@ -39,7 +39,7 @@ export class SealedBlocks {
  * by number: those are taken from it instead of the store, and leave it once indexed.
  */
 export async function indexNewBlocks(
-  db: D1Database,
+  db: D1,
   store: ChainStore,
   chainId: number,
   head: bigint,
@@ -100,11 +100,7 @@ export type IndexedBlock = {
  * The statements are plain SQL over the drizzle schema's table and column names, built once per
  * shape: for every block, drizzle's query builder took four times the CPU of sending the batch.
  */
-export async function indexBlocks(
-  db: D1Database,
-  chainId: number,
-  blocks: IndexedBlock[],
-): Promise<void> {
+export async function indexBlocks(db: D1, chainId: number, blocks: IndexedBlock[]): Promise<void> {
   const byNumber = new Map<number, IndexedBlock>()
   for (const b of blocks) byNumber.set(toInteger(b.number, 'block number'), b)
   if (byNumber.size === 0) return
@@ -160,7 +156,7 @@ export async function indexBlocks(
   }
 
   const numbersJson = JSON.stringify(numbers)
-  const statements: D1PreparedStatement[] = [
+  const statements: D1Statement[] = [
     db.prepare(DELETE_LOGS).bind(chainId, numbersJson),
     db.prepare(DELETE_TRANSACTIONS).bind(chainId, numbersJson),
     db.prepare(DELETE_BLOCKS).bind(chainId, numbersJson),
@@ -240,8 +236,8 @@ const INSERT_LOGS = insertOf(logs, LOG_COLUMNS)
 const SET_CURSOR = `INSERT INTO "${getTableName(indexCursor)}" (${col(indexCursor, 'chainId')}, ${col(indexCursor, 'head')}) VALUES (?, ?) ON CONFLICT (${col(indexCursor, 'chainId')}) DO UPDATE SET ${col(indexCursor, 'head')} = excluded.${col(indexCursor, 'head')}`
 
 /** The cursor of a chain: the highest block number of its last indexed batch, or null if none. */
-export async function getIndexedHead(db: D1Database, chainId: number): Promise<bigint | null> {
-  const row = await drizzle(db)
+export async function getIndexedHead(db: D1, chainId: number): Promise<bigint | null> {
+  const row = await drizzleD1(db)
     .select({ head: indexCursor.head })
     .from(indexCursor)
     .where(eq(indexCursor.chainId, chainId))
@@ -253,7 +249,7 @@ export async function getIndexedHead(db: D1Database, chainId: number): Promise<b
  * Lowers a chain's cursor to `n` after an unwind, so reads stop at the kept blocks until the blocks
  * that replace the unwound ones are indexed over them.
  */
-export async function rewindIndex(db: D1Database, chainId: number, n: bigint): Promise<void> {
+export async function rewindIndex(db: D1, chainId: number, n: bigint): Promise<void> {
   await db
     .prepare(
       `UPDATE "${getTableName(indexCursor)}" SET ${col(indexCursor, 'head')} = ? WHERE ${col(indexCursor, 'chainId')} = ? AND ${col(indexCursor, 'head')} > ?`,

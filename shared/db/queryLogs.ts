@@ -1,6 +1,6 @@
+import { drizzleD1, type D1 } from './d1.js'
 import { and, asc, between, eq, gt, isNotNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
-import { drizzle } from 'drizzle-orm/d1'
 import { toHex, type Hex, type RpcLog } from 'viem'
 import { LimitExceededError } from '../errors.js'
 import { blocks, indexCursor, LOG_INDEXES, logs } from './schema.js'
@@ -51,7 +51,7 @@ type LogRow = {
  * ("query returned more than N results"), so a caller never gets a silently truncated answer.
  */
 export async function queryLogs(
-  db: D1Database,
+  db: D1,
   chainId: number,
   filter: LogFilter,
   { limit }: { limit: number },
@@ -83,7 +83,7 @@ export async function queryLogs(
   const index = chooseIndex(filter, topics)
   // The cursor row leads (CROSS JOIN keeps that order), so its head bounds the index walk; the
   // block timestamp is a per-row lookup, since a join on block_number would cost the walk its lower bound.
-  const rows = await drizzle(db).all<LogRow>(sql`
+  const rows = await drizzleD1(db).all<LogRow>(sql`
     select ${logs.blockNumber}, ${logs.logIndex}, ${logs.txIndex}, ${logs.txHash}, ${logs.blockHash},
       ${logs.address}, ${logs.topic0}, ${logs.topic1}, ${logs.topic2}, ${logs.topic3}, ${logs.data},
       (select ${blocks.timestamp} from ${blocks}
@@ -122,12 +122,12 @@ export async function queryLogs(
  * (eth_newBlockFilter / eth_getFilterChanges). Only blocks up to the index cursor are seen.
  */
 export async function queryBlockHashesSince(
-  db: D1Database,
+  db: D1,
   chainId: number,
   afterNumber: bigint,
 ): Promise<Hex[]> {
   const after = afterNumber < 0n ? -1 : clampToInteger(afterNumber)
-  const rows = await drizzle(db)
+  const rows = await drizzleD1(db)
     .select({ hash: blocks.hash })
     .from(blocks)
     .where(

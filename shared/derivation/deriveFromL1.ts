@@ -18,6 +18,8 @@ const DERIVED_L1_KEY = 'derive.l1'
 const MAX_L1_RANGE = 1000n
 /** Batches one round applies at most (each up to 256 blocks): the rest waits for the next round. */
 const MAX_BATCHES_PER_ROUND = 64
+/** Blocks one round derives at most: reads interleave with a long sync (the object is single-threaded). */
+const MAX_BLOCKS_PER_ROUND = 256
 
 /** A batch as read from L1: its L1 transaction and block, and its decoded content (or why not). */
 export type L1Batch = {
@@ -109,7 +111,7 @@ export async function deriveFromL1(ctx: DeriveContext): Promise<DeriveReport> {
   let done = to
   let applied = 0
   for (const b of batches) {
-    if (applied >= MAX_BATCHES_PER_ROUND) {
+    if (applied >= MAX_BATCHES_PER_ROUND || report.derived.length >= MAX_BLOCKS_PER_ROUND) {
       done = b.l1Block - 1n
       report.more = true
       break

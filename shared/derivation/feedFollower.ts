@@ -52,8 +52,16 @@ export class FeedFollower {
     this.requestGap()
   }
 
-  /** One message from the socket, whatever it holds. */
-  async message(text: string): Promise<void> {
+  /** One message from the socket, whatever it holds; messages are handled one at a time, in order. */
+  message(text: string): Promise<void> {
+    const next = this.queue.then(() => this.handle(text))
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  private queue: Promise<void> = Promise.resolve()
+
+  private async handle(text: string): Promise<void> {
     let msg: unknown
     try {
       msg = JSON.parse(text)

@@ -1,11 +1,24 @@
 /** A value SQLite stores. */
 export type SqlValue = string | number | null | ArrayBuffer | Uint8Array
 
+/** A value as SQLite gives it back (BLOBs as ArrayBuffer). */
+export type SqlRowValue = string | number | null | ArrayBuffer
+
+/** The rows of one statement, as a Durable Object's SQL cursor gives them. */
+export interface SqlCursor<T> {
+  toArray(): T[]
+  /** The only row; throws unless there is exactly one. */
+  one(): T
+}
+
 /**
- * The slice of a Durable Object's `ctx.storage.sql` that shared/ code uses. A type only (workerd's
- * global `SqlStorage`), so shared/ never imports `cloudflare:*` at run time.
+ * The slice of a Durable Object's `ctx.storage.sql` that shared/ code uses, declared here so that
+ * shared/ needs no Workers types (`tsconfig.shared.json` checks it without them); workerd's
+ * `SqlStorage` fits it.
  */
-export type Sql = Pick<SqlStorage, 'exec'>
+export interface Sql {
+  exec<T extends Record<string, SqlRowValue>>(query: string, ...bindings: any[]): SqlCursor<T>
+}
 
 /** Bytes read back from SQLite (workerd returns BLOBs as ArrayBuffer). */
 export function blobToBytes(v: SqlValue | undefined): Uint8Array {

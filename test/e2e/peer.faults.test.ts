@@ -176,15 +176,18 @@ describe('peer faults', () => {
       ),
     )
     push(toSignedBlockJson(await signBlock(BATCHER_KEY, 901, made, head.hash!, block)))
+    const refusals = [
+      /not JSON/,
+      /malformed feed block/,
+      /not signed by the sequencer/,
+      /too far ahead/,
+      /executes to 0x[0-9a-f]{64}, not the announced|conflicts with|does not build on/,
+    ]
     await until('the peer to log every refusal', async () => {
       const logs = lines.join('\n')
-      return /not JSON/.test(logs) &&
-        /malformed feed block/.test(logs) &&
-        /not signed by the sequencer/.test(logs) &&
-        /too far ahead/.test(logs) &&
-        /executes to 0x[0-9a-f]{64}, not the announced|conflicts with|does not build on/.test(logs)
-        ? true
-        : undefined
+      const missing = refusals.filter((re) => !re.test(logs))
+      if (missing.length) throw new Error(`not logged yet: ${missing.join(', ')}`)
+      return true
     })
     // Nothing of it is in the peer's chain: block by block it is the shard's chain from L1.
     await expectSequencerChain(peer)
