@@ -2,6 +2,7 @@ import { hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import type { ChainCore, SealResult } from '../chain/chainCore.js'
 import { TransactionRejectedError } from '../errors.js'
+import { BlockBuildFault } from '../execution/buildBlock.js'
 import { blobToBytes } from '../state/sql.js'
 import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
 import {
@@ -12,6 +13,9 @@ import {
   type PoolLimits,
 } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
+
+/** Node faults in a row after which a transaction is dropped instead of retried. */
+export const MAX_FAULTS = 3
 
 const POOL_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS pool (hash TEXT PRIMARY KEY, sender TEXT NOT NULL, nonce INTEGER NOT NULL, raw BLOB NOT NULL, pubkey BLOB NOT NULL, seq INTEGER NOT NULL)`,
@@ -202,7 +206,14 @@ export class Sequencing {
     if (this.core.deps.l1 && !l1) return undefined
     if (!candidates.peek() && l1?.seq !== 0n) return undefined
     const deposits = l1 ? this.core.blockDeposits(l1) : []
-    const outcome = await this.core.build(parent, candidates, { timestamp, coinbase, deposits })
+    let outcome
+    try {
+      outcome = await this.core.build(parent, candidates, { timestamp, coinbase, deposits })
+    } catch (err) {
+      await this.core.discard(parent)
+      if (err instanceof BlockBuildFault) this.noteFault(err, parent.number)
+      throw err
+    }
     const dropped = outcome.dropped.map((d) => ({ hash: d.ready.hash, reason: d.reason }))
     if (outcome.included.length === 0 && l1?.seq !== 0n) {
       // Nothing valid to include after all: the state is dropped, the head stays.
@@ -217,6 +228,22 @@ export class Sequencing {
     for (const d of dropped) this.unpool(d.hash)
     return sealed
   }
+
+  /**
+   * A node fault while running a transaction keeps it pooled and the block is tried again; one that
+   * faults MAX_FAULTS times in a row is dropped with the fault as its reason (edge_getTransactionStatus
+   * reports it), so a transaction that trips a node bug cannot stall the chain.
+   */
+  private noteFault(err: BlockBuildFault, at: bigint): void {
+    const n = (this.faults.get(err.hash) ?? 0) + 1
+    this.faults.set(err.hash, n)
+    if (n < MAX_FAULTS || !this.pool.get(err.hash)) return
+    this.faults.delete(err.hash)
+    const cause = err.cause instanceof Error ? err.cause.message : String(err.cause)
+    this.removeFromPool([], [{ hash: err.hash, reason: `node fault: ${cause}` }], at)
+  }
+
+  private readonly faults = new Map<Hex, number>()
 
   private unpool(hash: Hex): void {
     this.pool.remove(hash)

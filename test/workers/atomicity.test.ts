@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json'
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
 import { ChainCore } from '../../shared/chain/chainCore.js'
-import { Sequencing } from '../../shared/sequencing/sequencing.js'
+import { MAX_FAULTS, Sequencing } from '../../shared/sequencing/sequencing.js'
+import { BlockBuildFault } from '../../shared/execution/buildBlock.js'
 import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
 import { KEYS } from './helpers.js'
 
@@ -84,3 +85,72 @@ describe('sealing atomicity', () => {
 })
 
 const KEYS_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+
+// A node fault (an exception that is not the transaction's own invalidity) cannot be produced with
+// real parts on demand, so here the core's `build` is made to throw BlockBuildFault for the first
+// transaction, as buildBlock does when runTx fails for a reason of the node's. Everything else is real.
+describe('node faults while sealing', () => {
+  test('behavior: the transaction stays pooled and the block is retried; after MAX_FAULTS in a row it is dropped with the fault as its reason', async () => {
+    const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('fault-test'))
+    await runInDurableObject(stub, async (_instance, state) => {
+      const core = await ChainCore.open({
+        sql: state.storage.sql,
+        transact: (fn) => state.storage.transactionSync(fn),
+        chainId: 901,
+        genesis: genesis as GenesisSpec,
+        blockGasLimit: 30_000_000n,
+      })
+      const chain = Sequencing.open(core)
+      const raw = await alice.signTransaction({
+        chainId: 901,
+        type: 'eip1559',
+        nonce: 0,
+        gas: 21000n,
+        maxFeePerGas: parseGwei('10'),
+        maxPriorityFeePerGas: 1n,
+        to: KEYS_TO,
+        value: 1n,
+      })
+      const d = decodeRawTransaction(raw, 901)
+      await chain.submit(d)
+      const realBuild = core.build.bind(core)
+      let faults = 0
+      core.build = async (...args) => {
+        if (faults-- > 0) throw new BlockBuildFault(d.hash, new Error('disk on fire'))
+        return realBuild(...args)
+      }
+      const seal = () => chain.seal(BigInt(Math.floor(Date.now() / 1000)), COINBASE)
+      const head = core.headHeader.number
+
+      // One fault, then the retry mines it.
+      faults = 1
+      await expect(seal()).rejects.toThrow(BlockBuildFault)
+      expect(chain.pool.get(d.hash)).toBeDefined()
+      expect(core.headHeader.number).toBe(head)
+      expect((await seal())?.indexed.transactions.map((t) => t.hash)).toEqual([d.hash])
+
+      // A transaction that faults every time is dropped after MAX_FAULTS, with the reason.
+      const raw2 = await alice.signTransaction({
+        chainId: 901,
+        type: 'eip1559',
+        nonce: 1,
+        gas: 21000n,
+        maxFeePerGas: parseGwei('10'),
+        maxPriorityFeePerGas: 1n,
+        to: KEYS_TO,
+        value: 1n,
+      })
+      const d2 = decodeRawTransaction(raw2, 901)
+      await chain.submit(d2)
+      core.build = async () => {
+        throw new BlockBuildFault(d2.hash, new Error('disk on fire'))
+      }
+      for (let i = 0; i < MAX_FAULTS; i++) await expect(seal()).rejects.toThrow(BlockBuildFault)
+      expect(chain.pool.get(d2.hash)).toBeUndefined()
+      expect(chain.droppedReason(d2.hash)).toBe('node fault: disk on fire')
+      expect((await core.headAccount(alice.address)).nonce).toBe(1n)
+    })
+  })
+})
+
+const COINBASE = '0x4200000000000000000000000000000000000011'
