@@ -13,6 +13,32 @@ import { KEYS } from './helpers.js'
 
 const alice = privateKeyToAccount(KEYS[0])
 
+/** The shard's chain core in a Durable Object's storage, with the storage transaction given. */
+const openCore = (state: DurableObjectState, transact?: (fn: () => void) => void) =>
+  ChainCore.open({
+    sql: state.storage.sql,
+    transact: transact ?? ((fn) => state.storage.transactionSync(fn)),
+    chainId: 901,
+    genesis: genesis as GenesisSpec,
+    blockGasLimit: 30_000_000n,
+  })
+
+/** alice's signed transfer to KEYS_TO, decoded as the Worker hands it over. */
+const transfer = async (nonce: number, value: bigint) =>
+  decodeRawTransaction(
+    await alice.signTransaction({
+      chainId: 901,
+      type: 'eip1559',
+      nonce,
+      gas: 21000n,
+      maxFeePerGas: parseGwei('10'),
+      maxPriorityFeePerGas: 1n,
+      to: KEYS_TO,
+      value,
+    }),
+    901,
+  )
+
 // Invariant 1: a block's writes (trie nodes, block, transactions, pool removals) commit together or not
 // at all. A storage transaction that fails at its very end stands in for a crash mid-commit.
 describe('sealing atomicity', () => {
@@ -20,29 +46,14 @@ describe('sealing atomicity', () => {
     const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('atomicity-test'))
     await runInDurableObject(stub, async (_instance, state) => {
       let failNext = false
-      const core = await ChainCore.open({
-        sql: state.storage.sql,
-        transact: (fn) =>
-          state.storage.transactionSync(() => {
-            fn()
-            if (failNext) throw new Error('simulated crash at commit')
-          }),
-        chainId: 901,
-        genesis: genesis as GenesisSpec,
-        blockGasLimit: 30_000_000n,
-      })
+      const core = await openCore(state, (fn) =>
+        state.storage.transactionSync(() => {
+          fn()
+          if (failNext) throw new Error('simulated crash at commit')
+        }),
+      )
       const chain = Sequencing.open(core)
-      const raw = await alice.signTransaction({
-        chainId: 901,
-        type: 'eip1559',
-        nonce: 0,
-        gas: 21000n,
-        maxFeePerGas: parseGwei('10'),
-        maxPriorityFeePerGas: 1n,
-        to: KEYS_TO,
-        value: parseEther('1'),
-      })
-      const d = decodeRawTransaction(raw, 901)
+      const d = await transfer(0, parseEther('1'))
       await chain.submit(d)
       const head = core.store.head()!
       const nodesBefore = state.storage.sql.exec('SELECT COUNT(*) AS n FROM trie_nodes').one().n
@@ -71,13 +82,7 @@ describe('sealing atomicity', () => {
       expect(core.store.tx(d.hash)?.blockNumber).toBe(head.number + 1n)
       expect((await core.headAccount(alice.address)).nonce).toBe(1n)
       // A fresh reader of storage alone agrees with the in-memory head.
-      const reopened = await ChainCore.open({
-        sql: state.storage.sql,
-        transact: (fn) => state.storage.transactionSync(fn),
-        chainId: 901,
-        genesis: genesis as GenesisSpec,
-        blockGasLimit: 30_000_000n,
-      })
+      const reopened = await openCore(state)
       expect(bytesToHex(reopened.headHeader.stateRoot)).toBe(bytesToHex(core.headHeader.stateRoot))
       expect((await reopened.headAccount(alice.address)).nonce).toBe(1n)
     })
@@ -93,25 +98,9 @@ describe('node faults while sealing', () => {
   test('behavior: the transaction stays pooled and the block is retried; after MAX_FAULTS in a row it is dropped with the fault as its reason', async () => {
     const stub = env.SEQUENCER.get(env.SEQUENCER.idFromName('fault-test'))
     await runInDurableObject(stub, async (_instance, state) => {
-      const core = await ChainCore.open({
-        sql: state.storage.sql,
-        transact: (fn) => state.storage.transactionSync(fn),
-        chainId: 901,
-        genesis: genesis as GenesisSpec,
-        blockGasLimit: 30_000_000n,
-      })
+      const core = await openCore(state)
       const chain = Sequencing.open(core)
-      const raw = await alice.signTransaction({
-        chainId: 901,
-        type: 'eip1559',
-        nonce: 0,
-        gas: 21000n,
-        maxFeePerGas: parseGwei('10'),
-        maxPriorityFeePerGas: 1n,
-        to: KEYS_TO,
-        value: 1n,
-      })
-      const d = decodeRawTransaction(raw, 901)
+      const d = await transfer(0, 1n)
       await chain.submit(d)
       const realBuild = core.build.bind(core)
       let faults = 0
@@ -130,17 +119,7 @@ describe('node faults while sealing', () => {
       expect((await seal())?.indexed.transactions.map((t) => t.hash)).toEqual([d.hash])
 
       // A transaction that faults every time is dropped after MAX_FAULTS, with the reason.
-      const raw2 = await alice.signTransaction({
-        chainId: 901,
-        type: 'eip1559',
-        nonce: 1,
-        gas: 21000n,
-        maxFeePerGas: parseGwei('10'),
-        maxPriorityFeePerGas: 1n,
-        to: KEYS_TO,
-        value: 1n,
-      })
-      const d2 = decodeRawTransaction(raw2, 901)
+      const d2 = await transfer(1, 1n)
       await chain.submit(d2)
       core.build = async () => {
         throw new BlockBuildFault(d2.hash, new Error('disk on fire'))
