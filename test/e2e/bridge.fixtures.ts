@@ -284,3 +284,22 @@ export async function batchedBlocksOnceSafe(
   for (const { batch } of await readBatches(d)) for (const b of batch.blocks) covered.push(b.number)
   return { head, covered }
 }
+
+/** A withdrawal as `GET /withdrawals/<hash>` reports it (hex quantities), as the portal's ABI takes it. */
+export function withdrawalFromJson(w: {
+  nonce: string
+  sender: Address
+  target: Address
+  value: string
+  gasLimit: string
+  data: Hex
+}) {
+  return {
+    nonce: BigInt(w.nonce),
+    sender: w.sender,
+    target: w.target,
+    value: BigInt(w.value),
+    gasLimit: BigInt(w.gasLimit),
+    data: w.data,
+  }
+}

@@ -17,7 +17,7 @@ import { describe, expect, test } from 'vitest'
 import { l2ToL1MessagePasserPredeployAbi } from '../../generated/contracts/L2ToL1MessagePasserPredeploy.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
 import type { WithdrawalReport } from '../../shared/settlement/withdrawalStatus.js'
-import { bridgeClients, useBridgeDevnet } from './bridge.fixtures.js'
+import { bridgeClients, useBridgeDevnet, withdrawalFromJson } from './bridge.fixtures.js'
 
 /**
  * The withdrawal-proof API (GET /withdrawals/<l2TxHash>) against the whole devnet: a withdrawal
@@ -106,14 +106,7 @@ describe('GET /withdrawals/:hash', () => {
       abi: optimismPortalAbi,
       functionName: prove!.function,
       args: [
-        {
-          nonce: BigInt(w.nonce),
-          sender: w.sender,
-          target: w.target,
-          value: BigInt(w.value),
-          gasLimit: BigInt(w.gasLimit),
-          data: w.data,
-        },
+        withdrawalFromJson(w),
         BigInt(prove!.l2OutputIndex),
         prove!.outputRootProof,
         prove!.withdrawalProof,

@@ -11,7 +11,12 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { getL2TransactionHashes, publicActionsL2, walletActionsL2 } from 'viem/op-stack'
 import { describe, expect, test } from 'vitest'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
-import { bridgeClients, defineEdgeL2, useBridgeDevnet } from './bridge.fixtures.js'
+import {
+  bridgeClients,
+  defineEdgeL2,
+  useBridgeDevnet,
+  withdrawalFromJson,
+} from './bridge.fixtures.js'
 import { devAccount } from './l1.fixtures.js'
 import type { L2Node } from './processes.js'
 
@@ -126,15 +131,7 @@ describe('peer node', () => {
       return r.withdrawals[0]?.status === 'ready-to-prove' ? r.withdrawals[0] : undefined
     })
     const w = ready.withdrawal
-    const withdrawal = {
-      nonce: BigInt(w.nonce),
-      sender: w.sender,
-      target: w.target,
-      value: BigInt(w.value),
-      gasLimit: BigInt(w.gasLimit),
-      data: w.data,
-      withdrawalHash: w.withdrawalHash,
-    }
+    const withdrawal = { ...withdrawalFromJson(w), withdrawalHash: w.withdrawalHash }
     const proven = await l1.writeContract({
       address: ready.prove.portal,
       abi: optimismPortalAbi,
