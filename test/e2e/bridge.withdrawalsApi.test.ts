@@ -51,7 +51,7 @@ describe('GET /withdrawals/:hash', () => {
     const { account, l1, l2 } = bridgeClients(d, 6)
     const recipient = privateKeyToAccount(generatePrivateKey()).address
     const amount = parseEther('0.1')
-    // The portal pays withdrawals out of what L1 deposited into it: deposit at least the amount.
+    // A deposit first, so the ETH withdrawn came over the bridge (the portal also backs genesis ETH).
     const deposit = await l1.depositTransaction({
       request: { gas: 100_000n, mint: amount, to: account.address },
       targetChain: d.l2Chain,
