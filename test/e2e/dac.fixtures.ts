@@ -53,6 +53,10 @@ export async function startDacDevnet(opts: { blockTime?: number } = {}) {
       // An hour: long enough that an output is still deletable after a vote with time travel.
       finalizationPeriodSeconds: 3600n,
     })
+    // Votes count at clock() - 1 (timestamp clock): a proposal in the genesis delegation's own second
+    // would see none. One block a second later, so the genesis holders can propose at once.
+    await testClient.increaseTime({ seconds: 1 })
+    await testClient.mine({ blocks: 1 })
     if (opts.blockTime) {
       await testClient.setAutomine(false)
       await testClient.setIntervalMining({ interval: opts.blockTime })
