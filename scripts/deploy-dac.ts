@@ -20,6 +20,8 @@ import { l2OutputOracleAbi } from '../generated/contracts/L2OutputOracle'
 import { miningVaultAbi, miningVaultBytecode } from '../generated/contracts/MiningVault'
 import { optimismPortalAbi } from '../generated/contracts/OptimismPortal'
 import { systemConfigAbi } from '../generated/contracts/SystemConfig'
+import { outputQuorumAbi } from '../generated/contracts/OutputQuorum'
+import { verifierStakingAbi } from '../generated/contracts/VerifierStaking'
 import { MINING_SUPPLY, TOKEN_CAP, type DacParameters } from './dac-params'
 import type { DeployL1Client, L1Deployer } from './deploy-l1'
 
@@ -42,6 +44,7 @@ export async function deployDac(
   client: DeployL1Client,
   deploy: L1Deployer,
   params: DacParameters,
+  vaultRecipient: Address = zeroAddress,
 ): Promise<DacContracts & { timelockHash: Hash }> {
   const allocated = params.allocations.reduce((sum, a) => sum + a.amount, 0n)
   const quorum = (TOKEN_CAP * params.quorumPercent) / 100n
@@ -54,6 +57,7 @@ export async function deployDac(
     tokenAt,
     MINING_SUPPLY,
     timelockAt,
+    vaultRecipient,
   ])
   const token = await deploy(dacTokenAbi, dacTokenBytecode, [
     vaultAt,
@@ -105,14 +109,16 @@ const roleRevoked = parseAbiItem(
  * Throws `AdminKeyError` listing every finding unless: the timelock's roles are held exactly by the
  * governor (proposer, canceller, executor) and the timelock itself (admin), as its RoleGranted /
  * RoleRevoked history since `fromBlock` shows; the governor runs on this token and timelock; the vault
- * and every SystemConfig are owned by the timelock with no ownership transfer pending; every shard's
- * challenger is the timelock; and the oracle and portal read their roles from their SystemConfig.
+ * every SystemConfig, the VerifierStaking and the OutputQuorum are owned by the timelock with no
+ * ownership transfer pending; the vault pays the staking contract; every shard's proposer and
+ * challenger is the OutputQuorum, which knows the shard's oracle; and the oracle and portal read their roles from their SystemConfig.
  * The batcher and proposer are operational roles (they post data, not settings) and are not checked.
  */
 export async function assertNoAdminKeys(
   client: DeployL1Client,
   d: {
     dac: DacContracts
+    verifiers: { staking: Address; quorum: Address }
     shards: readonly { systemConfig: Address; l2OutputOracle: Address; portal: Address }[]
   },
   fromBlock: bigint,
@@ -164,6 +170,8 @@ export async function assertNoAdminKeys(
   expectEqual('governor.token()', await read(dac.governor, dacGovernorAbi, 'token'), dac.token)
   const owned = [
     { what: 'MiningVault', address: dac.miningVault, abi: miningVaultAbi },
+    { what: 'VerifierStaking', address: d.verifiers.staking, abi: verifierStakingAbi },
+    { what: 'OutputQuorum', address: d.verifiers.quorum, abi: outputQuorumAbi },
     ...d.shards.map((s) => ({
       what: `SystemConfig ${s.systemConfig}`,
       address: s.systemConfig,
@@ -181,13 +189,36 @@ export async function assertNoAdminKeys(
     args: [dac.miningVault],
   })
   if (vaultBalance < MINING_SUPPLY) findings.push(`the mining vault holds only ${vaultBalance} wei`)
+  expectEqual(
+    'MiningVault.recipient()',
+    await read(dac.miningVault, miningVaultAbi, 'recipient'),
+    d.verifiers.staking,
+  )
+  expectEqual(
+    'VerifierStaking.QUORUM()',
+    await read(d.verifiers.staking, verifierStakingAbi, 'QUORUM'),
+    d.verifiers.quorum,
+  )
+  expectEqual(
+    'OutputQuorum.STAKING()',
+    await read(d.verifiers.quorum, outputQuorumAbi, 'STAKING'),
+    d.verifiers.staking,
+  )
   for (const s of d.shards) {
     const config = getAddress(s.systemConfig)
-    expectEqual(
-      `SystemConfig ${config}.challenger()`,
-      await read(config, systemConfigAbi, 'challenger'),
-      dac.timelock,
-    )
+    for (const role of ['proposer', 'challenger'])
+      expectEqual(
+        `SystemConfig ${config}.${role}()`,
+        await read(config, systemConfigAbi, role),
+        d.verifiers.quorum,
+      )
+    const registered = await readContract(client, {
+      address: d.verifiers.quorum,
+      abi: outputQuorumAbi,
+      functionName: 'chainIdOf',
+      args: [s.l2OutputOracle],
+    })
+    if (registered === 0n) findings.push(`OutputQuorum does not know oracle ${s.l2OutputOracle}`)
     expectEqual(
       `L2OutputOracle ${s.l2OutputOracle}.SYSTEM_CONFIG()`,
       await read(s.l2OutputOracle, l2OutputOracleAbi, 'SYSTEM_CONFIG'),

@@ -13,7 +13,7 @@
  * blocks rather than a few blocks per contract.
  *
  * Usage: `node --import tsx scripts/deploy-l1.ts --rpc <url> --key <hex> --chain-id <id> [--chain-id <id> …]
- * [--batcher|--proposer <address>] [--params contracts/params/<network>.json] [--submission-interval <blocks>]
+ * [--batcher <address>] [--params contracts/params/<network>.json] [--submission-interval <blocks>]
  * [--l2-block-time <s>] [--finalization-period <s>] [--starting-block-number <n>]
  * [--starting-timestamp <s>] [--starting-output-root <chainId>:<root> …] [--gas-limit <gas>]
  * [--multicall3 <address>] [--genesis-lock <wei>]` prints the deployment as JSON.
@@ -59,7 +59,17 @@ import {
   storageProofVerifierBytecode,
 } from '../generated/contracts/StorageProofVerifier'
 import { systemConfigAbi, systemConfigBytecode } from '../generated/contracts/SystemConfig'
-import { devnetDac, parseDacParams, type DacParameters, type DacParamsFile } from './dac-params'
+import { outputQuorumAbi, outputQuorumBytecode } from '../generated/contracts/OutputQuorum'
+import { verifierStakingAbi, verifierStakingBytecode } from '../generated/contracts/VerifierStaking'
+import {
+  devnetDac,
+  devnetVerifierParams,
+  parseDacParams,
+  parseVerifierParams,
+  type DacParameters,
+  type DacParamsFile,
+  type VerifierParameters,
+} from './dac-params'
 import { assertNoAdminKeys, deployDac, type DacContracts } from './deploy-dac'
 
 /** Where Multicall3 lives on most public chains (deployed there by a presigned transaction). */
@@ -73,13 +83,14 @@ export type DeployL1Parameters = {
   /** The L2 chain ids: one contract set each. */
   chainIds: readonly number[]
   /**
-   * Batcher and proposer of every shard (operational roles, changed by the Timelock through
-   * SystemConfig); the deployer by default. Owner and challenger are always the DAC's Timelock.
+   * Batcher of every shard (an operational role, changed by the Timelock through SystemConfig); the
+   * deployer by default. Owner is always the DAC's Timelock; proposer and challenger the OutputQuorum.
    */
   batcher?: Address
-  proposer?: Address
   /** The DAC's parameters (contracts/params/devnet.json by default). */
   dac?: DacParameters
+  /** The verifier set's and output quorum's parameters (contracts/params/devnet.json by default). */
+  verifiers?: VerifierParameters
   /** L2 block gas limit. */
   gasLimit?: bigint
   /** L2 blocks between output roots. */
@@ -115,7 +126,16 @@ export type ShardL1Contracts = {
   /** The L1 block SystemConfig was deployed in: where a node starts reading L1 for this shard. */
   l1StartBlock: bigint
   batcher: Address
+  /** The OutputQuorum: the oracle's proposer and challenger (SystemConfig's roles). */
   proposer: Address
+}
+
+/** The verifiers' contracts: one set for every shard of a deployment. */
+export type VerifierContracts = {
+  /** VerifierStaking: stake, the active set, slashing, jailing, rewards (the vault's recipient). */
+  staking: Address
+  /** OutputQuorum: every oracle's proposer and challenger (attestations, challenges, equivocation). */
+  quorum: Address
 }
 
 /** Everything `deployL1` deployed or reused. */
@@ -126,6 +146,7 @@ export type L1Deployment = {
   storageProofVerifier: Address
   /** The DAC (token, mining vault, Governor, Timelock) that owns every shard's contracts. */
   dac: DacContracts
+  verifiers: VerifierContracts
   shards: ShardL1Contracts[]
 }
 
@@ -153,10 +174,6 @@ export async function deployL1(
     throw new Error(`deployL1: duplicate L2 chain ids in ${params.chainIds.join(', ')}`)
   const settings = { ...devnetDefaults, ...withoutUndefined(params) }
   const deployer = client.account.address
-  const roles = {
-    batcher: params.batcher ?? deployer,
-    proposer: params.proposer ?? deployer,
-  }
   const l1ChainId = await getChainId(client)
   const deploy = createDeployer(
     client,
@@ -169,7 +186,40 @@ export async function deployL1(
   const storageProofVerifier = (
     await deploy(storageProofVerifierAbi, storageProofVerifierBytecode, [])
   ).address
-  const { timelockHash, ...dac } = await deployDac(client, deploy, params.dac ?? devnetDac)
+  // Nonce layout from here: the DAC (4), VerifierStaking, OutputQuorum, then per shard SystemConfig,
+  // L2OutputOracle, OptimismPortal, BatchInbox; so each contract names the others in its constructor.
+  const stakingAt = deploy.nextAddress(4)
+  const { timelockHash, ...dac } = await deployDac(
+    client,
+    deploy,
+    params.dac ?? devnetDac,
+    stakingAt,
+  )
+  const v = params.verifiers ?? devnetVerifierParams
+  const quorumAt = deploy.nextAddress(1)
+  const oracleAt = params.chainIds.map((_, i) => deploy.nextAddress(2 + 4 * i + 1))
+  const staking = await deploy(verifierStakingAbi, verifierStakingBytecode, [
+    dac.token,
+    dac.miningVault,
+    quorumAt,
+    dac.timelock,
+    [v.minStake, v.unbondingDelay, v.maxMissed, v.slashBps, v.reporterBps],
+  ])
+  const quorum = await deploy(outputQuorumAbi, outputQuorumBytecode, [
+    staking.address,
+    dac.token,
+    dac.timelock,
+    oracleAt,
+    params.chainIds.map(BigInt),
+    [v.longWindow, v.challengeBond, v.resolutionPeriod, v.voteQuorumBps, v.rewardPerOutput],
+  ])
+  if (!isAddressEqual(staking.address, stakingAt) || !isAddressEqual(quorum.address, quorumAt))
+    throw new Error('deployL1: a verifier contract is not at the address its nonce predicted')
+  const roles = {
+    batcher: params.batcher ?? deployer,
+    proposer: quorum.address,
+  }
+  const verifiers = { staking: staking.address, quorum: quorum.address }
 
   const startingOutputRoot = async (chainId: number): Promise<Hex> => {
     const given = params.startingOutputRoots?.[chainId]
@@ -187,8 +237,8 @@ export async function deployL1(
       dac.timelock,
       BigInt(chainId),
       roles.batcher,
-      roles.proposer,
-      dac.timelock,
+      quorum.address,
+      quorum.address,
       settings.gasLimit,
     ])
     const l2OutputOracle = await deploy(l2OutputOracleAbi, l2OutputOracleBytecode, [
@@ -206,14 +256,17 @@ export async function deployL1(
       storageProofVerifier,
     ])
     const batchInbox = await deploy(batchInboxAbi, batchInboxBytecode, [systemConfig.address])
-    if (params.genesisLock)
+    if (!isAddressEqual(l2OutputOracle.address, oracleAt[shards.length]))
+      throw new Error('deployL1: an oracle is not at the address its nonce predicted')
+    shards.push({ chainId, systemConfig, l2OutputOracle, portal, batchInbox })
+  }
+  if (params.genesisLock)
+    for (const { portal } of shards)
       await deploy.send(
         portal.address,
         encodeFunctionData({ abi: optimismPortalAbi, functionName: 'donateETH' }),
         params.genesisLock,
       )
-    shards.push({ chainId, systemConfig, l2OutputOracle, portal, batchInbox })
-  }
 
   const mined = await deploy.settle()
   const deployed = shards.map((s) => ({
@@ -221,13 +274,14 @@ export async function deployL1(
     l2OutputOracle: s.l2OutputOracle.address,
     portal: s.portal.address,
   }))
-  await assertNoAdminKeys(client, { dac, shards: deployed }, mined.get(timelockHash)!)
+  await assertNoAdminKeys(client, { dac, verifiers, shards: deployed }, mined.get(timelockHash)!)
   return {
     l1ChainId,
     deployer,
     multicall3,
     storageProofVerifier,
     dac,
+    verifiers,
     shards: shards.map((s) => ({
       chainId: s.chainId,
       systemConfig: s.systemConfig.address,
@@ -262,6 +316,8 @@ export function toL1Config(d: L1Deployment, rpcUrl: string) {
           governor: d.dac.governor,
           timelock: d.dac.timelock,
           miningVault: d.dac.miningVault,
+          verifierStaking: d.verifiers.staking,
+          outputQuorum: d.verifiers.quorum,
         },
       ]),
     ),
@@ -355,7 +411,6 @@ async function main() {
       key: { type: 'string' },
       'chain-id': { type: 'string', multiple: true },
       batcher: { type: 'string' },
-      proposer: { type: 'string' },
       params: { type: 'string' },
       'gas-limit': { type: 'string' },
       'submission-interval': { type: 'string' },
@@ -386,8 +441,8 @@ async function main() {
   const deployment = await deployL1(client, {
     chainIds,
     batcher: values.batcher as Address | undefined,
-    proposer: values.proposer as Address | undefined,
     dac: file && parseDacParams(file),
+    verifiers: file?.verifiers && parseVerifierParams(file),
     gasLimit: big(values['gas-limit']),
     submissionInterval: big(values['submission-interval'] ?? rollup?.submissionInterval.toString()),
     l2BlockTime: big(values['l2-block-time'] ?? rollup?.l2BlockTimeSeconds.toString()),

@@ -19,7 +19,10 @@ import { SystemConfig } from "./SystemConfig.sol";
  * redeploy); `getL2OutputIndexAfter` for a block past the latest output reverts with the "not been
  * proposed" string viem treats as "waiting to prove"; finality has one definition,
  * `isOutputFinalized`, which a later verifier quorum can satisfy early (see `_markOutputFinal`).
- * Invariants: only SystemConfig's proposer appends and only its challenger deletes; outputs are
+ * Challenges: the challenger (deploy-l1: the OutputQuorum) freezes an output and every later one while
+ * a challenge of it is open (`freezeFrom`): frozen outputs are not final, so no withdrawal finalizes
+ * against them and the challenger may still delete them.
+ * Invariants: only SystemConfig's proposer appends and only its challenger deletes or freezes; outputs are
  * strictly increasing in L2 block number, SUBMISSION_INTERVAL apart; a final output is never deleted (deletion truncates, so neither is any output before one finalized early).
  */
 contract L2OutputOracle {
@@ -50,6 +53,15 @@ contract L2OutputOracle {
      * finalized early): deleting below it would delete a final output.
      */
     uint256 internal finalizedEarlyBoundary;
+
+    /**
+     * @notice Lowest output index an open challenge names (type(uint256).max when none): that output
+     * and every later one are not final while it stands, so no withdrawal finalizes against them.
+     */
+    uint256 public frozenFrom = type(uint256).max;
+
+    /// @notice Emitted when the challenger freezes outputs from `frozenFrom` on (max: none frozen).
+    event OutputsFrozen(uint256 indexed frozenFrom);
 
     /// @notice Emitted for each new output (Bedrock event).
     event OutputProposed(
@@ -203,6 +215,24 @@ contract L2OutputOracle {
         emit OutputsDeleted(prevNextOutputIndex, _l2OutputIndex);
     }
 
+    /**
+     * @notice Freezes output `_frozenFrom` and every later one (not final, so deletable) while a
+     * challenge of it is open; type(uint256).max unfreezes. Challenger only. Output 0 and outputs
+     * already final cannot be frozen.
+     */
+    function freezeFrom(uint256 _frozenFrom) external {
+        require(msg.sender == CHALLENGER(), "L2OutputOracle: only the challenger address can freeze outputs");
+        if (_frozenFrom != type(uint256).max) {
+            require(
+                _frozenFrom >= finalizedEarlyBoundary && _frozenFrom < l2Outputs.length
+                    && !isOutputFinalized(_frozenFrom),
+                "L2OutputOracle: cannot freeze a final or missing output"
+            );
+        }
+        frozenFrom = _frozenFrom;
+        emit OutputsFrozen(_frozenFrom);
+    }
+
     /// @notice Output `_l2OutputIndex`; panics (0x32) when there is none.
     function getL2Output(uint256 _l2OutputIndex) external view returns (Types.OutputProposal memory) {
         return l2Outputs[_l2OutputIndex];
@@ -267,8 +297,8 @@ contract L2OutputOracle {
      */
     function isOutputFinalized(uint256 _l2OutputIndex) public view returns (bool) {
         uint256 proposedAt = l2Outputs[_l2OutputIndex].timestamp;
-        return _l2OutputIndex == 0 || finalizedEarly[_l2OutputIndex]
-            || block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
+        if (_l2OutputIndex == 0 || finalizedEarly[_l2OutputIndex]) return true;
+        return _l2OutputIndex < frozenFrom && block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
     }
 
     /**

@@ -11,8 +11,9 @@ import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.s
  * @notice Holds the community-mining half of the DAC token (5,000,000) and releases it linearly over
  * DURATION (10 × 365 days) from START, the vault's deployment: vestedAmount(t) = ALLOCATION ×
  * min(t − START, DURATION) / DURATION. What has vested and was not released yet can be released by
- * anyone to `recipient`, which the owner (the DAC's Timelock) sets: the reward contracts of later
- * issues. Until a recipient is set, the release only accrues.
+ * anyone to `recipient`: the verifiers' staking contract from the deployment on (it pays rewards for
+ * attested outputs), changed only by the owner (the DAC's Timelock). With no recipient the release
+ * only accrues.
  * Invariants: released <= vestedAmount(now) <= ALLOCATION; `released` never decreases; tokens leave
  * the vault only through `release`, only to `recipient`, and only up to vestedAmount(now); only the
  * owner (the Timelock) changes the recipient.
@@ -49,11 +50,14 @@ contract MiningVault is Ownable2Step {
      * @param _token      The DAC token (which mints ALLOCATION to this vault at its construction).
      * @param _allocation Tokens the schedule releases in all.
      * @param _owner      The DAC's Timelock.
+     * @param _recipient  Where releases go: the VerifierStaking contract (deploy-l1), or zero for none yet.
      */
-    constructor(IERC20 _token, uint256 _allocation, address _owner) Ownable(_owner) {
+    constructor(IERC20 _token, uint256 _allocation, address _owner, address _recipient) Ownable(_owner) {
         TOKEN = _token;
         ALLOCATION = _allocation;
         START = block.timestamp;
+        recipient = _recipient;
+        emit RecipientUpdated(address(0), _recipient);
     }
 
     /// @notice When the schedule ends: START + DURATION.
