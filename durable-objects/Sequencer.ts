@@ -30,6 +30,7 @@ import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
 import { MethodNotFoundError } from '../shared/errors.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { settle, type SettleContext, type SettleReport } from '../shared/settlement/settle.js'
+import { stepVerifier, type VerifierContext } from '../shared/verifiers/verify.js'
 import { createL1Clients } from './l1Clients.js'
 
 /** The jobs one alarm multiplexes (see `Scheduler`). */
@@ -180,6 +181,7 @@ export class Sequencer extends DurableObject<Env> {
         const report = await settle(ctx)
         if (report.watched > 0) await this.schedule()
         if (this.role === 'peer') await this.peerRound(ctx)
+        await this.verifierRound(ctx)
         await indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId)
         return report
       } catch (err) {
@@ -198,6 +200,41 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   private settling?: Promise<SettleReport | { error: string }>
+
+  /**
+   * The verifier's share of an L1 round, with an operator key (`VERIFIER_KEY`) and the shard's
+   * verifier contracts configured: `stepVerifier` until it has nothing more to send right now (a
+   * transaction in flight waits for the next round). Its failure (L1 down) does not stop the round.
+   */
+  private async verifierRound(ctx: SettleContext): Promise<void> {
+    const l1 = this.config.l1
+    const { contracts, chain } = ctx
+    const wallet = this.l1?.verifier
+    if (!l1 || !wallet || !contracts.outputQuorum || !contracts.verifierStaking) return
+    const vctx: VerifierContext = {
+      chain,
+      l1: ctx.l1,
+      wallet,
+      staking: contracts.verifierStaking as Address,
+      domain: {
+        l1ChainId: l1.chainId,
+        quorum: contracts.outputQuorum as Address,
+        l2ChainId: chain.chainId,
+        oracle: contracts.l2OutputOracle as Address,
+      },
+      fault: this.config.verifierFault,
+      log: (line) => console.log(`[verify ${chain.chainId}] ${line}`),
+    }
+    try {
+      for (let i = 0; i < 4; i++) {
+        const step = await stepVerifier(vctx)
+        if (step.kind === 'idle' || step.kind === 'sent' || step.kind === 'waiting') break
+      }
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err)
+      console.error(`[verify ${chain.chainId}] round failed; will retry:`, error.split('\n')[0])
+    }
+  }
 
   private l1?: ReturnType<typeof createL1Clients>
 

@@ -3,13 +3,13 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { Config, L1Config } from '../shared/config.js'
 
 /**
- * viem clients for the L1 a shard settles on: a reader, and signers for the batcher and proposer
+ * viem clients for the L1 a shard settles on: a reader, and signers for the batcher and the verifier operator
  * when their keys are configured (a node without them only follows L1). Requests to the same L1 go
  * out as JSON-RPC batches.
  */
 export function createL1Clients(
   l1: L1Config,
-  config: Partial<Pick<Config, 'batcherKey' | 'proposerKey'>>,
+  config: Partial<Pick<Config, 'batcherKey' | 'verifierKey'>>,
 ) {
   const chain = defineChain({
     id: l1.chainId,
@@ -25,6 +25,6 @@ export function createL1Clients(
   return {
     l1: createClient({ chain, transport }),
     batcher: wallet(config.batcherKey),
-    proposer: wallet(config.proposerKey),
+    verifier: wallet(config.verifierKey),
   }
 }

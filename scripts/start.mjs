@@ -20,16 +20,17 @@ const { values: args } = parseArgs({
   options: {
     reset: { type: 'boolean', default: false },
     port: { type: 'string', default: '9545' },
-    peers: { type: 'string', default: '1' },
+    peers: { type: 'string', default: '2' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 if (args.help) {
-  console.log(`usage: npm start -- [--reset] [--port 9545] [--peers 1]
+  console.log(`usage: npm start -- [--reset] [--port 9545] [--peers 2]
 
   --reset   wipe the local state in .devnet/ first
   --port    port of the sequencer node on 127.0.0.1 (default 9545); peers take the next ports
-  --peers   how many peer nodes to run beside it (default 1), each its own process and state`)
+  --peers   how many peer nodes to run beside it (default 2), each its own process and state;
+            the sequencer and the first two peers are the three staked verifier operators`)
   process.exit(0)
 }
 
@@ -51,6 +52,11 @@ const { startNode, startAnvil } = await tsImport('../test/e2e/processes.ts', imp
 const { deployL1, toL1Config } = await tsImport('./deploy-l1.ts', import.meta.url)
 /** @type {import('../shared/chain/genesis.ts')} */
 const { genesisEthSupply } = await tsImport('../shared/chain/genesis.ts', import.meta.url)
+/** @type {import('./devnet-verifiers.ts')} */
+const { devnetOperator, stakeOperators, DEVNET_STAKE } = await tsImport(
+  './devnet-verifiers.ts',
+  import.meta.url,
+)
 const genesisSpec = JSON.parse(readFileSync(path.join(root, 'genesis.json'), 'utf8'))
 
 if (args.reset) rmSync(devnetDir, { recursive: true, force: true })
@@ -59,11 +65,14 @@ mkdirSync(devnetDir, { recursive: true })
 // ── L1 ──────────────────────────────────────────────────────────────────────────────────────────
 // anvil on 127.0.0.1:8545 (chain 900, a block a second), its state saved to .devnet/l1-state.json on
 // exit and loaded on the next start; the L1 contracts deployed once (.devnet/l1.json) and handed to
-// the node as the L1 var. Dev account 8 is every shard's batcher and 9 its proposer: their keys go
-// to the node, which then posts batches and output roots by itself.
+// the node as the L1 var. Dev account 8 is every shard's batcher: its key goes to the sequencer,
+// which then posts batches by itself. Three verifier operators (mnemonic keys 10, 11, 12), each
+// staked with 100,000 EDGE of dev account 9, run the sequencer and the first two peers: they
+// attest every output root on L1 (two of three are the 2/3 quorum).
 const L1_CHAIN_ID = 900
 const batcher = mnemonicToAccount(mnemonic, { addressIndex: 8 })
-const proposer = mnemonicToAccount(mnemonic, { addressIndex: 9 })
+const stakeFunder = mnemonicToAccount(mnemonic, { addressIndex: 9 })
+const operators = [0, 1, 2].map(devnetOperator)
 console.log('starting the L1 (anvil) on 127.0.0.1:8545 …')
 const anvil = await startAnvil({
   port: 8545,
@@ -91,7 +100,7 @@ const vars = {
   L1: JSON.stringify(l1),
   SEQUENCER_KEY: toHex(batcher.getHdKey().privateKey),
   BATCHER_KEY: toHex(batcher.getHdKey().privateKey),
-  PROPOSER_KEY: toHex(proposer.getHdKey().privateKey),
+  VERIFIER_KEY: operators[0].key,
 }
 const peerCount = Number(args.peers)
 if (!Number.isSafeInteger(peerCount) || peerCount < 0) {
@@ -122,7 +131,11 @@ const peers = await Promise.all(
     return startNode({
       port,
       persistDir: dir,
-      vars: { L1: JSON.stringify(l1), SEQUENCER_URL: node.url },
+      vars: {
+        L1: JSON.stringify(l1),
+        SEQUENCER_URL: node.url,
+        ...(operators[i + 1] ? { VERIFIER_KEY: operators[i + 1].key } : {}),
+      },
       onLog: (line) => streaming && console.log(`[peer-${i + 1}] ${line}`),
     })
   }),
@@ -181,12 +194,12 @@ async function ensureL1Contracts(rpcUrl) {
       if (
         saved.genesisLock !== undefined &&
         shards.every(
-          (s) => s.batcher === batcher.address && s.proposer === proposer.address && s.governor,
+          (s) => s.batcher === batcher.address && s.outputQuorum && s.governor,
         )
       )
         return saved
       console.error(
-        '.devnet/ was made by an older edge-l2 (other batcher, genesis ETH not locked on L1, or no DAC); run: npm start -- --reset',
+        '.devnet/ was made by an older edge-l2 (other batcher, genesis ETH not locked on L1, no DAC or no verifiers); run: npm start -- --reset',
       )
       process.exit(1)
     }
@@ -203,9 +216,15 @@ async function ensureL1Contracts(rpcUrl) {
   const d = await deployL1(client, {
     chainIds,
     batcher: batcher.address,
-    proposer: proposer.address,
     genesisLock,
   })
+  console.log(`staking the three verifier operators (${operators.map((o) => o.address).join(', ')}) …`)
+  await stakeOperators(
+    createWalletClient({ account: stakeFunder, chain: client.chain, transport: http(rpcUrl) }),
+    { token: d.dac.token, staking: d.verifiers.staking },
+    operators.map((o) => o.address),
+    DEVNET_STAKE,
+  )
   // genesisLock (wei, decimal) marks a devnet whose portals back the genesis ETH; the node ignores it.
   const config = { ...toL1Config(d, rpcUrl), genesisLock: String(genesisLock) }
   writeFileSync(file, JSON.stringify(config, null, 2))
@@ -236,9 +255,17 @@ async function getChains(url) {
 }
 
 function summary(url, chains, peers) {
-  const lines = ['', 'edge-l2 devnet is up', '', `  sequencer ${url}  (GET /health, GET /chains)`]
+  const operator = (i) => (operators[i] ? `; verifier ${operators[i].address}` : '')
+  const lines = [
+    '',
+    'edge-l2 devnet is up',
+    '',
+    `  sequencer ${url}  (GET /health, GET /chains, GET /network${operator(0)})`,
+  ]
   peers.forEach((p, i) =>
-    lines.push(`  peer ${i + 1}    ${p.url}  (state .devnet/peer-${i + 1}/; follows ${url})`),
+    lines.push(
+      `  peer ${i + 1}    ${p.url}  (state .devnet/peer-${i + 1}/; follows ${url}${operator(i + 1)})`,
+    ),
   )
   lines.push(`  state     .devnet/  (npm start -- --reset wipes it)`)
   const first = Array.isArray(chains) ? chains[0] : undefined
@@ -264,7 +291,7 @@ function summary(url, chains, peers) {
   }
   lines.push(
     '',
-    `  dev accounts (mnemonic "${mnemonic}"); on L1, (8) is the batcher and (9) the proposer;`,
+    `  dev accounts (mnemonic "${mnemonic}"); on L1, (8) is the batcher and (9) staked the verifiers;`,
     `  each holds 500,000 EDGE (self-delegated): a proposal passes in about 40 s`,
   )
   for (let i = 0; i < 10; i++) {

@@ -10,10 +10,11 @@ export type ShardL1 = {
   systemConfig: string
   batchInbox: string
   l1StartBlock: string
-  /** The shard's batcher and proposer on L1 (the keys that sign for them are secrets, not config). */
+  /** The shard's batcher on L1 (the key that signs for it is a secret, not config). */
   batcher?: string
   /** The address whose signature a live-feed block needs (the sequencer's); the batcher's if absent. */
   sequencer?: string
+  /** The oracle's proposer: the OutputQuorum (informational; deploy-l1 reports it). */
   proposer?: string
   /**
    * The DAC that owns the shard's contracts (the same for every shard): its governance token, Governor,
@@ -23,6 +24,12 @@ export type ShardL1 = {
   governor?: string
   timelock?: string
   miningVault?: string
+  /**
+   * The verifier set (VerifierStaking) and the output quorum (OutputQuorum, the oracle's proposer and
+   * challenger), the same for every shard. Absent in configs older than the verifiers.
+   */
+  verifierStaking?: string
+  outputQuorum?: string
 }
 
 /** The L1 this deployment settles on, if configured: its chain, RPC and the contracts of each shard. */
@@ -73,9 +80,16 @@ export type Config = {
   sequencerKey?: `0x${string}`
   /** The sequencer node's base URL (a peer forwards writes there and follows its live feed). */
   sequencerUrl?: string
-  /** Private keys of the batcher and proposer (secrets); without them the node posts nothing. */
+  /** Private key of the batcher (a secret); without it the node posts no batches. */
   batcherKey?: `0x${string}`
-  proposerKey?: `0x${string}`
+  /**
+   * The verifier operator's key (a secret), whose address is staked in VerifierStaking: the node
+   * signs every output root it computed, attests it on L1, challenges roots that differ from its own,
+   * exposes long-window outputs and resolves challenges. Any role can have it.
+   */
+  verifierKey?: `0x${string}`
+  /** Test only (VERIFIER_FAULT=wrong-root): the verifier signs a corrupted root, to play a faulty one. */
+  verifierFault?: 'wrong-root'
 }
 
 type ConfigEnv = {
@@ -101,7 +115,8 @@ type ConfigEnv = {
   L1_CONFIRMATIONS?: string
   L1_POLL_MS?: string
   BATCHER_KEY?: string
-  PROPOSER_KEY?: string
+  VERIFIER_KEY?: string
+  VERIFIER_FAULT?: string
   SEQUENCER_KEY?: string
   SEQUENCER_URL?: string
 }
@@ -139,7 +154,8 @@ export function buildConfig(env: ConfigEnv): Config {
     sequencerKey: key(env.SEQUENCER_KEY, 'SEQUENCER_KEY'),
     sequencerUrl: url(env.SEQUENCER_URL, 'SEQUENCER_URL'),
     batcherKey: key(env.BATCHER_KEY, 'BATCHER_KEY'),
-    proposerKey: key(env.PROPOSER_KEY, 'PROPOSER_KEY'),
+    verifierKey: key(env.VERIFIER_KEY, 'VERIFIER_KEY'),
+    verifierFault: fault(env.VERIFIER_FAULT),
   }
 }
 
@@ -148,6 +164,12 @@ function key(value: string | undefined, name: string): `0x${string}` | undefined
   if (!/^0x[0-9a-fA-F]{64}$/.test(value))
     throw new Error(`${name} must be a 32-byte hex private key`)
   return value as `0x${string}`
+}
+
+function fault(value: string | undefined): 'wrong-root' | undefined {
+  if (!value) return undefined
+  if (value !== 'wrong-root') throw new Error(`VERIFIER_FAULT must be wrong-root (test only), not ${value}`)
+  return value
 }
 
 function url(value: string | undefined, name: string): string | undefined {

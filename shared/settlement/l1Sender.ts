@@ -59,7 +59,7 @@ export class L1Sender<T> {
    * or else asks `next` for a new one and sends it. L1 errors propagate; calling again resumes.
    */
   async step(
-    next: () => Promise<{ to: Hex; data: Hex; tag: T } | undefined>,
+    next: () => Promise<{ to: Hex; data: Hex; value?: bigint; tag: T } | undefined>,
   ): Promise<StepResult<T>> {
     const pending = this.pending()
     if (pending) {
@@ -95,7 +95,12 @@ export class L1Sender<T> {
     const [nonce, fees, gas] = await Promise.all([
       getTransactionCount(this.client, { address: account.address, blockTag: 'pending' }),
       estimateFeesPerGas(this.client),
-      estimateGas(this.client, { account, to: request.to, data: request.data }),
+      estimateGas(this.client, {
+        account,
+        to: request.to,
+        data: request.data,
+        value: request.value,
+      }),
     ])
     if (!account.signTransaction) throw new Error('the L1 account cannot sign')
     const raw = await account.signTransaction({
@@ -105,6 +110,7 @@ export class L1Sender<T> {
       type: 'eip1559',
       to: request.to,
       data: request.data,
+      value: request.value,
       nonce,
       gas: (gas * 12n) / 10n,
       maxFeePerGas: fees.maxFeePerGas * 2n,

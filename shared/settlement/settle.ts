@@ -1,13 +1,12 @@
 import {
   bytesToHex,
-  encodeFunctionData,
   type Account,
   type Chain,
   type Client,
   type Hex,
   type Transport,
 } from 'viem'
-import { getBlock, getBlockNumber, readContract } from 'viem/actions'
+import { getBlockNumber, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { FINALIZED_KEY, type ChainCore } from '../chain/chainCore.js'
 import type { ShardL1 } from '../config.js'
@@ -15,7 +14,6 @@ import { encodeBatch } from './batchCodec.js'
 import { readBatches, recordSafe } from '../derivation/deriveFromL1.js'
 import { batchBlocks } from '../derivation/batchBlocks.js'
 import { L1Sender, type StepResult } from './l1Sender.js'
-import { outputAt } from './outputRoot.js'
 import { watchL1 } from './l1Watcher.js'
 
 type L1Client = Client<Transport, Chain | undefined>
@@ -26,19 +24,15 @@ export type SettleContext = {
   chain: ChainCore
   l1: L1Client
   contracts: ShardL1
-  /** Absent: this node only follows L1 (a peer), it posts nothing. */
+  /** Absent: this node posts no batches (a peer). Outputs are the verifiers' (shared/verifiers/). */
   batcher?: L1Wallet
-  proposer?: L1Wallet
   confirmations: bigint
 }
 
 /** The L2 blocks a batch transaction carries. */
 export type BatchTag = { first: number; last: number; bytes: number }
-/** The output a proposal transaction carries. */
-export type ProposalTag = { l2Block: number; outputRoot: Hex }
 
 const BATCH_PENDING = 'settle.batch'
-const PROPOSAL_PENDING = 'settle.proposal'
 
 /** Most L2 blocks and bytes (compressed) per batch: one L1 transaction stays well under 128 KiB. */
 const MAX_BATCH_BLOCKS = 256
@@ -48,13 +42,13 @@ const MAX_L1_BLOCKS_PER_READ = 256n
 export type SettleReport = {
   watched: number
   batch?: StepResult<BatchTag>
-  proposal?: StepResult<ProposalTag>
   finalized: bigint
 }
 
 /**
  * One round of a shard's L1 work, each part idempotent and resumable: read newly confirmed L1
- * blocks (deposits), post the next batch, propose the next output, and follow finality. A failing
+ * blocks (deposits), post the next batch, and follow finality (outputs are attested by the
+ * verifiers, `shared/verifiers/verify.ts`). A failing
  * part (L1 down) throws after the parts before it have been done; the next round picks up.
  */
 export async function settle(ctx: SettleContext): Promise<SettleReport> {
@@ -65,9 +59,8 @@ export async function settle(ctx: SettleContext): Promise<SettleReport> {
     maxBlocks: MAX_L1_BLOCKS_PER_READ,
   })
   const batch = ctx.batcher ? await stepBatcher(ctx, ctx.batcher) : undefined
-  const proposal = ctx.proposer ? await stepProposer(ctx, ctx.proposer) : undefined
   const finalized = await followFinality(ctx)
-  return { watched, batch, proposal, finalized }
+  return { watched, batch, finalized }
 }
 
 /** Posts the blocks after the safe head as one batch, or settles the batch in flight. */
@@ -140,47 +133,6 @@ export async function reconcileBatches(ctx: SettleContext): Promise<void> {
       bytes,
     })
   }
-}
-
-/**
- * Proposes the output root of the oracle's next expected L2 block once that block is safe (its
- * batch is on L1) and the oracle's clock allows it, or settles the proposal in flight.
- */
-export async function stepProposer(
-  ctx: SettleContext,
-  wallet: L1Wallet,
-): Promise<StepResult<ProposalTag>> {
-  const { chain } = ctx
-  const oracle = ctx.contracts.l2OutputOracle as Hex
-  const sender = new L1Sender<ProposalTag>(wallet, chain.store, PROPOSAL_PENDING)
-  return sender.step(async () => {
-    const next = await readContract(ctx.l1, {
-      address: oracle,
-      abi: l2OutputOracleAbi,
-      functionName: 'nextBlockNumber',
-    })
-    if (next > chain.safeHead()) return undefined
-    const [l1Head, due] = await Promise.all([
-      getBlock(ctx.l1, { blockTag: 'latest' }),
-      readContract(ctx.l1, {
-        address: oracle,
-        abi: l2OutputOracleAbi,
-        functionName: 'computeL2Timestamp',
-        args: [next],
-      }),
-    ])
-    if (due >= l1Head.timestamp) return undefined
-    const output = await outputAt(chain, chain.store.blockByNumber(next)!)
-    return {
-      to: oracle,
-      data: encodeFunctionData({
-        abi: l2OutputOracleAbi,
-        functionName: 'proposeL2Output',
-        args: [output.outputRoot, next, l1Head.hash, l1Head.number],
-      }),
-      tag: { l2Block: Number(next), outputRoot: output.outputRoot },
-    }
-  })
 }
 
 /** Moves the finalized head to the newest output the oracle reports final. */

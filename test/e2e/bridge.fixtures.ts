@@ -23,6 +23,8 @@ import genesis from '../../genesis.json' with { type: 'json' }
 import { genesisEthSupply, type GenesisSpec } from '../../shared/chain/genesis.js'
 import { decodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
+import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
+import { devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
 import { deployDevnet, devAccount } from './l1.fixtures.js'
 import {
   startAnvil,
@@ -34,21 +36,22 @@ import {
 
 /**
  * The whole devnet as `npm start` runs it, for the bridge tests: anvil mining a block a second, the
- * L1 contracts (batcher = dev account 8, proposer = dev account 9; the ETH of the L2 genesis locked
- * in the portal, `GENESIS_LOCK`; the oracle holding the genesis output), and the node settling on it
- * with one confirmation and short polls. Settlement timings are devnet-short on purpose.
+ * L1 contracts (batcher = dev account 8; the ETH of the L2 genesis locked in the portal,
+ * `GENESIS_LOCK`; the oracle holding the genesis output; the devnet's verifier operators staked by
+ * dev account 9), and the sequencer node settling on it with one confirmation and short polls. The
+ * sequencer node is operator 0 (`VERIFIER_KEY`): alone it holds all the stake, so its attestations
+ * are the quorum, unless a test stakes more operators (`operators`) and starts their nodes
+ * (`startPeer({ vars: { VERIFIER_KEY } })`). Settlement timings are devnet-short on purpose.
  */
 export const BATCHER = devAccount(8)
-export const PROPOSER = devAccount(9)
 export const SUBMISSION_INTERVAL = 4n
 export const FINALIZATION_PERIOD = 8n
 /** The wei the L2 genesis mints (genesis.json's alloc), locked in the portal at deploy time. */
 export const GENESIS_LOCK = genesisEthSupply(genesis as GenesisSpec)
 
-/** Private keys of the mnemonic's accounts 8 and 9 (anvil prints the same). */
+/** Private key of the mnemonic's account 8 (anvil prints the same). */
 const KEYS = {
   8: '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
-  9: '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6',
 } as const
 
 export type BridgeDevnet = {
@@ -64,7 +67,7 @@ export type BridgeDevnet = {
   restartNode(signal: NodeJS.Signals, vars?: Record<string, string>): Promise<void>
   /**
    * Starts a peer: its own process and state (`persistDir`, a fresh one by default), the same L1
-   * settings and no keys, following `sequencerUrl` (the sequencer node's by default; none with null).
+   * settings and no keys (a verifier with `vars.VERIFIER_KEY`), following `sequencerUrl` (the sequencer node's by default; none with null).
    * Stopped with the devnet.
    */
   startPeer(opts?: {
@@ -85,6 +88,12 @@ export async function startBridgeDevnet(
     devnetDefaults?: boolean
     /** L2 blocks between outputs, instead of `SUBMISSION_INTERVAL` (fast settings only). */
     submissionInterval?: bigint
+    /** Finalization period in seconds, instead of `FINALIZATION_PERIOD` (fast settings only). */
+    finalizationPeriodSeconds?: bigint
+    /** Verifier operators staked at the start (devnetOperator 0, 1, …; default 1: the sequencer's). */
+    operators?: number
+    /** Verifier parameters over the devnet's (e.g. a shorter long window or vote). */
+    verifierParams?: Partial<VerifierParameters>
   } = {},
 ): Promise<BridgeDevnet> {
   // Both layers keep their state in one directory, so either can be restarted where it stopped.
@@ -109,27 +118,33 @@ export async function startBridgeDevnet(
   const { deployment, chain: l1Chain } = await deployDevnet(anvil.url, {
     chainIds: [901],
     batcher: BATCHER.address,
-    proposer: PROPOSER.address,
     genesisLock: GENESIS_LOCK,
+    verifiers: { ...devnetVerifierParams, ...opts.verifierParams },
     ...(fast
       ? {
           submissionInterval: opts.submissionInterval ?? SUBMISSION_INTERVAL,
-          finalizationPeriodSeconds: FINALIZATION_PERIOD,
+          finalizationPeriodSeconds: opts.finalizationPeriodSeconds ?? FINALIZATION_PERIOD,
         }
       : {}),
   })
+  const operators = Array.from({ length: opts.operators ?? 1 }, (_, i) => devnetOperator(i))
+  await stakeOperators(
+    createWalletClient({ account: devAccount(9), chain: l1Chain, transport: http(anvil.url) }),
+    { token: deployment.dac.token, staking: deployment.verifiers.staking },
+    operators.map((o) => o.address),
+  )
   const nodeVars: Record<string, string> = {
     L1: JSON.stringify(toL1Config(deployment, anvil.url)),
     SEQUENCER_KEY: KEYS[8],
     BATCHER_KEY: KEYS[8],
-    PROPOSER_KEY: KEYS[9],
+    VERIFIER_KEY: operators[0].key,
     ...(fast ? { L1_CONFIRMATIONS: '1', L1_POLL_MS: '300', BLOCK_TIME_MS: '250' } : {}),
     ...opts.vars,
   }
   const node = await startNode({ vars: nodeVars, persistDir })
   const shard = deployment.shards[0]
   const peers: L2Node[] = []
-  const { SEQUENCER_KEY: _s, BATCHER_KEY: _b, PROPOSER_KEY: _p, ...peerVars } = nodeVars
+  const { SEQUENCER_KEY: _s, BATCHER_KEY: _b, VERIFIER_KEY: _v, ...peerVars } = nodeVars
   const l2Chain = defineEdgeL2(`${node.url}/chain/901`, l1Chain.id, shard)
   const devnet: BridgeDevnet = {
     anvil,
