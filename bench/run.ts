@@ -221,7 +221,12 @@ if (runs('settlement') && !process.env.BENCH_SKIP_SETTLEMENT) {
   console.error('[settlement] devnet with npm start settings: withdrawal, then batch bytes')
   const s = await measureSettlement(Number(process.env.BENCH_BATCH_TRANSFERS ?? 512))
   console.log('\n| settlement (devnet defaults) | edge-l2 |\n| --- | ---: |')
-  console.log(`| initiateWithdrawal → funds on L1 | ${s.withdrawalSeconds.toFixed(1)} s |`)
+  console.log(
+    `| initiateWithdrawal → funds on L1 (three verifiers attesting, 2/3 quorum) | ${s.withdrawalSeconds.toFixed(1)} s |`,
+  )
+  console.log(
+    `| L1 gas of verifier attestations per output (${s.outputsMeasured} outputs, ${s.attestationsPerOutput.toFixed(1)} transactions each) | ${Math.round(s.l1GasPerOutput).toLocaleString('en-US')} gas |`,
+  )
   console.log(
     `| batch calldata posted to L1 per ERC20 transfer (${s.transfersMeasured} transfers) | ${s.bytesPerTransfer.toFixed(1)} bytes |`,
   )

@@ -1,4 +1,5 @@
-import { parseEther } from 'viem'
+import { createPublicClient, http, parseAbiItem, parseEther } from 'viem'
+import { devnetOperator } from '../scripts/devnet-verifiers.js'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import {
   bridgeClients,
@@ -11,14 +12,20 @@ import { accounts, createTarget, erc20Throughput, setupToken } from './workloads
 /**
  * The settlement figures of `npm run bench`, on a devnet with `npm start`'s settings (anvil a block
  * a second, wrangler.toml's L1 confirmations, poll and block time, deployL1's devnet submission
- * interval and finalization period): seconds from initiateWithdrawal to the funds on L1, driven by
- * viem's op-stack actions, and bytes of batch calldata posted to L1 per ERC20 transfer.
+ * interval and finalization period) with three staked verifier nodes attesting every output (the
+ * sequencer's and two peers'): seconds from initiateWithdrawal to the funds on L1, driven by viem's
+ * op-stack actions (the output reaches the oracle by 2/3 attestation, then the finalization period),
+ * the L1 gas the verifiers spend per output, and bytes of batch calldata per ERC20 transfer.
  */
 export async function measureSettlement(transfers: number) {
-  const d = await startBridgeDevnet({ devnetDefaults: true })
+  const d = await startBridgeDevnet({ devnetDefaults: true, operators: 3 })
   try {
+    await Promise.all(
+      [1, 2].map((i) => d.startPeer({ vars: { VERIFIER_KEY: devnetOperator(i).key } })),
+    )
     return {
       withdrawalSeconds: await withdrawalSeconds(d),
+      ...(await gasPerOutput(d)),
       ...(await bytesPerTransfer(d, transfers)),
     }
   } finally {
@@ -52,6 +59,43 @@ async function withdrawalSeconds(d: BridgeDevnet): Promise<number> {
       `withdrawal did not arrive: finalize ${done.status}, balance ${got}, logs ${JSON.stringify(done.logs.map((l) => l.topics[0]))}`,
     )
   return (performance.now() - t0) / 1000
+}
+
+const attestedEvent = parseAbiItem(
+  'event Attested(address indexed oracle, uint256 indexed l2BlockNumber, bytes32 indexed outputRoot, address verifier, uint256 stake)',
+)
+
+/**
+ * L1 gas of the verifiers' attestations per output: the gas of every L1 transaction that carried an
+ * attestation of an output the oracle accepted (each verifier posts its own, the one that completes
+ * the 2/3 quorum also proposes), averaged over the outputs after the genesis one.
+ */
+async function gasPerOutput(d: BridgeDevnet) {
+  const l1 = createPublicClient({ transport: http(d.l1Url) })
+  const logs = await l1.getLogs({
+    address: d.deployment.verifiers.quorum,
+    event: attestedEvent,
+    fromBlock: 0n,
+  })
+  const byOutput = new Map<bigint, Set<`0x${string}`>>()
+  for (const log of logs) {
+    const set = byOutput.get(log.args.l2BlockNumber!) ?? new Set()
+    set.add(log.transactionHash!)
+    byOutput.set(log.args.l2BlockNumber!, set)
+  }
+  let gas = 0n
+  let txs = 0
+  for (const hashes of byOutput.values())
+    for (const hash of hashes) {
+      gas += (await l1.getTransactionReceipt({ hash })).gasUsed
+      txs++
+    }
+  const outputs = byOutput.size
+  return {
+    l1GasPerOutput: outputs ? Number(gas) / outputs : 0,
+    attestationsPerOutput: outputs ? txs / outputs : 0,
+    outputsMeasured: outputs,
+  }
 }
 
 /** ERC20 transfers on L2, then the calldata of the batches that carry them per transfer. */
