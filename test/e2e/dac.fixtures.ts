@@ -17,7 +17,7 @@ import { dacTimelockAbi } from '../../generated/contracts/DacTimelock.js'
 import { devnetDac } from '../../scripts/dac-params.js'
 import { deployL1, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { castVote, execute, propose, queue, type ProposalAction } from '../../scripts/governance.js'
-import { anvilTestClient, devAccount, l1Chain } from './l1.fixtures.js'
+import { anvilTestClient, devAccount, l1Chain, setEoaProposer } from './l1.fixtures.js'
 import { startAnvil } from './processes.js'
 
 /** Fixtures of the DAC tests: an anvil L1 with deployL1's contracts, dev wallets, and a vote helper. */
@@ -35,11 +35,13 @@ export type DacWallet = ReturnType<typeof dacWallet>
 
 /**
  * A fresh anvil L1 (chain 31337) with two shards (901, 902) and the DAC deployed by deployL1 from
- * `deployerAccount`, with the devnet's DAC parameters; dev accounts 8 and 9 batcher and proposer, as
- * `npm start` has them. `blockTime` switches to interval mining after the deployment (the devnet's
- * block a second); automine otherwise, for time travel.
+ * `deployerAccount`, with the devnet's DAC and verifier parameters; dev account 8 the batcher, as
+ * `npm start` has it, and the OutputQuorum every shard's proposer and challenger. `eoaProposer` puts
+ * an EOA proposer (dev 9) in place of the OutputQuorum, and the Timelock as challenger
+ * (`setEoaProposer`), for tests of the oracle alone under the DAC. `blockTime` switches to interval
+ * mining after the deployment (the devnet's block a second); automine otherwise, for time travel.
  */
-export async function startDacDevnet(opts: { blockTime?: number } = {}) {
+export async function startDacDevnet(opts: { blockTime?: number; eoaProposer?: boolean } = {}) {
   const anvil = await startAnvil()
   try {
     const chain = l1Chain(anvil.url)
@@ -49,10 +51,13 @@ export async function startDacDevnet(opts: { blockTime?: number } = {}) {
     const deployment: L1Deployment = await deployL1(deployer, {
       chainIds: [901, 902],
       batcher: devAccount(8).address,
-      proposer: devAccount(9).address,
       // An hour: long enough that an output is still deletable after a vote with time travel.
       finalizationPeriodSeconds: 3600n,
     })
+    if (opts.eoaProposer) {
+      await setEoaProposer(chain, deployment, devAccount(9).address)
+      await testClient.stopImpersonatingAccount({ address: deployment.dac.timelock })
+    }
     // Votes count at clock() - 1 (timestamp clock): a proposal in the genesis delegation's own second
     // would see none. One block a second later, so the genesis holders can propose at once.
     await testClient.increaseTime({ seconds: 1 })

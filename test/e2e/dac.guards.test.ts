@@ -21,8 +21,10 @@ import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { miningVaultAbi } from '../../generated/contracts/MiningVault.js'
 import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
+import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
 import { storageProofVerifierAbi } from '../../generated/contracts/StorageProofVerifier.js'
 import { systemConfigAbi } from '../../generated/contracts/SystemConfig.js'
+import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { AdminKeyError, assertNoAdminKeys } from '../../scripts/deploy-dac.js'
 import { deployerAccount, revertData, startDacDevnet, type DacDevnet } from './dac.fixtures.js'
 import { devAccount, timelockWallet } from './l1.fixtures.js'
@@ -32,14 +34,18 @@ import { devAccount, timelockWallet } from './l1.fixtures.js'
  * state-changing function (and receive / fallback) of every L1 contract that deploy-l1 deploys is
  * either a user entry point, listed below with the reason, or guarded; each guarded one is called
  * (eth_call) by each of the ten dev accounts and by the deployer, and must revert with its guard's
- * error naming that caller. The proposer's and batcher's functions are operational roles set by the
- * Timelock in SystemConfig: everyone but the role's holder is refused. A function or an L1 contract
- * added later and not listed here fails the test.
+ * error naming that caller. The batcher's, proposer's and challenger's functions are roles set by the
+ * Timelock in SystemConfig: everyone but the role's holder is refused. The proposer and challenger
+ * are the OutputQuorum (a contract, so no caller here holds them), and the VerifierStaking functions
+ * that slash, jail or credit are the OutputQuorum's alone. A function or an L1 contract added later
+ * and not listed here fails the test.
  */
 
 /** How a function is reached: a user entry point, or a guard every caller (but a role's holder) hits. */
 type Entry =
-  { user: string } | { guard: string; role?: 'batcher' | 'proposer' } | { refused: string }
+  | { user: string }
+  | { guard: string; role?: 'batcher' | 'proposer' | 'challenger' }
+  | { refused: string }
 
 type Table = Record<string, Entry>
 
@@ -66,13 +72,18 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
     abi: l2OutputOracleAbi,
     at: (d) => d.deployment.shards.map((s) => s.l2OutputOracle),
     functions: {
+      // The proposer and the challenger are the OutputQuorum (SystemConfig.proposer, .challenger).
       'proposeL2Output(bytes32,uint256,bytes32,uint256)': {
         role: 'proposer',
         guard: 'L2OutputOracle: only the proposer address can propose new outputs',
       },
-      // The challenger is the Timelock (SystemConfig.challenger).
       'deleteL2Outputs(uint256)': {
+        role: 'challenger',
         guard: 'L2OutputOracle: only the challenger address can delete outputs',
+      },
+      'freezeFrom(uint256)': {
+        role: 'challenger',
+        guard: 'L2OutputOracle: only the challenger address can freeze outputs',
       },
     },
   },
@@ -102,7 +113,40 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
     at: (d) => [d.dac.miningVault],
     functions: {
       ...ownable('setRecipient(address)'),
-      'release()': { user: 'pays what vested, only to the recipient the Timelock set' },
+      'release()': { user: 'pays what vested, only to the recipient (the VerifierStaking)' },
+    },
+  },
+  VerifierStaking: {
+    abi: verifierStakingAbi,
+    at: (d) => [d.deployment.verifiers.staking],
+    functions: {
+      ...ownable('setParameters(uint256[5])'),
+      'stake(address,uint256)': { user: "bonds the caller's own tokens to a verifier" },
+      'unbond(uint256)': { user: "the caller's own stake" },
+      'withdraw()': { user: "the caller's own unbonded stake, after the delay" },
+      'unjail()': { user: 'the caller itself, with enough stake' },
+      'claimRewards()': { user: "the caller's own credited rewards" },
+      // The OutputQuorum holds the evidence (equivocation, a lost challenge, missed outputs).
+      'slash(address,address)': { guard: 'OnlyQuorum' },
+      'recordOutput(address[],uint256)': { guard: 'OnlyQuorum' },
+      'recordLateAttestation(address,uint256)': { guard: 'OnlyQuorum' },
+    },
+  },
+  OutputQuorum: {
+    abi: outputQuorumAbi,
+    at: (d) => [d.deployment.verifiers.quorum],
+    functions: {
+      ...ownable('setParameters(uint256[5])'),
+      'addShard(address,uint256)': { guard: 'OwnableUnauthorizedAccount' },
+      // Anyone relays: what counts is the signatures' active stake, not the caller.
+      'attest(address,uint256,bytes32,bytes[])': { user: 'relays verifier signatures' },
+      'expose(address,uint256,bytes32)': { user: 'a signed root, after the long window' },
+      'challenge(address,uint256,bytes32)': { user: 'an active verifier, with the bond' },
+      'vote(uint256,bool)': { user: 'token votes at the challenge snapshot' },
+      'resolve(uint256)': { user: 'anyone, once the vote has ended' },
+      'slashEquivocation(address,uint256,bytes32,bytes,bytes32,bytes)': {
+        user: "anyone who shows one verifier's signatures on two roots",
+      },
     },
   },
   DacToken: {
@@ -319,8 +363,20 @@ describe('no admin key', () => {
       ...Array.from({ length: 10 }, (_, i) => devAccount(i).address),
       deployerAccount.address,
     ]
-    const roles = { batcher: devAccount(8).address, proposer: devAccount(9).address }
+    const { quorum } = devnet.deployment.verifiers
+    const roles = { batcher: devAccount(8).address, proposer: quorum, challenger: quorum }
     const client = devnet.dev[0]
+    // Every shard's proposer and challenger is the OutputQuorum, a contract: no caller is skipped.
+    for (const { systemConfig } of devnet.deployment.shards)
+      for (const role of ['proposer', 'challenger'] as const)
+        expect(
+          await client.readContract({
+            address: systemConfig,
+            abi: systemConfigAbi,
+            functionName: role,
+          }),
+        ).toBe(roles[role])
+    expect(await client.getCode({ address: quorum })).toMatch(/^0x[0-9a-f]{2,}$/)
     let checked = 0
     for (const [name, { abi, at, functions }] of Object.entries(contracts)) {
       for (const item of stateChanging(abi)) {
@@ -356,9 +412,9 @@ describe('no admin key', () => {
           }
       }
     }
-    // 30 guarded entries (7 per SystemConfig, 2 per oracle, 1 per inbox on two shards; 4 vault,
-    // 10 governor, 8 timelock) by 11 callers, minus the proposer's and batcher's own on 2 shards each.
-    expect(checked).toBe(((7 + 2 + 1) * 2 + 4 + 10 + 8) * 11 - 2 * 2)
+    // 56 guarded entries (7 per SystemConfig, 3 per oracle, 1 per inbox on two shards; 4 vault,
+    // 10 governor, 8 timelock, 7 staking, 5 quorum) by 11 callers, minus the batcher's own on 2 shards.
+    expect(checked).toBe(((7 + 3 + 1) * 2 + 4 + 10 + 8 + 7 + 5) * 11 - 2)
   })
 
   test('behavior: assertNoAdminKeys passes on the deployment and names every admin power an EOA gets', async () => {
@@ -391,6 +447,24 @@ describe('no admin key', () => {
         functionName: 'setChallenger',
         args: [eoa],
       })
+      await timelock.writeContract({
+        address: deployment.shards[1].systemConfig,
+        abi: systemConfigAbi,
+        functionName: 'setProposer',
+        args: [eoa],
+      })
+      await timelock.writeContract({
+        address: deployment.verifiers.staking,
+        abi: verifierStakingAbi,
+        functionName: 'transferOwnership',
+        args: [eoa],
+      })
+      await timelock.writeContract({
+        address: dac.miningVault,
+        abi: miningVaultAbi,
+        functionName: 'setRecipient',
+        args: [eoa],
+      })
       const err = await assertNoAdminKeys(devnet.deployer, deployment, 0n).catch((e) => e)
       expect(err).toBeInstanceOf(AdminKeyError)
       const message = String(err.message)
@@ -400,7 +474,14 @@ describe('no admin key', () => {
         `SystemConfig ${deployment.shards[1].systemConfig}.pendingOwner() is ${eoa}, not ${zeroAddress}`,
       )
       expect(message).toContain(
-        `SystemConfig ${deployment.shards[0].systemConfig}.challenger() is ${eoa}`,
+        `SystemConfig ${deployment.shards[0].systemConfig}.challenger() is ${eoa}, not ${deployment.verifiers.quorum}`,
+      )
+      expect(message).toContain(
+        `SystemConfig ${deployment.shards[1].systemConfig}.proposer() is ${eoa}, not ${deployment.verifiers.quorum}`,
+      )
+      expect(message).toContain(`VerifierStaking.pendingOwner() is ${eoa}, not ${zeroAddress}`)
+      expect(message).toContain(
+        `MiningVault.recipient() is ${eoa}, not ${deployment.verifiers.staking}`,
       )
     } finally {
       await testClient.revert({ id: snapshot })

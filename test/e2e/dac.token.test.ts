@@ -8,6 +8,7 @@ import {
 } from '../../generated/contracts/DacTokenHarness.js'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { miningVaultAbi } from '../../generated/contracts/MiningVault.js'
+import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { MINING_SUPPLY, TOKEN_CAP, devnetDac } from '../../scripts/dac-params.js'
 import { dacWallet, revertOf, startDacDevnet, type DacDevnet } from './dac.fixtures.js'
 import { devAccount } from './l1.fixtures.js'
@@ -15,16 +16,18 @@ import { devAccount } from './l1.fixtures.js'
 /**
  * The DAC token and its mining vault on anvil, with time travel: the supply is the cap and minting
  * past it reverts; genesis holders vote at once and delegation moves voting power; the vault accrues
- * linearly over ten years, pays nothing until governance names a recipient, then pays exactly what
- * the schedule says at several points in time. And a proposal uses the challenger's power (moved from
- * a key to the Timelock) to delete an output.
+ * linearly over ten years and pays the verifiers' staking contract from the deployment on; without
+ * a recipient (governance removed it) it pays nothing and keeps accruing; then it pays the recipient
+ * governance names exactly what the schedule says at several points in time. And a proposal uses the
+ * challenger's power to delete an output: an EOA proposer (dev 9) and the Timelock as challenger
+ * stand in for the OutputQuorum here (`eoaProposer`), to test the oracle under the DAC alone.
  */
 
 let devnet: DacDevnet
 const YEAR = 365n * 86400n
 
 beforeAll(async () => {
-  devnet = await startDacDevnet()
+  devnet = await startDacDevnet({ eoaProposer: true })
 })
 
 afterAll(async () => {
@@ -168,10 +171,16 @@ describe('MiningVault', () => {
         read('owner'),
         read('TOKEN'),
       ]),
-    ).toEqual([MINING_SUPPLY, 10n * YEAR, zeroAddress, devnet.dac.timelock, devnet.dac.token])
+    ).toEqual([
+      MINING_SUPPLY,
+      10n * YEAR,
+      devnet.deployment.verifiers.staking,
+      devnet.dac.timelock,
+      devnet.dac.token,
+    ])
   })
 
-  test('behavior: accrues without a recipient, then releases on the schedule to the one governance sets', async () => {
+  test('behavior: releases on the schedule to the staking contract, accrues without a recipient, then pays the one governance sets', async () => {
     const { dev, advance, passProposal } = devnet
     const [reader] = dev
     const start = await reader.readContract({ ...vault(), functionName: 'START' })
@@ -193,8 +202,55 @@ describe('MiningVault', () => {
       expect(
         await reader.readContract({ ...vault(), functionName: 'vestedAmount', args: [t] }),
       ).toBe(schedule(t))
+    const balanceOf = (account: Address) =>
+      reader.readContract({ ...token(), functionName: 'balanceOf', args: [account] })
+    /** Releases (as dev 6) and returns the amount and the block's timestamp. */
+    const release = async () => {
+      const hash = await dev[6].writeContract({ ...vault(), functionName: 'release' })
+      const receipt = await reader.waitForTransactionReceipt({ hash })
+      expect(receipt.status).toBe('success')
+      const { timestamp } = await reader.getBlock({ blockNumber: receipt.blockNumber })
+      const [released] = parseEventLogs({
+        abi: miningVaultAbi,
+        logs: receipt.logs,
+        eventName: 'Released',
+      })
+      return { ...released.args, timestamp }
+    }
+    const setRecipient = (recipient: Address, description: string) =>
+      passProposal(
+        [
+          {
+            target: devnet.dac.miningVault,
+            data: encodeFunctionData({
+              abi: miningVaultAbi,
+              functionName: 'setRecipient',
+              args: [recipient],
+            }),
+          },
+        ],
+        description,
+      )
 
-    // No recipient yet: release reverts and the vault keeps accruing.
+    // From the deployment on, what vested goes to the verifiers' staking contract: its reward reserve.
+    const staking = devnet.deployment.verifiers.staking
+    await advance(30n * 86400n)
+    const first = await release()
+    expect(first.recipient).toBe(staking)
+    const toStaking = schedule(first.timestamp)
+    expect(first.amount).toBe(toStaking)
+    expect(await balanceOf(staking)).toBe(toStaking)
+    expect(
+      await reader.readContract({
+        address: staking,
+        abi: verifierStakingAbi,
+        functionName: 'rewardReserve',
+      }),
+    ).toBe(toStaking)
+
+    // Governance removes the recipient: release reverts and the vault keeps accruing.
+    await setRecipient(zeroAddress, 'Stop mining rewards')
+    expect(await reader.readContract({ ...vault(), functionName: 'recipient' })).toBe(zeroAddress)
     await advance(30n * 86400n)
     expect(
       (
@@ -206,55 +262,29 @@ describe('MiningVault', () => {
     ).toBe('NoRecipient')
     const { timestamp: now } = await reader.getBlock()
     expect(await reader.readContract({ ...vault(), functionName: 'releasable' })).toBe(
-      schedule(now),
+      schedule(now) - toStaking,
     )
 
-    // Governance names the recipient (a stand-in for the reward contracts of later issues).
+    // Governance names another recipient (a stand-in for later reward contracts).
     const recipient = devAccount(5).address
-    await passProposal(
-      [
-        {
-          target: devnet.dac.miningVault,
-          data: encodeFunctionData({
-            abi: miningVaultAbi,
-            functionName: 'setRecipient',
-            args: [recipient],
-          }),
-        },
-      ],
-      'Mining rewards go to dev 5 for now',
-    )
+    await setRecipient(recipient, 'Mining rewards go to dev 5 for now')
     expect(await reader.readContract({ ...vault(), functionName: 'recipient' })).toBe(recipient)
-
-    const balance = () =>
-      reader.readContract({ ...token(), functionName: 'balanceOf', args: [recipient] })
-    const initial = await balance()
-    // Release at several points of the ten years: the recipient holds exactly the schedule's amount.
+    const initial = await balanceOf(recipient)
+    // Release at several points of the ten years: the recipient holds exactly the schedule's amount
+    // less what the staking contract got.
     for (const step of [0n, YEAR, 4n * YEAR, 4n * YEAR + 86400n, 2n * YEAR]) {
       if (step > 0n) await advance(step)
-      const hash = await dev[6].writeContract({ ...vault(), functionName: 'release' })
-      const receipt = await reader.waitForTransactionReceipt({ hash })
-      const { timestamp } = await reader.getBlock({ blockNumber: receipt.blockNumber })
-      const [released] = parseEventLogs({
-        abi: miningVaultAbi,
-        logs: receipt.logs,
-        eventName: 'Released',
-      })
-      expect(released.args.recipient).toBe(recipient)
-      expect((await balance()) - initial).toBe(schedule(timestamp))
+      const released = await release()
+      expect(released.recipient).toBe(recipient)
+      expect((await balanceOf(recipient)) - initial).toBe(schedule(released.timestamp) - toStaking)
       expect(await reader.readContract({ ...vault(), functionName: 'released' })).toBe(
-        schedule(timestamp),
+        schedule(released.timestamp),
       )
     }
     // The schedule ended: everything is out, and a second release in the same state finds nothing.
-    expect((await balance()) - initial).toBe(MINING_SUPPLY)
-    expect(
-      await reader.readContract({
-        ...token(),
-        functionName: 'balanceOf',
-        args: [devnet.dac.miningVault],
-      }),
-    ).toBe(0n)
+    expect((await balanceOf(recipient)) - initial).toBe(MINING_SUPPLY - toStaking)
+    expect(await balanceOf(staking)).toBe(toStaking)
+    expect(await balanceOf(devnet.dac.miningVault)).toBe(0n)
     expect(
       (
         await revertOf(
@@ -266,7 +296,7 @@ describe('MiningVault', () => {
   })
 })
 
-describe('the challenger is the Timelock', () => {
+describe('the Timelock as challenger', () => {
   test('default: a proposal deletes an output that is not final yet', async () => {
     const { deployment, dev, passProposal } = devnet
     const oracle = { address: deployment.shards[0].l2OutputOracle, abi: l2OutputOracleAbi } as const

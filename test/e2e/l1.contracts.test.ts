@@ -4,6 +4,7 @@ import { batchInboxAbi } from '../../generated/contracts/BatchInbox.js'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
+import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
 import { systemConfigAbi } from '../../generated/contracts/SystemConfig.js'
 import { deployL1 } from '../../scripts/deploy-l1.js'
 import {
@@ -19,7 +20,9 @@ import {
 
 /**
  * The L1 contracts as scripts/deploy-l1.ts deploys them on anvil: one set per shard, Multicall3
- * once; the batch inbox (batcher only) and the system config (owner only, two-step ownership).
+ * and the verifier contracts once, the OutputQuorum every oracle's proposer and challenger (the
+ * fixture then puts an EOA proposer in its place); the batch inbox (batcher only) and the system
+ * config (owner only, two-step ownership).
  * Deposits, the output oracle and withdrawals have their own files (l1.deposits, l1.oracle,
  * l1.withdrawals); viem's op-stack actions run in l1.viem.
  */
@@ -53,8 +56,13 @@ describe('deployL1', () => {
       s.portal,
       s.batchInbox,
     ])
-    const shared = [deployment.multicall3, deployment.storageProofVerifier]
-    expect(new Set([...addresses, ...shared, ...Object.values(deployment.dac)]).size).toBe(14)
+    const shared = [
+      deployment.multicall3,
+      deployment.storageProofVerifier,
+      ...Object.values(deployment.dac),
+      ...Object.values(deployment.verifiers),
+    ]
+    expect(new Set([...addresses, ...shared]).size).toBe(16)
     for (const s of deployment.shards) {
       const config = { address: s.systemConfig, abi: systemConfigAbi } as const
       expect(await user.readContract({ ...config, functionName: 'l2ChainId' })).toBe(
@@ -97,10 +105,30 @@ describe('deployL1', () => {
         interval: INTERVAL,
         blockTime: 1n,
         period: PERIOD,
+        // The fixture's stand-ins for the OutputQuorum (startL1Devnet).
         proposerAddress: devAccount(2).address,
         challengerAddress: deployment.dac.timelock,
         start: 1735689600n,
       })
+      // As deployed: the OutputQuorum is the proposer and the challenger.
+      const deployed = { blockNumber: devnet.deployedAt } as const
+      expect(s.proposer).toBe(deployment.verifiers.quorum)
+      for (const functionName of ['PROPOSER', 'CHALLENGER'] as const)
+        expect(await user.readContract({ ...oracle, functionName, ...deployed })).toBe(
+          deployment.verifiers.quorum,
+        )
+      for (const functionName of ['proposer', 'challenger'] as const)
+        expect(await user.readContract({ ...config, functionName, ...deployed })).toBe(
+          deployment.verifiers.quorum,
+        )
+      expect(
+        await user.readContract({
+          address: deployment.verifiers.quorum,
+          abi: outputQuorumAbi,
+          functionName: 'chainIdOf',
+          args: [s.l2OutputOracle],
+        }),
+      ).toBe(BigInt(s.chainId))
     }
   })
 
@@ -128,6 +156,8 @@ describe('deployL1', () => {
     })
     expect(again.multicall3).toBe(deployment.multicall3)
     expect(again.shards[0].chainId).toBe(903)
+    expect(again.shards[0].proposer).toBe(again.verifiers.quorum)
+    expect(again.verifiers.quorum).not.toBe(deployment.verifiers.quorum)
     await expect(
       deployL1(devnet.deployer, { chainIds: [904], multicall3: devAccount(9).address }),
     ).rejects.toThrow(/no contract at multicall3/)

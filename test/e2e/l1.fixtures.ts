@@ -25,6 +25,7 @@ import { estimateGas, sendTransaction } from 'viem/actions'
 import { getWithdrawalHashStorageSlot } from 'viem/op-stack'
 import { expect } from 'vitest'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import { systemConfigAbi } from '../../generated/contracts/SystemConfig.js'
 import { deployL1, type DeployL1Parameters, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { startAnvil } from './processes.js'
 
@@ -178,8 +179,8 @@ export const ZERO32 = `0x${'00'.repeat(32)}` as Hex
 
 /**
  * A wallet that sends as the DAC's Timelock (anvil impersonation, 100 ETH for gas): for tests of the
- * powers the Timelock holds (SystemConfig's owner, the oracle's challenger) that are not about the
- * vote itself (dac.*.test.ts pass real proposals).
+ * powers the Timelock holds (SystemConfig's owner; the oracle's challenger where `setEoaProposer` put
+ * it there) that are not about the vote itself (dac.*.test.ts pass real proposals).
  */
 export async function timelockWallet(chain: Chain, timelock: Address) {
   const testClient = anvilTestClient(chain)
@@ -204,9 +205,38 @@ export async function timelockWallet(chain: Chain, timelock: Address) {
 }
 
 /**
+ * Makes `proposer` (an externally owned account) every shard's proposer in place of the OutputQuorum,
+ * and the DAC's Timelock every shard's challenger, as the (impersonated) Timelock through each
+ * SystemConfig: for tests of the oracle and the portal alone, without verifier signatures. Returns
+ * the Timelock's wallet.
+ */
+export async function setEoaProposer(chain: Chain, deployment: L1Deployment, proposer: Address) {
+  const timelock = await timelockWallet(chain, deployment.dac.timelock)
+  for (const { systemConfig } of deployment.shards)
+    for (const [functionName, account] of [
+      ['setProposer', proposer],
+      ['setChallenger', timelock.account.address],
+    ] as const) {
+      const hash = await timelock.writeContract({
+        address: systemConfig,
+        abi: systemConfigAbi,
+        functionName,
+        args: [account],
+      })
+      const receipt = await timelock.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success')
+        throw new Error(`${functionName} on ${systemConfig} reverted`)
+    }
+  return timelock
+}
+
+/**
  * A fresh anvil L1 with two shards (901, 902) deployed by deployL1 from dev account 0 (`deployer`);
  * dev accounts 1, 2 and 4 as batcher, proposer and user; `owner` and `challenger` send as the DAC's
- * Timelock, which holds both powers; helpers to propose, await receipts and move time.
+ * Timelock; helpers to propose, await receipts and move time. deployL1 makes the OutputQuorum every
+ * shard's proposer and challenger: these tests put an EOA proposer (dev 2) in its place, and the
+ * Timelock as challenger, to test the oracle and the portal alone (`setEoaProposer`); `deployedAt` is
+ * the L1 block before that, where the deployment's own roles can still be read.
  */
 export async function startL1Devnet() {
   const anvil = await startAnvil()
@@ -214,14 +244,14 @@ export async function startL1Devnet() {
     const { deployment, chain } = await deployDevnet(anvil.url, {
       chainIds: [901, 902],
       batcher: devAccount(1).address,
-      proposer: devAccount(2).address,
       submissionInterval: INTERVAL,
       finalizationPeriodSeconds: PERIOD,
     })
     const [deployer, batcher, proposer, user] = [0, 1, 2, 4].map((i) =>
       l1Wallet(chain, devAccount(i)),
     )
-    const owner = await timelockWallet(chain, deployment.dac.timelock)
+    const deployedAt = await user.getBlockNumber()
+    const owner = await setEoaProposer(chain, deployment, proposer.account.address)
     const challenger = owner
     const testClient = anvilTestClient(chain)
     const shard = deployment.shards[0]
@@ -237,13 +267,15 @@ export async function startL1Devnet() {
       const read = { address: oracle, abi: l2OutputOracleAbi } as const
       const next = await user.readContract({ ...read, functionName: 'nextBlockNumber' })
       const index = await user.readContract({ ...read, functionName: 'nextOutputIndex' })
-      await mined(
-        await proposer.writeContract({
-          ...read,
-          functionName: 'proposeL2Output',
-          args: [root, next, ZERO32, 0n],
-        }),
-      )
+      const request = {
+        ...read,
+        functionName: 'proposeL2Output',
+        args: [root, next, ZERO32, 0n],
+      } as const
+      // Re-proposing at a deleted index in the deleted output's own second, the estimate finds the
+      // packed (timestamp, block number) slot unchanged and is ~2,700 gas short of a later block.
+      const gas = await proposer.estimateContractGas(request)
+      await mined(await proposer.writeContract({ ...request, gas: gas + 10_000n }))
       return index
     }
     /** Moves L1 time forward and mines a block there. */
@@ -256,6 +288,7 @@ export async function startL1Devnet() {
       anvil,
       chain,
       deployment,
+      deployedAt,
       shard,
       deployer,
       owner,

@@ -1,4 +1,4 @@
-import { keccak256, parseEventLogs, type Hex } from 'viem'
+import { getAddress, keccak256, maxUint256, parseEventLogs, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json' with { type: 'json' }
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
@@ -7,12 +7,16 @@ import {
   l2OutputOracleAbi,
   l2OutputOracleBytecode,
 } from '../../generated/contracts/L2OutputOracle.js'
+import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
 import {
   INTERVAL,
   PERIOD,
   ZERO32,
+  buildL2State,
+  devAccount,
   expectRevert,
   startL1Devnet,
+  withHash,
   type L1Devnet,
   type L1Wallet,
 } from './l1.fixtures.js'
@@ -21,7 +25,9 @@ import {
  * L2OutputOracle on anvil: output 0 is the shard's L2 genesis output from the deployment (final, never
  * deleted); proposals (proposer only, next block number, non-zero root, L1 block hash, not in the
  * future), lookups by index and by L2 block with Bedrock's revert strings, deletion by the
- * challenger of outputs that are not final.
+ * challenger of outputs that are not final, and freezing by the challenger (an open challenge): a
+ * frozen output and every later one are not final. The proposer is an EOA and the challenger the
+ * Timelock here (startL1Devnet), in place of the OutputQuorum, to test the oracle alone.
  */
 
 let devnet: L1Devnet
@@ -206,5 +212,100 @@ describe('L2OutputOracle', () => {
       })
       .catch((e: unknown) => e)
     expect(String(err)).toContain('L2OutputOracle: starting output root cannot be the zero hash')
+  })
+
+  test('behavior: freezeFrom: only the challenger; frozen outputs are not final until unfrozen', async () => {
+    const read = oracle()
+    const portal = { address: deployment.shards[1].portal, abi: optimismPortalAbi } as const
+    const finalized = (index: bigint) =>
+      user.readContract({ ...read, functionName: 'isOutputFinalized', args: [index] })
+    const frozenFrom = () => user.readContract({ ...read, functionName: 'frozenFrom' })
+    const freeze = (wallet: L1Wallet, index: bigint) =>
+      wallet.writeContract({ ...read, functionName: 'freezeFrom', args: [index] })
+    const cannotFreeze = 'L2OutputOracle: cannot freeze a final or missing output'
+
+    // A withdrawal proven against output `proven`, between `before` and `later`.
+    const recipient = getAddress(keccak256('0xf4ee').slice(0, 42))
+    const w = withHash({
+      nonce: 1n,
+      sender: devAccount(5).address,
+      target: recipient,
+      value: 1000n,
+      gasLimit: 21_000n,
+      data: '0x',
+    })
+    const l2 = await buildL2State([w.withdrawalHash], { noise: 3, blockHash: keccak256('0xf4') })
+    await mined(await user.writeContract({ ...portal, functionName: 'donateETH', value: w.value }))
+    const before = await propose(root(20), read.address)
+    const proven = await propose(l2.outputRoot, read.address)
+    const later = await propose(root(21), read.address)
+    await mined(
+      await user.writeContract({
+        ...portal,
+        functionName: 'proveWithdrawalTransaction',
+        args: [w, proven, l2.outputRootProof, l2.proofs.get(w.withdrawalHash)!],
+      }),
+    )
+
+    expect(await frozenFrom()).toBe(maxUint256)
+    for (const wallet of [user, proposer])
+      await expectRevert(
+        freeze(wallet, proven),
+        'L2OutputOracle: only the challenger address can freeze outputs',
+      )
+    const receipt = await mined(await freeze(challenger, proven))
+    const [log] = parseEventLogs({
+      abi: l2OutputOracleAbi,
+      logs: receipt.logs,
+      eventName: 'OutputsFrozen',
+    })
+    expect(log.args).toEqual({ frozenFrom: proven })
+    expect(await frozenFrom()).toBe(proven)
+
+    // Past the finalization period: the output before is final, the frozen one and the later not.
+    await advance(PERIOD + 1n)
+    expect(await Promise.all([before, proven, later].map(finalized))).toEqual([true, false, false])
+    expect(
+      await user.readContract({ ...portal, functionName: 'isOutputFinalized', args: [proven] }),
+    ).toBe(false)
+    const finalize = () =>
+      user.writeContract({ ...portal, functionName: 'finalizeWithdrawalTransaction', args: [w] })
+    await expectRevert(
+      finalize(),
+      'OptimismPortal: output proposal finalization period has not elapsed',
+    )
+    // Output 0, a final output and a missing one cannot be frozen; the freeze stays where it was.
+    const next = await user.readContract({ ...read, functionName: 'nextOutputIndex' })
+    for (const index of [0n, before, next])
+      await expectRevert(freeze(challenger, index), cannotFreeze)
+    expect(await frozenFrom()).toBe(proven)
+
+    // Unfrozen: both are final again (nothing waits for a new period), and the withdrawal pays.
+    const unfrozen = await mined(await freeze(challenger, maxUint256))
+    expect(
+      parseEventLogs({
+        abi: l2OutputOracleAbi,
+        logs: unfrozen.logs,
+        eventName: 'OutputsFrozen',
+      }).map((l) => l.args),
+    ).toEqual([{ frozenFrom: maxUint256 }])
+    expect(await Promise.all([before, proven, later].map(finalized))).toEqual([true, true, true])
+    const balance = await user.getBalance({ address: recipient })
+    await mined(await finalize())
+    expect((await user.getBalance({ address: recipient })) - balance).toBe(w.value)
+    // Now final, they cannot be frozen again.
+    for (const index of [proven, later]) await expectRevert(freeze(challenger, index), cannotFreeze)
+
+    // A frozen output stays deletable past its period (it is not final); then the freeze is lifted.
+    const last = await propose(root(22), read.address)
+    await mined(await freeze(challenger, last))
+    await advance(PERIOD + 1n)
+    expect(await finalized(last)).toBe(false)
+    await mined(
+      await challenger.writeContract({ ...read, functionName: 'deleteL2Outputs', args: [last] }),
+    )
+    expect(await user.readContract({ ...read, functionName: 'nextOutputIndex' })).toBe(last)
+    await mined(await freeze(challenger, maxUint256))
+    expect(await frozenFrom()).toBe(maxUint256)
   })
 })

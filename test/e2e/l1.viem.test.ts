@@ -34,6 +34,7 @@ import {
   expectRevert,
   l1Wallet,
   messagePasser,
+  setEoaProposer,
   withHash,
   type L1Wallet,
   type Withdrawal,
@@ -45,6 +46,7 @@ import { startAnvil, type Anvil } from './processes.js'
  * for the L2 (its L2ToL1MessagePasser storage written directly), so that `buildProveWithdrawal`
  * gets a real `eth_getProof`. The L2 node's own end-to-end test (issue 3, part 8) replaces the
  * stand-in with the rollup. Fresh anvils and wall-clock waits: getTimeToFinalize uses `Date.now()`.
+ * The deployer proposes, put in place of the OutputQuorum to test the oracle and portal alone.
  */
 
 const PERIOD = 2n
@@ -93,6 +95,8 @@ beforeAll(async () => {
     startingOutputRoots: { 901: await outputRootAt(l2Public, l2BlockNumber - 1n) },
     finalizationPeriodSeconds: PERIOD,
   }))
+  // dev 0 proposes in place of the OutputQuorum (viem's actions only read the oracle).
+  await setEoaProposer(l1Chain, deployment, devAccount(0).address)
   const [shard] = deployment.shards
   l2Chain = defineL2(l2.url, { portal: shard.portal, l2OutputOracle: shard.l2OutputOracle })
   wallet = l1Wallet(l1Chain, devAccount(0))
