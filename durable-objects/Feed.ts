@@ -32,7 +32,22 @@ export type FeedNews = { pending: Hex[]; sealed?: BlockNews; block?: SignedBlock
 /** What the feed tells the sequencer back: whether anyone follows its signed blocks (peers). */
 export type FeedReply = { blockSubscribers: number }
 
-type SubscriptionKind = 'newHeads' | 'logs' | 'newPendingTransactions' | 'edge_blocks'
+/** What the feed tells the sequencer after rollup events: whether anyone follows them. */
+export type RollupReply = { rollupSubscribers: number }
+
+/**
+ * What `eth_subscribe` takes: geth's three kinds, the sequencer's signed block feed (`edge_blocks`,
+ * peers follow it) and the rollup's events (`edge_rollup`: L1 outputs, attestations, challenges,
+ * slashes, and the node's own computed output roots).
+ */
+const SUBSCRIPTION_KINDS = [
+  'newHeads',
+  'logs',
+  'newPendingTransactions',
+  'edge_blocks',
+  'edge_rollup',
+] as const
+type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number]
 
 /** What a websocket remembers across hibernation: its shard and its subscriptions. */
 type Attachment = {
@@ -123,12 +138,28 @@ export class Feed extends DurableObject<Env> {
     return { blockSubscribers: this.blockSubscribers() }
   }
 
+  /**
+   * Rollup events of the shard (`shared/verifiers/rollupEvents.ts`: what L1 said about its outputs,
+   * verifiers and challenges; and the output roots the node computed itself), in order: each one
+   * goes to every `edge_rollup` subscription as its own `eth_subscription` notification. Returns how
+   * many subscriptions there are (none: the caller may skip work only they would see).
+   */
+  async publishRollup(_chainId: number, events: object[]): Promise<RollupReply> {
+    if (events.length) this.broadcast((kind) => (kind === 'edge_rollup' ? events : []))
+    return { rollupSubscribers: this.subscribers('edge_rollup') }
+  }
+
   /** How many subscriptions want the signed block feed (edge_blocks). */
   private blockSubscribers(): number {
+    return this.subscribers('edge_blocks')
+  }
+
+  /** How many subscriptions of `kind` the shard's websockets hold. */
+  private subscribers(kind: SubscriptionKind): number {
     let n = 0
     for (const ws of this.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment
-      for (const sub of Object.values(att.subs)) if (sub.kind === 'edge_blocks') n++
+      for (const sub of Object.values(att.subs)) if (sub.kind === kind) n++
     }
     return n
   }
@@ -196,15 +227,10 @@ export class Feed extends DurableObject<Env> {
   }
 
   private subscribe(ws: WebSocket, params: unknown[]): string {
-    const kind = params[0]
-    if (
-      kind !== 'newHeads' &&
-      kind !== 'logs' &&
-      kind !== 'newPendingTransactions' &&
-      kind !== 'edge_blocks'
-    )
+    const kind = params[0] as SubscriptionKind
+    if (!SUBSCRIPTION_KINDS.includes(kind))
       throw new InvalidParamsError(
-        `invalid argument 0: unsupported subscription ${JSON.stringify(kind)}; use newHeads, logs, newPendingTransactions or edge_blocks`,
+        `invalid argument 0: unsupported subscription ${JSON.stringify(kind)}; use newHeads, logs, newPendingTransactions, edge_blocks or edge_rollup`,
       )
     const criteria = kind === 'logs' ? parseLogCriteria(params[1] ?? {}, 1) : undefined
     const id = `0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`

@@ -13,6 +13,13 @@ import { handleJsonRpc, stringifyResponse } from '../shared/rpc/handleJsonRpc.js
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { createEdgeContext, shardStubs } from '../durable-objects/edgeContext.js'
 import { shardSettlement } from '../shared/settlement/shardViemChain.js'
+import { L1UnavailableError } from '../shared/settlement/withdrawalStatus.js'
+import {
+  buildNetworkContracts,
+  readNetwork,
+  type NetworkReport,
+} from '../shared/verifiers/network.js'
+import { createL1Clients } from '../durable-objects/l1Clients.js'
 import { withdrawals } from './withdrawals.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
@@ -68,6 +75,61 @@ app.get('/chains', (c) => {
     }),
   )
 })
+
+/** How long one isolate reuses a `GET /network` answer (or failure), and the most it waits for L1. */
+const NETWORK_CACHE_MS = 2_000
+const NETWORK_DEADLINE_MS = 4_000
+let network:
+  { until: number; status: 200 | 503; body: NetworkReport | { error: string } } | undefined
+
+/**
+ * `GET /network`: the verifier network on L1 (`shared/verifiers/network.ts`): parameters, verifiers,
+ * active and quorum stake, and per shard its last 10 outputs with their attestations and its
+ * challenges. 404 `{ error }` without an L1 or without verifier contracts in it; 503 `{ error }` when
+ * L1 does not answer within 4 s. An answer (or a 503) serves the isolate's requests for 2 s, so a
+ * status page polling it costs L1 at most one read (three Multicall3 calls) per 2 s and isolate.
+ * Only settled answers are shared: a request never awaits another request's I/O.
+ */
+app.get('/network', async (c) => {
+  const config = c.get('config')
+  if (!config.l1) return c.json({ error: 'this node settles on no L1' }, 404)
+  const contracts = buildNetworkContracts(
+    config.l1,
+    config.shards.map((s) => s.chainId),
+  )
+  if (!contracts)
+    return c.json(
+      { error: 'no verifier contracts (verifierStaking, outputQuorum) in the L1 config' },
+      404,
+    )
+  if (!network || network.until <= Date.now()) {
+    try {
+      const report = await withDeadline(
+        readNetwork(createL1Clients(config.l1, {}).l1, contracts),
+        NETWORK_DEADLINE_MS,
+      )
+      network = { until: Date.now() + NETWORK_CACHE_MS, status: 200, body: report }
+    } catch (err) {
+      if (!(err instanceof L1UnavailableError)) throw err
+      console.error('GET /network', err.shortMessage)
+      const body = { error: err.shortMessage }
+      network = { until: Date.now() + NETWORK_CACHE_MS, status: 503, body }
+    }
+  }
+  return c.json(network.body, network.status)
+})
+
+/** `promise`, or `L1UnavailableError` once `ms` passed without its answer. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new L1UnavailableError(`L1 did not answer within ${ms / 1000} s`)),
+      ms,
+    )
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
 
 async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promise<Response> {
   const config = c.get('config')
