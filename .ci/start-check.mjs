@@ -4,14 +4,19 @@
 // nodes, each in a group of its own), and every process that descended from it (wrangler, workerd,
 // anvil, esbuild, watchdogs) must be gone within the grace period; survivors are killed by pid and
 // fail the check. The start log is printed when anything fails. Node builtins only (runs before any
-// build). Usage: `node .ci/start-check.mjs` (START_CHECK_PORTS=9545,9546 START_CHECK_TIMEOUT_S=600).
+// build). It also waits until the last node's `finalized` block is past genesis: an output root
+// attested by the verifiers' 2/3 quorum, in the oracle and final, so the verifier nodes work from a
+// fresh clone. Usage: `node .ci/start-check.mjs` (START_CHECK_PORTS=9545,9546,9547
+// START_CHECK_TIMEOUT_S=600).
 import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-// The sequencer node and the one peer `npm start` runs beside it.
-const ports = (process.env.START_CHECK_PORTS ?? '9545,9546').split(',').map((p) => Number(p.trim()))
+// The sequencer node and the two peers `npm start` runs beside it (the three verifier operators).
+const ports = (process.env.START_CHECK_PORTS ?? '9545,9546,9547')
+  .split(',')
+  .map((p) => Number(p.trim()))
 const timeoutMs = Number(process.env.START_CHECK_TIMEOUT_S ?? 600) * 1000
 const graceMs = 30_000
 const host = '127.0.0.1'
@@ -153,6 +158,36 @@ while (answers.size < ports.length) {
   if (answers.size < ports.length) await sleep(1_000)
 }
 for (const answer of answers.values()) console.log(`start-check: ${answer}`)
+
+/** The `finalized` block number of the node on `port` (0 until an attested output is final). */
+async function finalized(port) {
+  const res = await fetch(`http://${host}:${port}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_getBlockByNumber',
+      params: ['finalized', false],
+    }),
+    signal: AbortSignal.timeout(5_000),
+  })
+  const block = res.ok ? (await res.json()).result : undefined
+  return block ? Number(block.number) : 0
+}
+const last = ports[ports.length - 1]
+for (;;) {
+  track()
+  if (exit !== undefined) await fail(`npm start exited (${exit}) before an output was final`)
+  if (Date.now() - started > timeoutMs)
+    await fail(`no output attested by the verifiers was final on port ${last} within ${timeoutMs / 1000} s`)
+  const n = await finalized(last).catch(() => 0)
+  if (n > 0) {
+    console.log(`start-check: port ${last} finalized L2 block ${n} (an output attested by the verifiers)`)
+    break
+  }
+  await sleep(1_000)
+}
 console.log(`start-check: up after ${Math.round((Date.now() - started) / 1000)} s; stopping …`)
 const left = await stop()
 if (left.length) {

@@ -112,7 +112,7 @@ const roleRevoked = parseAbiItem(
  * every SystemConfig, the VerifierStaking and the OutputQuorum are owned by the timelock with no
  * ownership transfer pending; the vault pays the staking contract; every shard's proposer and
  * challenger is the OutputQuorum, which knows the shard's oracle; and the oracle and portal read their roles from their SystemConfig.
- * The batcher and proposer are operational roles (they post data, not settings) and are not checked.
+ * The batcher is an operational role (it posts data, not settings) and is not checked.
  */
 export async function assertNoAdminKeys(
   client: DeployL1Client,

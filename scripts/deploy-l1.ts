@@ -3,8 +3,10 @@
  * shard (SystemConfig, L2OutputOracle, OptimismPortal, BatchInbox) and, once for all shards, the
  * StorageProofVerifier and Multicall3 (an existing Multicall3 is reused: the one passed in, else the
  * canonical 0xcA11bde05977b3631167028862bE2a173976CA11 when the L1 has it), and the DAC that owns them
- * all (scripts/deploy-dac.ts: token, mining vault, Timelock, Governor). Every SystemConfig and the vault
- * are owned by the Timelock, which is also every shard's challenger; the deployer never holds a role,
+ * all (scripts/deploy-dac.ts: token, mining vault, Timelock, Governor), and the verifiers' contracts
+ * (VerifierStaking, the vault's recipient; OutputQuorum, every shard's proposer and challenger).
+ * Every SystemConfig, the vault, the staking and the quorum are owned by the Timelock; the deployer
+ * never holds a role,
  * and `deployL1` checks after the deployment that no externally owned account holds any
  * (`assertNoAdminKeys`), throwing otherwise. The contracts are not upgradeable (no proxies).
  *

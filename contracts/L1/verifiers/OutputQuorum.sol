@@ -28,8 +28,9 @@ import { VerifierStaking } from "./VerifierStaking.sol";
  *   upheld (for > against, with the vote quorum): the root is deleted from the oracle with every later
  *   output, each signer is slashed (the challenger gets the reporter's share) and the bond is
  *   returned; rejected (against ≥ for, with the quorum): the output stands and the bond goes to the
- *   treasury (the owner, the Timelock); no quorum: safety first, the root is deleted, nobody is
- *   slashed, the bond is returned.
+ *   treasury (the owner, the Timelock); no quorum: safety first, the output is deleted (and every
+ *   later one), nobody is slashed, the bond is returned, and the root stays a candidate that may
+ *   enter again (it may be the block's only right root: rejecting it for good would stop the shard).
  * - Equivocation: one verifier's signatures on two roots for the same block of the same oracle are
  *   slashed at once, by anyone who shows both (`slashEquivocation`).
  * - Incentives: when a root enters an oracle every active verifier that signed it is credited its
@@ -68,7 +69,7 @@ contract OutputQuorum is EIP712, Ownable2Step {
 
     struct Candidate {
         uint64 firstSeen; // when its first signature arrived: the long window's start
-        bool rejected; // lost a challenge (or one with no vote quorum): never enters an oracle
+        bool rejected; // lost a challenge (upheld): never enters an oracle
         uint256 openChallenge; // id + 1 of its open challenge, 0 when none
         address[] signers;
         mapping(address => bool) signed;
@@ -352,8 +353,10 @@ contract OutputQuorum is EIP712, Ownable2Step {
 
         Candidate storage c = candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)];
         c.openChallenge = 0;
+        // Upheld: the root is wrong for good. No quorum: out of the oracle for safety, but not
+        // rejected, since it may be the block's only right root (it may enter again, and be challenged again).
+        if (outcome == Outcome.Upheld) c.rejected = true;
         if (outcome != Outcome.Rejected) {
-            c.rejected = true;
             uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
             // Still frozen here (this challenge is open until _refreeze below): deletable.
             if (index != 0) L2OutputOracle(ch.oracle).deleteL2Outputs(index - 1);

@@ -79,6 +79,7 @@ contract VerifierStaking is Ownable2Step {
 
     error OnlyQuorum();
     error ZeroAmount();
+    error InsufficientBond(uint256 bonded);
     error TooManyVerifiers();
     error NotUnbonded(uint256 withdrawableAt);
     error NothingToWithdraw();
@@ -156,7 +157,8 @@ contract VerifierStaking is Ownable2Step {
     /// @notice Moves `_amount` of the caller's bonded stake to unbonding (withdrawable after the delay).
     function unbond(uint256 _amount) external {
         Verifier storage v = verifier[msg.sender];
-        if (_amount == 0 || _amount > v.bonded) revert ZeroAmount();
+        if (_amount == 0) revert ZeroAmount();
+        if (_amount > v.bonded) revert InsufficientBond(v.bonded);
         v.bonded -= _amount;
         totalBonded -= _amount;
         v.unbonding += _amount;
