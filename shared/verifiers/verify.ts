@@ -74,9 +74,15 @@ type Watch = { roots: { l2BlockNumber: string; outputRoot: Hex }[]; challenges: 
 /** Roots this node computed, by block hash (a block's root never changes). */
 const rootCache = new Map<Hex, Hex>()
 
-/** This node's output root at L2 block `n`, or undefined when `n` is not safe (derived from L1) yet. */
-export async function ownRoot(ctx: VerifierContext, n: bigint): Promise<Hex | undefined> {
-  const { chain } = ctx
+/**
+ * This node's output root at L2 block `n` and that block's hash, or undefined when `n` is not safe
+ * (derived from L1, or batched by this sequencer) yet. With the test-only fault, a corrupted root.
+ */
+export async function safeOutputRoot(
+  chain: ChainCore,
+  n: bigint,
+  fault?: VerifierContext['fault'],
+): Promise<{ outputRoot: Hex; blockHash: Hex } | undefined> {
   if (n > chain.safeHead()) return undefined
   const block = chain.store.blockByNumber(n)
   if (!block) return undefined
@@ -86,7 +92,12 @@ export async function ownRoot(ctx: VerifierContext, n: bigint): Promise<Hex | un
     if (rootCache.size > 256) rootCache.delete(rootCache.keys().next().value!)
     rootCache.set(block.hash, root)
   }
-  return ctx.fault === 'wrong-root' ? keccak256(root) : root
+  return { outputRoot: fault === 'wrong-root' ? keccak256(root) : root, blockHash: block.hash }
+}
+
+/** This node's output root at L2 block `n`, or undefined when `n` is not safe yet. */
+export async function ownRoot(ctx: VerifierContext, n: bigint): Promise<Hex | undefined> {
+  return (await safeOutputRoot(ctx.chain, n, ctx.fault))?.outputRoot
 }
 
 /** One verifier step: settles the transaction in flight, or decides and sends the next one. */
