@@ -5,6 +5,7 @@
  * (`aggregate3`), the last two pinned to the block of the first; numbers as decimal strings.
  */
 import type { Address, Chain, Client, ContractFunctionParameters, Hex, Transport } from 'viem'
+import { maxUint256 } from 'viem'
 import { multicall } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
@@ -22,10 +23,6 @@ export type NetworkContracts = {
   quorum: Address
   shards: { chainId: number; oracle: Address }[]
 }
-
-/** How much history `readNetwork` shows: outputs per shard, and challenges (all shards). */
-export type NetworkLimits = { outputs: number; challenges: number }
-const DEFAULT_LIMITS: NetworkLimits = { outputs: 10, challenges: 32 }
 
 /** VerifierStaking's `Status` by enum value (None never appears: `verifiers()` lists registered ones). */
 const VERIFIER_STATUS = ['inactive', 'active', 'inactive', 'jailed'] as const
@@ -156,7 +153,6 @@ export type NetworkReads = {
   challenges: { id: bigint; challenge: ChallengeRecord }[]
 }
 
-const MAX_UINT256 = 2n ** 256n - 1n
 const STAKING_PARAMS = [
   'minStake',
   'unbondingDelay',
@@ -198,12 +194,13 @@ export function buildNetworkContracts(
 /**
  * Reads the network from L1: three `aggregate3` calls through `contracts.multicall3` (parameters,
  * verifiers, counts and the block; then the last outputs and challenges at that block; then the
- * outputs' attestations). Throws `L1UnavailableError` when any read fails.
+ * outputs' attestations). `limits`: outputs shown per shard, challenges read (all shards). Throws
+ * `L1UnavailableError` when any read fails.
  */
 export async function readNetwork(
   client: Client<Transport, Chain | undefined>,
   contracts: NetworkContracts,
-  limits: NetworkLimits = DEFAULT_LIMITS,
+  limits = { outputs: 10, challenges: 32 },
 ): Promise<NetworkReport> {
   const { staking, quorum, multicall3 } = contracts
   const call = (
@@ -347,7 +344,7 @@ export function buildNetwork(contracts: NetworkContracts, reads: NetworkReads): 
   })
   const shards = contracts.shards.map(({ chainId, oracle }, i) => {
     const shard = reads.shards[i]
-    const frozen = shard.frozenFrom === MAX_UINT256 ? null : shard.frozenFrom
+    const frozen = shard.frozenFrom === maxUint256 ? null : shard.frozenFrom
     return {
       chainId,
       oracle,

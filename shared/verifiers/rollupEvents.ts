@@ -6,6 +6,7 @@
  */
 import {
   getAbiItem,
+  maxUint256,
   numberToHex,
   type Address,
   type Chain,
@@ -108,8 +109,6 @@ export type ComputedRootEvent = {
 
 /** The contracts one shard's rollup events come from; quorum and staking absent in older configs. */
 export type RollupContracts = { oracle: Address; quorum?: Address; staking?: Address }
-
-const MAX_UINT256 = 2n ** 256n - 1n
 
 /**
  * The rollup events of L1 blocks `fromBlock`..`toBlock` (inclusive) for the shard of `contracts.oracle`,
@@ -223,7 +222,7 @@ export function formatRollupLog(log: RollupLog): RollupEvent {
       }
     case 'OutputsFrozen': {
       const from = log.args.frozenFrom
-      return { type: 'outputsFrozen', ...at, frozenFrom: from === MAX_UINT256 ? null : hex(from) }
+      return { type: 'outputsFrozen', ...at, frozenFrom: from === maxUint256 ? null : hex(from) }
     }
     case 'Attested': {
       const a = log.args
