@@ -180,10 +180,14 @@ for (;;) {
   track()
   if (exit !== undefined) await fail(`npm start exited (${exit}) before an output was final`)
   if (Date.now() - started > timeoutMs)
-    await fail(`no output attested by the verifiers was final on port ${last} within ${timeoutMs / 1000} s`)
+    await fail(
+      `no output attested by the verifiers was final on port ${last} within ${timeoutMs / 1000} s`,
+    )
   const n = await finalized(last).catch(() => 0)
   if (n > 0) {
-    console.log(`start-check: port ${last} finalized L2 block ${n} (an output attested by the verifiers)`)
+    console.log(
+      `start-check: port ${last} finalized L2 block ${n} (an output attested by the verifiers)`,
+    )
     break
   }
   await sleep(1_000)

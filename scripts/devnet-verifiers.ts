@@ -64,7 +64,9 @@ export async function stakeOperators(
     }),
   )
   for (const operator of operators) {
-    await send(await sendTransaction(funder, { chain, account, to: operator, value: parseEther('10') }))
+    await send(
+      await sendTransaction(funder, { chain, account, to: operator, value: parseEther('10') }),
+    )
     await send(
       await writeContract(funder, {
         chain,
@@ -82,5 +84,7 @@ export async function stakeOperators(
     functionName: 'activeStake',
   })
   if (active < amount * BigInt(operators.length))
-    throw new Error(`stakeOperators: active stake ${active} after staking ${operators.length} operators`)
+    throw new Error(
+      `stakeOperators: active stake ${active} after staking ${operators.length} operators`,
+    )
 }

@@ -193,9 +193,7 @@ async function ensureL1Contracts(rpcUrl) {
     if (shards.length && live.every((code) => code && code !== '0x')) {
       if (
         saved.genesisLock !== undefined &&
-        shards.every(
-          (s) => s.batcher === batcher.address && s.outputQuorum && s.governor,
-        )
+        shards.every((s) => s.batcher === batcher.address && s.outputQuorum && s.governor)
       )
         return saved
       console.error(
@@ -218,7 +216,9 @@ async function ensureL1Contracts(rpcUrl) {
     batcher: batcher.address,
     genesisLock,
   })
-  console.log(`staking the three verifier operators (${operators.map((o) => o.address).join(', ')}) …`)
+  console.log(
+    `staking the three verifier operators (${operators.map((o) => o.address).join(', ')}) …`,
+  )
   await stakeOperators(
     createWalletClient({ account: stakeFunder, chain: client.chain, transport: http(rpcUrl) }),
     { token: d.dac.token, staking: d.verifiers.staking },

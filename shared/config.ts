@@ -168,7 +168,8 @@ function key(value: string | undefined, name: string): `0x${string}` | undefined
 
 function fault(value: string | undefined): 'wrong-root' | undefined {
   if (!value) return undefined
-  if (value !== 'wrong-root') throw new Error(`VERIFIER_FAULT must be wrong-root (test only), not ${value}`)
+  if (value !== 'wrong-root')
+    throw new Error(`VERIFIER_FAULT must be wrong-root (test only), not ${value}`)
   return value
 }
 

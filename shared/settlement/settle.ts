@@ -1,11 +1,4 @@
-import {
-  bytesToHex,
-  type Account,
-  type Chain,
-  type Client,
-  type Hex,
-  type Transport,
-} from 'viem'
+import { bytesToHex, type Account, type Chain, type Client, type Hex, type Transport } from 'viem'
 import { getBlockNumber, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { FINALIZED_KEY, type ChainCore } from '../chain/chainCore.js'

@@ -4,7 +4,13 @@
  * "edge-l2 OutputQuorum" version 1 of the L1 chain and the quorum contract), signed by the
  * verifier's operator key. Pure: viem's typed-data hashing and signing only.
  */
-import { hashTypedData, recoverTypedDataAddress, type Address, type Hex, type LocalAccount } from 'viem'
+import {
+  hashTypedData,
+  recoverTypedDataAddress,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem'
 
 /** Where an attestation applies: the L1, its OutputQuorum, the shard and its oracle. */
 export type AttestationDomain = {

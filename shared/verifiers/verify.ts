@@ -198,7 +198,11 @@ async function nextAction(ctx: VerifierContext) {
   const stillOpen: string[] = []
   let resolve: { to: Hex; data: Hex; tag: VerifierAction } | undefined
   for (const id of watch.challenges) {
-    const ch = await readContract(l1, { ...quorum, functionName: 'getChallenge', args: [BigInt(id)] })
+    const ch = await readContract(l1, {
+      ...quorum,
+      functionName: 'getChallenge',
+      args: [BigInt(id)],
+    })
     if (ch.outcome !== 0) continue
     stillOpen.push(id)
     if (!resolve && l1Head.timestamp >= BigInt(ch.createdAt) + period)
@@ -243,7 +247,11 @@ async function nextAction(ctx: VerifierContext) {
 
   // 4. The oracle's next output: sign ours, retry the proposal, or expose after the long window.
   const root = await ownRoot(ctx, next)
-  const due = await readContract(l1, { ...oracle, functionName: 'computeL2Timestamp', args: [next] })
+  const due = await readContract(l1, {
+    ...oracle,
+    functionName: 'computeL2Timestamp',
+    args: [next],
+  })
   if (root && due < l1Head.timestamp) {
     const signed = await readContract(l1, {
       ...quorum,
@@ -282,7 +290,11 @@ async function nextAction(ctx: VerifierContext) {
               functionName: 'expose',
               args: [domain.oracle, next, root],
             }),
-            tag: { kind: 'expose', l2BlockNumber: String(next), outputRoot: root } as VerifierAction,
+            tag: {
+              kind: 'expose',
+              l2BlockNumber: String(next),
+              outputRoot: root,
+            } as VerifierAction,
           }
       }
     }
@@ -291,7 +303,11 @@ async function nextAction(ctx: VerifierContext) {
   // 5. The latest output, if ours and not final: attest it late.
   if (nextIndex > 1n) {
     const latest = nextIndex - 1n
-    const output = await readContract(l1, { ...oracle, functionName: 'getL2Output', args: [latest] })
+    const output = await readContract(l1, {
+      ...oracle,
+      functionName: 'getL2Output',
+      args: [latest],
+    })
     const ours = await ownRoot(ctx, output.l2BlockNumber)
     if (ours && ours === output.outputRoot) {
       const [signed, final] = await Promise.all([
@@ -358,7 +374,10 @@ async function updateWatch(ctx: VerifierContext): Promise<Watch> {
   ])
   const known = new Set(watch.roots.map((r) => `${r.l2BlockNumber}:${r.outputRoot}`))
   for (const log of attested) {
-    const entry = { l2BlockNumber: String(log.args.l2BlockNumber!), outputRoot: log.args.outputRoot! }
+    const entry = {
+      l2BlockNumber: String(log.args.l2BlockNumber!),
+      outputRoot: log.args.outputRoot!,
+    }
     const k = `${entry.l2BlockNumber}:${entry.outputRoot}`
     if (!known.has(k)) {
       known.add(k)

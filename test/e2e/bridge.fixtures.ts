@@ -144,7 +144,13 @@ export async function startBridgeDevnet(
   const node = await startNode({ vars: nodeVars, persistDir })
   const shard = deployment.shards[0]
   const peers: L2Node[] = []
-  const { SEQUENCER_KEY: _s, BATCHER_KEY: _b, VERIFIER_KEY: _v, VERIFIER_FAULT: _f, ...peerVars } = nodeVars
+  const {
+    SEQUENCER_KEY: _s,
+    BATCHER_KEY: _b,
+    VERIFIER_KEY: _v,
+    VERIFIER_FAULT: _f,
+    ...peerVars
+  } = nodeVars
   const l2Chain = defineEdgeL2(`${node.url}/chain/901`, l1Chain.id, shard)
   const devnet: BridgeDevnet = {
     anvil,

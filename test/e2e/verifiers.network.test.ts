@@ -15,6 +15,7 @@ import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js
 import { devnetOperator } from '../../scripts/devnet-verifiers.js'
 import { bridgeClients, useBridgeDevnet, type BridgeDevnet } from './bridge.fixtures.js'
 import { devAccount } from './l1.fixtures.js'
+import { openSocket } from './node.fixtures.js'
 import type { L2Node } from './processes.js'
 
 /**
@@ -61,7 +62,8 @@ function reads(d: BridgeDevnet) {
         functionName: 'signedRootOf',
         args: [shard.l2OutputOracle, block, who],
       }),
-    output: (index: bigint) => l1.readContract({ ...oracle, functionName: 'getL2Output', args: [index] }),
+    output: (index: bigint) =>
+      l1.readContract({ ...oracle, functionName: 'getL2Output', args: [index] }),
     latestIndex: () => l1.readContract({ ...oracle, functionName: 'latestOutputIndex' }),
     accepted: () =>
       l1.getLogs({
@@ -78,7 +80,10 @@ function reads(d: BridgeDevnet) {
         fromBlock: 0n,
       }),
     status: async (who: Address) => {
-      const [addrs, bonded, , status] = await l1.readContract({ ...staking, functionName: 'verifiers' })
+      const [addrs, bonded, , status] = await l1.readContract({
+        ...staking,
+        functionName: 'verifiers',
+      })
       const i = addrs.findIndex((a) => a.toLowerCase() === who.toLowerCase())
       return { bonded: bonded[i], status: ['none', 'active', 'inactive', 'jailed'][status[i]] }
     },
@@ -90,7 +95,9 @@ async function withdraw(d: BridgeDevnet, i: number) {
   const { l1, l2 } = bridgeClients(d, i)
   const recipient = privateKeyToAccount(generatePrivateKey()).address
   const amount = parseEther('0.01')
-  const hash = await l2.initiateWithdrawal({ request: { gas: 21_000n, to: recipient, value: amount } })
+  const hash = await l2.initiateWithdrawal({
+    request: { gas: 21_000n, to: recipient, value: amount },
+  })
   const receipt = await l2.waitForTransactionReceipt({ hash })
   const { output, withdrawal } = await l1.waitToProve({
     receipt,
@@ -139,16 +146,63 @@ describe('three honest verifiers', () => {
     const block = output.l2BlockNumber
     const onchain = (await r.output(output.outputIndex)).outputRoot
     for (const op of ops)
-      expect(await until(`operator ${op.address}'s signature`, async () => {
-        const s = await r.signedRoot(block, op.address)
-        return /^0x0*$/.test(s) ? undefined : s
-      })).toBe(onchain)
+      expect(
+        await until(`operator ${op.address}'s signature`, async () => {
+          const s = await r.signedRoot(block, op.address)
+          return /^0x0*$/.test(s) ? undefined : s
+        }),
+      ).toBe(onchain)
     // Rewards: each was credited for outputs it signed.
     for (const op of ops)
       expect(
         await r.l1.readContract({ ...r.staking, functionName: 'rewardsOwed', args: [op.address] }),
       ).toBeGreaterThan(0n)
   }, 240_000)
+
+  test('default: every node shows the network (GET /network) and streams rollup events (edge_rollup), its own computed roots among them', async () => {
+    const ws = await openSocket(`${peers[1]!.url.replace('http', 'ws')}/chain/901`)
+    try {
+      ws.send({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['edge_rollup'] })
+      const sub = (await ws.next('the subscription id', (m) => m.id === 1)).result as string
+      expect(sub).toMatch(/^0x[0-9a-f]{32}$/)
+      const event = (type: string, match: (r: any) => boolean = () => true) =>
+        ws.next(
+          `an ${type} event`,
+          (m) =>
+            m.params?.subscription === sub &&
+            m.params.result.type === type &&
+            match(m.params.result),
+        )
+      const accepted = (await event('outputAccepted')).params.result
+      expect(accepted.quorum).toBe(true)
+      // The same node's own root for that block, and the attestations that made the quorum.
+      const computed = (await event('computed', (r) => r.l2BlockNumber === accepted.l2BlockNumber))
+        .params.result
+      expect(computed.outputRoot).toBe(accepted.outputRoot)
+      const attested = ws.messages.filter(
+        (m) =>
+          m.params?.result?.type === 'attested' &&
+          m.params.result.l2BlockNumber === accepted.l2BlockNumber,
+      )
+      expect(attested.length).toBeGreaterThanOrEqual(2)
+      expect(attested.every((m) => m.params.result.outputRoot === accepted.outputRoot)).toBe(true)
+    } finally {
+      ws.close()
+    }
+    for (const node of [d.node, peers[2]!]) {
+      const res = await fetch(`${node.url}/network`)
+      expect(res.status).toBe(200)
+      const net = (await res.json()) as any
+      expect(net.quorum).toBe(d.deployment.verifiers.quorum)
+      expect(net.verifiers.map((v: any) => [v.address, v.status])).toEqual(
+        ops.map((o) => [o.address, 'active']),
+      )
+      expect(BigInt(net.quorumStake) * 3n).toBeGreaterThanOrEqual(BigInt(net.activeStake) * 2n)
+      const latest = net.shards[0].outputs[0]
+      expect(latest.quorum).toBe(true)
+      expect(latest.attestations.length).toBeGreaterThanOrEqual(2)
+    }
+  }, 120_000)
 
   test('behavior: a verifier killed misses outputs (2/3 still attest), is jailed, and on restart catches up, rejoins and attests again', async () => {
     const r = reads(d)
@@ -158,21 +212,35 @@ describe('three honest verifiers', () => {
     // The other two keep the fast path going.
     await until('two more outputs with a quorum', async () => {
       const logs = await r.accepted()
-      return logs.filter((l) => l.args.l2OutputIndex! > indexAtKill + 1n && l.args.quorum).length >= 2
+      return (
+        logs.filter((l) => l.args.l2OutputIndex! > indexAtKill + 1n && l.args.quorum).length >= 2
+      )
     })
-    await until('the killed verifier to be jailed', async () => (await r.status(ops[2].address)).status === 'jailed')
+    await until(
+      'the killed verifier to be jailed',
+      async () => (await r.status(ops[2].address)).status === 'jailed',
+    )
     await startVerifier(2, victim)
-    await until('the restarted verifier to rejoin', async () => (await r.status(ops[2].address)).status === 'active', 120_000)
+    await until(
+      'the restarted verifier to rejoin',
+      async () => (await r.status(ops[2].address)).status === 'active',
+      120_000,
+    )
     const rejoinedAt = await r.latestIndex()
     // It signs new outputs again, with the same root as the others.
-    const block = await until('a signature from the restarted verifier on a new output', async () => {
-      const latest = await r.latestIndex()
-      for (let i = latest; i > rejoinedAt; i--) {
-        const o = await r.output(i)
-        if ((await r.signedRoot(o.l2BlockNumber, ops[2].address)) === o.outputRoot) return o.l2BlockNumber
-      }
-      return undefined
-    }, 120_000)
+    const block = await until(
+      'a signature from the restarted verifier on a new output',
+      async () => {
+        const latest = await r.latestIndex()
+        for (let i = latest; i > rejoinedAt; i--) {
+          const o = await r.output(i)
+          if ((await r.signedRoot(o.l2BlockNumber, ops[2].address)) === o.outputRoot)
+            return o.l2BlockNumber
+        }
+        return undefined
+      },
+      120_000,
+    )
     expect(block).toBeGreaterThan(0n)
   }, 300_000)
 
@@ -247,14 +315,22 @@ describe('a faulty verifier', () => {
       chain: d.l1Chain,
       transport: http(d.l1Url),
     })
-    const signature = await signOutput(privateKeyToAccount(ops[0].key), {
-      l1ChainId: d.l1Chain.id,
-      quorum: d.deployment.verifiers.quorum,
-      l2ChainId: 901,
-      oracle: oracleAddr,
-    }, { l2BlockNumber: next, outputRoot: madeUp })
+    const signature = await signOutput(
+      privateKeyToAccount(ops[0].key),
+      {
+        l1ChainId: d.l1Chain.id,
+        quorum: d.deployment.verifiers.quorum,
+        l2ChainId: 901,
+        oracle: oracleAddr,
+      },
+      { l2BlockNumber: next, outputRoot: madeUp },
+    )
     const sent = await attacker
-      .writeContract({ ...r.quorum, functionName: 'attest', args: [oracleAddr, next, madeUp, [signature]] })
+      .writeContract({
+        ...r.quorum,
+        functionName: 'attest',
+        args: [oracleAddr, next, madeUp, [signature]],
+      })
       .then((hash) => r.l1.waitForTransactionReceipt({ hash }))
       .catch((err: Error) => err)
     // Either the faulty node had signed another root there first (refused), or it is pending
@@ -263,16 +339,30 @@ describe('a faulty verifier', () => {
       const i = await r.latestIndex()
       const out = await r.output(i)
       return out.l2BlockNumber >= next
-        ? r.output(await r.l1.readContract({ ...r.oracle, functionName: 'getL2OutputIndexAfter', args: [next] }))
+        ? r.output(
+            await r.l1.readContract({
+              ...r.oracle,
+              functionName: 'getL2OutputIndexAfter',
+              args: [next],
+            }),
+          )
         : undefined
     })
     expect(atNext.outputRoot).not.toBe(madeUp)
     expect(atNext.outputRoot).toBe(await r.signedRoot(next, ops[1].address))
     void sent
     // Any single EOA (the old proposer, dev 9; the deployer) calling the oracle directly is refused.
-    const eoa = createWalletClient({ account: devAccount(9), chain: d.l1Chain, transport: http(d.l1Url) })
+    const eoa = createWalletClient({
+      account: devAccount(9),
+      chain: d.l1Chain,
+      transport: http(d.l1Url),
+    })
     const direct = await eoa
-      .writeContract({ ...r.oracle, functionName: 'proposeL2Output', args: [madeUp, next + 4n, `0x${'00'.repeat(32)}`, 0n] })
+      .writeContract({
+        ...r.oracle,
+        functionName: 'proposeL2Output',
+        args: [madeUp, next + 4n, `0x${'00'.repeat(32)}`, 0n],
+      })
       .catch((err: Error) => err)
     expect(String(direct)).toMatch(/only the proposer address can propose new outputs/)
   }, 240_000)
@@ -304,24 +394,40 @@ describe('a colluding quorum', () => {
     expect(await r.signedRoot(block, ops[1].address)).toBe(wrong)
     expect(await r.signedRoot(block, ops[2].address)).not.toBe(wrong)
     // In the oracle and frozen: not final, so no withdrawal finalizes against it.
-    const index = await r.l1.readContract({ ...r.oracle, functionName: 'getL2OutputIndexAfter', args: [block] })
+    const index = await r.l1.readContract({
+      ...r.oracle,
+      functionName: 'getL2OutputIndexAfter',
+      args: [block],
+    })
     expect((await r.output(index)).outputRoot).toBe(wrong)
-    expect(await r.l1.readContract({ ...r.oracle, functionName: 'frozenFrom' })).toBeLessThanOrEqual(index)
-    expect(await r.l1.readContract({ ...r.oracle, functionName: 'isOutputFinalized', args: [index] })).toBe(false)
+    expect(
+      await r.l1.readContract({ ...r.oracle, functionName: 'frozenFrom' }),
+    ).toBeLessThanOrEqual(index)
+    expect(
+      await r.l1.readContract({ ...r.oracle, functionName: 'isOutputFinalized', args: [index] }),
+    ).toBe(false)
 
     // The DAC votes: dev accounts 0 and 1 (1,000,000 EDGE, the devnet's 10% vote quorum); the
     // accused cannot.
     for (const i of [0, 1]) {
-      const voter = createWalletClient({ account: devAccount(i), chain: d.l1Chain, transport: http(d.l1Url) })
+      const voter = createWalletClient({
+        account: devAccount(i),
+        chain: d.l1Chain,
+        transport: http(d.l1Url),
+      })
       await r.l1.waitForTransactionReceipt({
         hash: await voter.writeContract({ ...r.quorum, functionName: 'vote', args: [id, true] }),
       })
     }
     // The honest node resolves it once the vote ends (anyone may).
-    const resolved = await until('the challenge to be resolved', async () => {
-      const c = await r.l1.readContract({ ...r.quorum, functionName: 'getChallenge', args: [id] })
-      return c.outcome !== 0 ? c : undefined
-    }, 120_000)
+    const resolved = await until(
+      'the challenge to be resolved',
+      async () => {
+        const c = await r.l1.readContract({ ...r.quorum, functionName: 'getChallenge', args: [id] })
+        return c.outcome !== 0 ? c : undefined
+      },
+      120_000,
+    )
     expect(resolved.outcome).toBe(1) // Upheld
     for (const op of [ops[0], ops[1]]) {
       const s = await r.status(op.address)
@@ -329,13 +435,23 @@ describe('a colluding quorum', () => {
       expect(s.bonded).toBe(0n)
     }
     // The wrong output is gone; the honest verifier, now the whole active stake, puts its roots in.
-    await until('the honest root at that block in the oracle', async () => {
-      const latest = await r.l1.readContract({ ...r.oracle, functionName: 'latestBlockNumber' })
-      if (latest < block) return undefined
-      const i = await r.l1.readContract({ ...r.oracle, functionName: 'getL2OutputIndexAfter', args: [block] })
-      const o = await r.output(i)
-      return o.l2BlockNumber === block && o.outputRoot === (await r.signedRoot(block, ops[2].address))
-    }, 120_000)
+    await until(
+      'the honest root at that block in the oracle',
+      async () => {
+        const latest = await r.l1.readContract({ ...r.oracle, functionName: 'latestBlockNumber' })
+        if (latest < block) return undefined
+        const i = await r.l1.readContract({
+          ...r.oracle,
+          functionName: 'getL2OutputIndexAfter',
+          args: [block],
+        })
+        const o = await r.output(i)
+        return (
+          o.l2BlockNumber === block && o.outputRoot === (await r.signedRoot(block, ops[2].address))
+        )
+      },
+      120_000,
+    )
     const [, , , , , rejected] = await r.l1.readContract({
       ...r.quorum,
       functionName: 'candidate',
