@@ -1,12 +1,11 @@
-import { hexToBytes, parseAbiItem, type Chain, type Client, type Hex, type Transport } from 'viem'
+import { hexToBytes, parseAbiItem, type Hex } from 'viem'
 import { getLogs, getTransaction } from 'viem/actions'
 import { SAFE_KEY, type SealResult, type ChainCore } from '../chain/chainCore.js'
 import type { StoredBatch } from '../chain/chainStore.js'
 import { decodeBatch, type Batch } from '../settlement/batchCodec.js'
 import { batchBlocks, sameBatchBlock } from './batchBlocks.js'
 import { deriveBlock } from './deriveBlock.js'
-
-type L1Client = Client<Transport, Chain | undefined>
+import type { L1Client } from '../settlement/l1Sender.js'
 
 export const batchSubmittedEvent = parseAbiItem(
   'event BatchSubmitted(bytes32 indexed batchHash, address indexed batcher)',

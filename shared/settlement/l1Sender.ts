@@ -15,6 +15,11 @@ import {
   sendRawTransaction,
 } from 'viem/actions'
 
+/** A client of the L1 that reads. */
+export type L1Client = Client<Transport, Chain | undefined>
+/** A client of the L1 that signs and sends (an account's key). */
+export type L1Wallet = Client<Transport, Chain | undefined, Account>
+
 /** Where a sender keeps its one in-flight transaction (the sequencer's meta table). */
 export type MetaStore = {
   getMeta(key: string): string | undefined

@@ -8,9 +8,7 @@ import { readBatches, recordSafe } from '../derivation/deriveFromL1.js'
 import { batchBlocks } from '../derivation/batchBlocks.js'
 import { L1Sender, type StepResult } from './l1Sender.js'
 import { watchL1 } from './l1Watcher.js'
-
-type L1Client = Client<Transport, Chain | undefined>
-type L1Wallet = Client<Transport, Chain | undefined, Account>
+import type { L1Client, L1Wallet } from './l1Sender.js'
 
 /** What the settlement of one shard needs: its chain, the L1, its contracts and (optionally) keys. */
 export type SettleContext = {

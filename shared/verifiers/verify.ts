@@ -15,13 +15,9 @@ import {
   encodeFunctionData,
   keccak256,
   parseAbiItem,
-  type Account,
   type Address,
-  type Chain,
-  type Client,
   type Hex,
   type LocalAccount,
-  type Transport,
 } from 'viem'
 import { call, getBlock, getBlockNumber, getLogs, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
@@ -31,9 +27,7 @@ import type { ChainCore } from '../chain/chainCore.js'
 import { L1Sender, type StepResult } from '../settlement/l1Sender.js'
 import { outputAt } from '../settlement/outputRoot.js'
 import { signOutput, type AttestationDomain } from './attestation.js'
-
-type L1Client = Client<Transport, Chain | undefined>
-type L1Wallet = Client<Transport, Chain | undefined, Account>
+import type { L1Client, L1Wallet } from '../settlement/l1Sender.js'
 
 /** What the verifier step of one shard needs. */
 export type VerifierContext = {
