@@ -214,8 +214,7 @@ export class Sequencer extends DurableObject<Env> {
    * about the shard's outputs, attestations, challenges and verifiers (`readRollupEvents`), then the
    * output root this node computed for each output block that became safe (`computed`). Events
    * before a node's first round are not replayed: a subscription sees what happens from then on.
-   * Skips computing roots while the feed reports no subscriber. A failure (L1 down) is logged and
-   * retried next round from the same cursor.
+   * A failure (L1 down) is logged and retried next round from the same cursor.
    */
   private async rollupRound(ctx: SettleContext): Promise<void> {
     const { chain, contracts } = ctx
@@ -243,20 +242,17 @@ export class Sequencer extends DurableObject<Env> {
       const safe = chain.safeHead()
       const lastOutputBlock = safe - (safe % interval)
       const done = BigInt(chain.store.getMeta(ROLLUP_COMPUTED) ?? String(lastOutputBlock))
-      if (this.rollupWanted)
-        for (let n = done + interval; n <= lastOutputBlock; n += interval) {
-          const root = await safeOutputRoot(chain, n, this.config.verifierFault)
-          if (root)
-            events.push({
-              type: 'computed',
-              l2BlockNumber: `0x${n.toString(16)}`,
-              ...root,
-            } satisfies ComputedRootEvent)
-        }
-      if (events.length > 0 || this.rollupWanted) {
-        const reply = await this.feed().publishRollup(chain.chainId, events)
-        this.rollupWanted = reply.rollupSubscribers > 0
+      for (let n = done + interval; n <= lastOutputBlock; n += interval) {
+        // One state read per output interval (a verifier has it cached from its attestation).
+        const root = await safeOutputRoot(chain, n, this.config.verifierFault)
+        if (root)
+          events.push({
+            type: 'computed',
+            l2BlockNumber: `0x${n.toString(16)}`,
+            ...root,
+          } satisfies ComputedRootEvent)
       }
+      if (events.length > 0) await this.feed().publishRollup(chain.chainId, events)
       chain.transact(() => {
         chain.store.setMeta(ROLLUP_CURSOR, String(to))
         chain.store.setMeta(ROLLUP_COMPUTED, String(lastOutputBlock))
@@ -268,8 +264,6 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   private submissionInterval?: bigint
-  /** Whether the feed had edge_rollup subscribers when it last answered (the first publish asks). */
-  private rollupWanted = true
 
   /**
    * The verifier's share of an L1 round, with an operator key (`VERIFIER_KEY`) and the shard's

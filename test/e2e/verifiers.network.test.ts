@@ -165,19 +165,19 @@ describe('three honest verifiers', () => {
       ws.send({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['edge_rollup'] })
       const sub = (await ws.next('the subscription id', (m) => m.id === 1)).result as string
       expect(sub).toMatch(/^0x[0-9a-f]{32}$/)
-      const event = (type: string, match: (r: any) => boolean = () => true) =>
-        ws.next(
-          `an ${type} event`,
-          (m) =>
-            m.params?.subscription === sub &&
-            m.params.result.type === type &&
-            match(m.params.result),
-        )
-      const accepted = (await event('outputAccepted')).params.result
+      const results = () =>
+        ws.messages.filter((m) => m.params?.subscription === sub).map((m) => m.params.result)
+      // An output block this node computed after subscribing, and the L1's acceptance of it.
+      const { computed, accepted } = await until('a computed root and its acceptance', async () => {
+        for (const computed of results().filter((r) => r.type === 'computed')) {
+          const accepted = results().find(
+            (r) => r.type === 'outputAccepted' && r.l2BlockNumber === computed.l2BlockNumber,
+          )
+          if (accepted) return { computed, accepted }
+        }
+        return undefined
+      })
       expect(accepted.quorum).toBe(true)
-      // The same node's own root for that block, and the attestations that made the quorum.
-      const computed = (await event('computed', (r) => r.l2BlockNumber === accepted.l2BlockNumber))
-        .params.result
       expect(computed.outputRoot).toBe(accepted.outputRoot)
       const attested = ws.messages.filter(
         (m) =>
