@@ -831,8 +831,13 @@ describe('OutputQuorum frivolous challenge', () => {
       rejected: false,
       openChallenge: 0n,
     })
+    // Entering again earns its signers nothing more and costs the others no second miss.
+    const before = await Promise.all([A, B, C].map(owed))
+    const missedBefore = (await verifierOf(C)).missed
     const [again] = acceptedIn(await attest(out.l2BlockNumber, root, [A]))
     expect(again.args).toMatchObject({ l2OutputIndex: out.index, outputRoot: root, quorum: true })
+    expect(await Promise.all([A, B, C].map(owed))).toEqual(before)
+    expect((await verifierOf(C)).missed).toBe(missedBefore)
     expect(await challenge(C, out.l2BlockNumber, root)).toBe(id + 1n)
   })
 })

@@ -33,7 +33,7 @@ import { VerifierStaking } from "./VerifierStaking.sol";
  *   enter again (it may be the block's only right root: rejecting it for good would stop the shard).
  * - Equivocation: one verifier's signatures on two roots for the same block of the same oracle are
  *   slashed at once, by anyone who shows both (`slashEquivocation`).
- * - Incentives: when a root enters an oracle every active verifier that signed it is credited its
+ * - Incentives: when a root first enters an oracle every active verifier that signed it is credited its
  *   stake's share of `rewardPerOutput` and every other active one has missed an output
  *   (VerifierStaking jails at `maxMissed` in a row); a signature arriving later, before the output is
  *   final, is credited too.
@@ -70,6 +70,7 @@ contract OutputQuorum is EIP712, Ownable2Step {
     struct Candidate {
         uint64 firstSeen; // when its first signature arrived: the long window's start
         bool rejected; // lost a challenge (upheld): never enters an oracle
+        bool accepted; // entered an oracle once: its signers were credited and the others' misses counted
         uint256 openChallenge; // id + 1 of its open challenge, 0 when none
         address[] signers;
         mapping(address => bool) signed;
@@ -470,7 +471,11 @@ contract OutputQuorum is EIP712, Ownable2Step {
         uint256 index = oracle.nextOutputIndex();
         oracle.proposeL2Output(_outputRoot, _l2BlockNumber, bytes32(0), 0);
         emit OutputAccepted(_oracle, index, _l2BlockNumber, _outputRoot, quorum, signed, active);
-        STAKING.recordOutput(c.signers, rewardPerOutput);
+        // Once per root: one that enters again (after a deletion) earns and costs nothing more.
+        if (!c.accepted) {
+            c.accepted = true;
+            STAKING.recordOutput(c.signers, rewardPerOutput);
+        }
         return true;
     }
 
