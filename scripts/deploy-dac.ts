@@ -22,6 +22,7 @@ import { optimismPortalAbi } from '../generated/contracts/OptimismPortal'
 import { systemConfigAbi } from '../generated/contracts/SystemConfig'
 import { outputQuorumAbi } from '../generated/contracts/OutputQuorum'
 import { verifierStakingAbi } from '../generated/contracts/VerifierStaking'
+import { sequencerPoolAbi } from '../generated/contracts/SequencerPool'
 import { MINING_SUPPLY, TOKEN_CAP, type DacParameters } from './dac-params'
 import type { DeployL1Client, L1Deployer } from './deploy-l1'
 
@@ -109,7 +110,7 @@ const roleRevoked = parseAbiItem(
  * Throws `AdminKeyError` listing every finding unless: the timelock's roles are held exactly by the
  * governor (proposer, canceller, executor) and the timelock itself (admin), as its RoleGranted /
  * RoleRevoked history since `fromBlock` shows; the governor runs on this token and timelock; the vault
- * every SystemConfig, the VerifierStaking and the OutputQuorum are owned by the timelock with no
+ * every SystemConfig, the VerifierStaking, the OutputQuorum and the SequencerPool are owned by the timelock with no
  * ownership transfer pending; the vault pays the staking contract; every shard's proposer and
  * challenger is the OutputQuorum, which knows the shard's oracle; and the oracle and portal read their roles from their SystemConfig.
  * The batcher is an operational role (it posts data, not settings) and is not checked.
@@ -119,6 +120,8 @@ export async function assertNoAdminKeys(
   d: {
     dac: DacContracts
     verifiers: { staking: Address; quorum: Address }
+    /** The sequencer pool, when the deployment has one (owned by the timelock too). */
+    sequencing?: { pool: Address }
     shards: readonly { systemConfig: Address; l2OutputOracle: Address; portal: Address }[]
   },
   fromBlock: bigint,
@@ -172,6 +175,9 @@ export async function assertNoAdminKeys(
     { what: 'MiningVault', address: dac.miningVault, abi: miningVaultAbi },
     { what: 'VerifierStaking', address: d.verifiers.staking, abi: verifierStakingAbi },
     { what: 'OutputQuorum', address: d.verifiers.quorum, abi: outputQuorumAbi },
+    ...(d.sequencing
+      ? [{ what: 'SequencerPool', address: d.sequencing.pool, abi: sequencerPoolAbi }]
+      : []),
     ...d.shards.map((s) => ({
       what: `SystemConfig ${s.systemConfig}`,
       address: s.systemConfig,
@@ -204,6 +210,12 @@ export async function assertNoAdminKeys(
     await read(d.verifiers.quorum, outputQuorumAbi, 'STAKING'),
     d.verifiers.staking,
   )
+  if (d.sequencing)
+    expectEqual(
+      'SequencerPool.STAKING()',
+      await read(d.sequencing.pool, sequencerPoolAbi, 'STAKING'),
+      d.verifiers.staking,
+    )
   for (const s of d.shards) {
     const config = getAddress(s.systemConfig)
     for (const role of ['proposer', 'challenger'])

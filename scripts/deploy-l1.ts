@@ -4,8 +4,9 @@
  * StorageProofVerifier and Multicall3 (an existing Multicall3 is reused: the one passed in, else the
  * canonical 0xcA11bde05977b3631167028862bE2a173976CA11 when the L1 has it), and the DAC that owns them
  * all (scripts/deploy-dac.ts: token, mining vault, Timelock, Governor), and the verifiers' contracts
- * (VerifierStaking, the vault's recipient; OutputQuorum, every shard's proposer and challenger).
- * Every SystemConfig, the vault, the staking and the quorum are owned by the Timelock; the deployer
+ * (VerifierStaking, the vault's recipient; OutputQuorum, every shard's proposer and challenger), and
+ * last the SequencerPool (who sequences each shard, epoch by epoch; the batch entry point in pool mode).
+ * Every SystemConfig, the vault, the staking, the quorum and the pool are owned by the Timelock; the deployer
  * never holds a role,
  * and `deployL1` checks after the deployment that no externally owned account holds any
  * (`assertNoAdminKeys`), throwing otherwise. The contracts are not upgradeable (no proxies).
@@ -63,6 +64,7 @@ import {
 import { systemConfigAbi, systemConfigBytecode } from '../generated/contracts/SystemConfig'
 import { outputQuorumAbi, outputQuorumBytecode } from '../generated/contracts/OutputQuorum'
 import { verifierStakingAbi, verifierStakingBytecode } from '../generated/contracts/VerifierStaking'
+import { sequencerPoolAbi, sequencerPoolBytecode } from '../generated/contracts/SequencerPool'
 import {
   devnetDac,
   devnetVerifierParams,
@@ -73,6 +75,13 @@ import {
   type VerifierParameters,
 } from './dac-params'
 import { assertNoAdminKeys, deployDac, type DacContracts } from './deploy-dac'
+import {
+  devnetSequencingParams,
+  parseSequencingParams,
+  poolParamsArray,
+  type SequencingParameters,
+  type SequencingParamsFile,
+} from './sequencing-params'
 
 /** Where Multicall3 lives on most public chains (deployed there by a presigned transaction). */
 export const canonicalMulticall3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11'
@@ -93,6 +102,8 @@ export type DeployL1Parameters = {
   dac?: DacParameters
   /** The verifier set's and output quorum's parameters (contracts/params/devnet.json by default). */
   verifiers?: VerifierParameters
+  /** The sequencer pool's parameters (contracts/params/devnet.json by default). */
+  sequencing?: SequencingParameters
   /** L2 block gas limit. */
   gasLimit?: bigint
   /** L2 blocks between output roots. */
@@ -140,6 +151,12 @@ export type VerifierContracts = {
   quorum: Address
 }
 
+/** The sequencer pool: one for every shard of a deployment. */
+export type SequencingContracts = {
+  /** SequencerPool: epochs, the stake-weighted schedule, failover, challenges, the batch entry point. */
+  pool: Address
+}
+
 /** Everything `deployL1` deployed or reused. */
 export type L1Deployment = {
   l1ChainId: number
@@ -149,6 +166,7 @@ export type L1Deployment = {
   /** The DAC (token, mining vault, Governor, Timelock) that owns every shard's contracts. */
   dac: DacContracts
   verifiers: VerifierContracts
+  sequencing: SequencingContracts
   shards: ShardL1Contracts[]
 }
 
@@ -269,6 +287,16 @@ export async function deployL1(
         encodeFunctionData({ abi: optimismPortalAbi, functionName: 'donateETH' }),
         params.genesisLock,
       )
+  // After the shards and the donations, so the nonces predicted above hold.
+  const pool = await deploy(sequencerPoolAbi, sequencerPoolBytecode, [
+    verifiers.staking,
+    dac.token,
+    dac.timelock,
+    params.chainIds.map(BigInt),
+    shards.map((s) => s.l2OutputOracle.address),
+    poolParamsArray(params.sequencing ?? devnetSequencingParams),
+  ])
+  const sequencing = { pool: pool.address }
 
   const mined = await deploy.settle()
   const deployed = shards.map((s) => ({
@@ -276,7 +304,11 @@ export async function deployL1(
     l2OutputOracle: s.l2OutputOracle.address,
     portal: s.portal.address,
   }))
-  await assertNoAdminKeys(client, { dac, verifiers, shards: deployed }, mined.get(timelockHash)!)
+  await assertNoAdminKeys(
+    client,
+    { dac, verifiers, sequencing, shards: deployed },
+    mined.get(timelockHash)!,
+  )
   return {
     l1ChainId,
     deployer,
@@ -284,6 +316,7 @@ export async function deployL1(
     storageProofVerifier,
     dac,
     verifiers,
+    sequencing,
     shards: shards.map((s) => ({
       chainId: s.chainId,
       systemConfig: s.systemConfig.address,
@@ -320,6 +353,7 @@ export function toL1Config(d: L1Deployment, rpcUrl: string) {
           miningVault: d.dac.miningVault,
           verifierStaking: d.verifiers.staking,
           outputQuorum: d.verifiers.quorum,
+          sequencerPool: d.sequencing.pool,
         },
       ]),
     ),
@@ -437,7 +471,7 @@ async function main() {
   })
   // A parameter file gives the DAC's settings and the rollup's timing; a flag overrides the latter.
   const file = values.params
-    ? (JSON.parse(readFileSync(values.params, 'utf8')) as DacParamsFile)
+    ? (JSON.parse(readFileSync(values.params, 'utf8')) as DacParamsFile & SequencingParamsFile)
     : undefined
   const rollup = file?.rollup
   const deployment = await deployL1(client, {
@@ -445,6 +479,7 @@ async function main() {
     batcher: values.batcher as Address | undefined,
     dac: file && parseDacParams(file),
     verifiers: file?.verifiers && parseVerifierParams(file),
+    sequencing: file?.sequencing && parseSequencingParams(file),
     gasLimit: big(values['gas-limit']),
     submissionInterval: big(values['submission-interval'] ?? rollup?.submissionInterval.toString()),
     l2BlockTime: big(values['l2-block-time'] ?? rollup?.l2BlockTimeSeconds.toString()),

@@ -22,6 +22,7 @@ import { miningVaultAbi } from '../../generated/contracts/MiningVault.js'
 import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
 import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
+import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { storageProofVerifierAbi } from '../../generated/contracts/StorageProofVerifier.js'
 import { systemConfigAbi } from '../../generated/contracts/SystemConfig.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
@@ -146,6 +147,25 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
       'resolve(uint256)': { user: 'anyone, once the vote has ended' },
       'slashEquivocation(address,uint256,bytes32,bytes,bytes32,bytes)': {
         user: "anyone who shows one verifier's signatures on two roots",
+      },
+    },
+  },
+  SequencerPool: {
+    abi: sequencerPoolAbi,
+    at: (d) => [d.deployment.sequencing.pool],
+    functions: {
+      ...ownable('setParameters(uint256[6])'),
+      'addShard(uint256,address)': { guard: 'OwnableUnauthorizedAccount' },
+      'setUrl(string)': { user: "the caller's own URL (a staked verifier's)" },
+      'seedEpoch(uint256)': { user: 'anyone, the first call in the epoch before' },
+      // Checked against the schedule (the turn's holder), not a role anyone holds.
+      'submitBatch(uint256,uint256,bytes)': { user: "the shard's scheduled sequencer only" },
+      'skip(uint256)': { user: 'anyone, once the sequencer is silent or inactive' },
+      'challenge(uint256,string)': { user: 'an active verifier, with the bond' },
+      'vote(uint256,bool)': { user: 'token votes at the challenge snapshot' },
+      'resolve(uint256)': { user: 'anyone, once the vote has ended' },
+      'proveEquivocation(uint256,bytes,bytes,bytes,bytes)': {
+        user: "anyone who shows one key's feed signatures on two blocks at one height",
       },
     },
   },
@@ -412,9 +432,10 @@ describe('no admin key', () => {
           }
       }
     }
-    // 56 guarded entries (7 per SystemConfig, 3 per oracle, 1 per inbox on two shards; 4 vault,
-    // 10 governor, 8 timelock, 7 staking, 5 quorum) by 11 callers, minus the batcher's own on 2 shards.
-    expect(checked).toBe(((7 + 3 + 1) * 2 + 4 + 10 + 8 + 7 + 5) * 11 - 2)
+    // 61 guarded entries (7 per SystemConfig, 3 per oracle, 1 per inbox on two shards; 4 vault,
+    // 10 governor, 8 timelock, 7 staking, 5 quorum, 5 pool) by 11 callers, minus the batcher's own
+    // on 2 shards.
+    expect(checked).toBe(((7 + 3 + 1) * 2 + 4 + 10 + 8 + 7 + 5 + 5) * 11 - 2)
   })
 
   test('behavior: assertNoAdminKeys passes on the deployment and names every admin power an EOA gets', async () => {

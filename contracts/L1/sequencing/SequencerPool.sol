@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.26;
+
+import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
+import { Ownable2Step } from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import { BlockHeader } from "@openzeppelin/contracts/utils/BlockHeader.sol";
+import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { L2OutputOracle } from "../L2OutputOracle.sol";
+import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
+
+/**
+ * @title SequencerPool
+ * @notice Who sequences each shard, epoch by epoch, and the only entry point of batches in pool mode.
+ * - Candidates: the active verifiers of VerifierStaking, with no registration of their own; each
+ *   publishes its node's RPC URL here (`setUrl`).
+ * - Epochs: `epochLength` L1 blocks from this contract's deployment; a new length applies from the
+ *   next epoch on (a list of segments), so `epochAt` stays right for past blocks.
+ * - Seeding: during epoch e - 1 anyone calls `seedEpoch(e)`: the first call records this block's
+ *   `prevrandao` as e's seed, and a snapshot of the active set (address, bonded stake) as the
+ *   candidates from epoch e + 1 on; later calls revert, so no caller picks among later blocks' values.
+ *   Epoch e's candidates were thus fixed an epoch before its seed was known: nobody can move stake
+ *   once they see the seed (`prevrandao` is known a slot ahead) to steer the draw. An epoch nobody
+ *   seeded takes keccak256(latest earlier seed, e) and the latest snapshot: the schedule never depends
+ *   on a call that did not happen, and every node computes it from L1 state alone (that fallback is
+ *   predictable, so nodes seed every epoch). While an epoch has no candidates at all (before the first
+ *   verifier staked), it may be seeded during itself and its candidates are the active set then.
+ * - The draw: per shard, a stake-weighted order of the snapshot without replacement (rank r draws
+ *   keccak256(seed, chainId, r) modulo the remaining stake); the epoch starts with the first candidate
+ *   still active. `orderOf`, `turnOf`, `sequencerOf` and `schedule` return it.
+ * - Batches: in pool mode a batch counts only through `submitBatch(chainId, lastL2Block, data)`, from
+ *   the current holder of the shard's turn, itself an active verifier and the transaction's sender
+ *   (an EOA: `data` is the transaction's input, where nodes read it; its keccak256 is in the event).
+ *   L1 thus knows every shard's last batch; the BatchInbox (one EOA batcher) is not used in pool mode.
+ * - Failover: a holder that posted nothing for `maxSilence` L1 blocks (counted from the later of its
+ *   turn's start and its last batch), or that is no longer an active verifier, is replaced by anyone's
+ *   `skip(chainId)` with the next eligible candidate of the order (cyclically; not ejected, active) for
+ *   the rest of the epoch. Each new epoch starts again from the order's first candidate.
+ * - Challenges: an active verifier challenges the current holder of a shard with an ETH bond and a
+ *   reason (a deposit left out, an invalid batch); the DAC's token holders vote (the accused excluded)
+ *   for `resolutionPeriod`; then anyone resolves. Upheld: the accused is ejected from the shard for the
+ *   epoch current at resolution (the next candidate takes over at once), loses what it earned in the
+ *   challenged epoch, and the bond is returned. Rejected (frivolous): the bond goes to the owner, the
+ *   Timelock. No vote quorum: nothing happens, the bond is returned.
+ * - Equivocation: the live feed's signature is secp256k1 over keccak256("edge-l2 block" ‖ chainId as
+ *   uint256 ‖ blockHash), which does not cover the block number; so a proof carries both RLP headers
+ *   (their hashes are what was signed, and each names its number). Two different headers at one height
+ *   signed by one key eject it from the shard for the current epoch at once, with that epoch's credit.
+ *   Slashing is VerifierStaking's QUORUM's alone: this contract ejects and records, it does not slash.
+ * - Rewards (credit only): a batch declares its last L2 block (derivation ignores a batch whose blocks
+ *   end elsewhere); the holder is credited `rewardPerBlock` for each block past the shard's highest
+ *   credited one, at most one block per L2 block time of L1 time since the shard's registration, so a
+ *   false declaration cannot credit more than time allows. Payout is not here yet.
+ * Owner: the DAC's Timelock (parameters, shards). Invariants: a batch is accepted only from the holder
+ * of its shard's turn, an active verifier, in the current epoch; an epoch's seed and candidates are
+ * fixed before it starts (or derived from earlier ones) and never change, its candidates before its
+ * seed is known; a holder is replaced only after `maxSilence` blocks of silence, inactivity, an upheld
+ * challenge or a proven equivocation; an ejected candidate never holds the turn again in that epoch;
+ * credited blocks never exceed elapsed time over the L2 block time, per shard.
+ */
+contract SequencerPool is Ownable2Step {
+    using SafeCast for uint256;
+
+    /// @notice Longest URL (and challenge reason), in bytes.
+    uint256 public constant MAX_TEXT_BYTES = 256;
+
+    /// @notice The verifier set: the candidates.
+    VerifierStaking public immutable STAKING;
+    /// @notice The DAC token, whose past votes settle challenges.
+    IVotes public immutable TOKEN;
+
+    /// @notice L1 blocks per epoch (the latest value set; it applies from the epoch after the change).
+    uint256 public epochLength;
+    /// @notice L1 blocks without a batch after which the holder of a turn may be skipped.
+    uint256 public maxSilence;
+    /// @notice ETH a challenge locks.
+    uint256 public challengeBond;
+    /// @notice Seconds a challenge's vote lasts.
+    uint256 public resolutionPeriod;
+    /// @notice Votes (for + against) a challenge needs, in basis points of the supply at its snapshot.
+    uint256 public voteQuorumBps;
+    /// @notice Reward tokens credited per L2 block batched.
+    uint256 public rewardPerBlock;
+
+    enum Change {
+        Silent,
+        Inactive,
+        Challenged,
+        Equivocated
+    }
+
+    enum Outcome {
+        Open,
+        Upheld,
+        Rejected,
+        NoQuorum
+    }
+
+    struct Segment {
+        uint64 fromBlock;
+        uint64 fromEpoch;
+        uint64 length;
+    }
+
+    /// @dev `seed` is epoch `epoch`'s; `snapshot` holds the candidates from epoch `snapshotFrom` on.
+    struct SeedRecord {
+        uint64 epoch;
+        uint64 snapshotFrom;
+        uint64 snapshot;
+        bytes32 seed;
+    }
+
+    struct Candidate {
+        address account;
+        uint96 weight;
+    }
+
+    struct Shard {
+        address oracle;
+        uint64 l2BlockTime;
+        uint64 registeredAt;
+        uint64 highestL2Block;
+        uint64 creditedBlocks;
+    }
+
+    /// @dev One shard's epoch: the holder, its index in the order, the L1 block its silence counts from
+    /// (0: nobody acted yet; the turn is then the order's first eligible candidate from the epoch's start).
+    struct Turn {
+        address sequencer;
+        uint32 position;
+        uint64 since;
+    }
+
+    struct Challenge {
+        uint64 chainId;
+        uint64 epoch;
+        address accused;
+        address challenger;
+        uint256 bond;
+        uint64 createdAt;
+        uint64 snapshot;
+        uint256 forVotes;
+        uint256 againstVotes;
+        Outcome outcome;
+    }
+
+    Segment[] internal segments;
+    SeedRecord[] internal seeds;
+    Candidate[][] internal snapshots;
+    bytes32[] internal snapshotHashes;
+    /// @notice Each registered shard by L2 chain id.
+    mapping(uint256 => Shard) public shards;
+    /// @notice The registered L2 chain ids, in order.
+    uint256[] public chainIds;
+    mapping(uint256 => mapping(uint256 => Turn)) internal turns;
+    /// @dev keccak(chainId, epoch, account) → ejected for that epoch.
+    mapping(bytes32 => bool) internal ejected;
+    /// @dev keccak(chainId, epoch, account) → reward credited there.
+    mapping(bytes32 => uint256) internal earned;
+    /// @dev keccak(chainId, l2 block, signer) → an equivocation already proven.
+    mapping(bytes32 => bool) internal equivocationProven;
+    mapping(address => string) internal urls;
+    /// @notice Reward credited to each sequencer and not forfeited (payout: see the report / README).
+    mapping(address => uint256) public rewardsOwed;
+    /// @notice Sum of `rewardsOwed`.
+    uint256 public totalCredited;
+    Challenge[] internal challenges;
+    mapping(uint256 => mapping(address => bool)) public hasVoted;
+    /// @notice Open challenge id + 1 against `account` on shard `chainId` (0: none).
+    mapping(uint256 => mapping(address => uint256)) public openChallengeOf;
+
+    error InvalidParameters();
+    error UnknownShard(uint256 chainId);
+    error TooLong(uint256 length, uint256 max);
+    error NotVerifier(address account);
+    error NotActiveVerifier(address account);
+    error NotSeedable(uint256 epoch, uint256 currentEpoch);
+    error AlreadySeeded(uint256 epoch);
+    error NotEOA();
+    error EmptyBatch();
+    error NoSequencer(uint256 chainId, uint256 epoch);
+    error NotScheduled(address caller, address sequencer);
+    error NotSilent(uint256 skippableAt);
+    error WrongBond(uint256 sent, uint256 bond);
+    error SelfChallenge();
+    error AlreadyChallenged(uint256 id);
+    error NoSuchChallenge(uint256 id);
+    error ChallengeClosed(uint256 id);
+    error VotingOpen(uint256 endsAt);
+    error VotingEnded(uint256 endedAt);
+    error AccusedCannotVote(address accused);
+    error AlreadyVoted(address voter);
+    error NoVotes(address voter);
+    error NotEquivocation();
+    error AlreadyProven(address signer, uint256 l2BlockNumber);
+
+    event ShardAdded(uint256 indexed chainId, address oracle);
+    event ParametersUpdated(
+        uint256 epochLength,
+        uint256 maxSilence,
+        uint256 challengeBond,
+        uint256 resolutionPeriod,
+        uint256 voteQuorumBps,
+        uint256 rewardPerBlock
+    );
+    event EpochLengthScheduled(uint256 indexed fromEpoch, uint256 fromBlock, uint256 length);
+    event UrlSet(address indexed verifier, string url);
+    event EpochSeeded(
+        uint256 indexed epoch, bytes32 seed, uint256 snapshot, uint256 snapshotFrom, uint256 candidates, address by
+    );
+    event BatchSubmitted(
+        uint256 indexed chainId, bytes32 indexed batchHash, address indexed sequencer, uint256 epoch, uint256 lastL2Block
+    );
+    event SequencerChanged(
+        uint256 indexed chainId, uint256 indexed epoch, address indexed previous, address next, Change reason
+    );
+    event Challenged(
+        uint256 indexed id, uint256 indexed chainId, address indexed accused, uint256 epoch, address challenger, string reason
+    );
+    event Voted(uint256 indexed id, address indexed voter, bool support, uint256 weight);
+    event ChallengeResolved(uint256 indexed id, Outcome outcome, uint256 forVotes, uint256 againstVotes);
+    event EquivocationProven(
+        uint256 indexed chainId, uint256 indexed l2BlockNumber, address indexed signer, bytes32 hashA, bytes32 hashB, address reporter
+    );
+    event RewardCredited(address indexed sequencer, uint256 indexed chainId, uint256 epoch, uint256 blocks, uint256 amount);
+    event RewardForfeited(address indexed sequencer, uint256 indexed chainId, uint256 epoch, uint256 amount);
+
+    /**
+     * @param _staking  The verifier set.
+     * @param _token    The DAC token (IVotes, timestamp clock).
+     * @param _owner    The DAC's Timelock.
+     * @param _chainIds The shards' L2 chain ids.
+     * @param _oracles  Their L2OutputOracles (for the L2 block time).
+     * @param _params   epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock.
+     */
+    constructor(
+        VerifierStaking _staking,
+        IVotes _token,
+        address _owner,
+        uint256[] memory _chainIds,
+        address[] memory _oracles,
+        uint256[6] memory _params
+    ) Ownable(_owner) {
+        STAKING = _staking;
+        TOKEN = _token;
+        if (_chainIds.length != _oracles.length) revert InvalidParameters();
+        for (uint256 i = 0; i < _chainIds.length; i++) {
+            _addShard(_chainIds[i], _oracles[i]);
+        }
+        snapshots.push();
+        snapshotHashes.push(keccak256(abi.encode(new Candidate[](0))));
+        _setParameters(_params);
+    }
+
+    // ---------------------------------------------------------------- owner
+
+    /// @notice Registers another shard. Owner (the Timelock) only.
+    function addShard(uint256 _chainId, address _oracle) external onlyOwner {
+        _addShard(_chainId, _oracle);
+    }
+
+    /**
+     * @notice Sets epochLength (from the next epoch on), maxSilence, challengeBond, resolutionPeriod,
+     * voteQuorumBps, rewardPerBlock. Owner only.
+     */
+    function setParameters(uint256[6] calldata _params) external onlyOwner {
+        _setParameters(_params);
+    }
+
+    // ---------------------------------------------------------------- candidates
+
+    /// @notice Publishes the caller's node URL (a staked verifier's; empty clears it).
+    function setUrl(string calldata _url) external {
+        if (bytes(_url).length > MAX_TEXT_BYTES) revert TooLong(bytes(_url).length, MAX_TEXT_BYTES);
+        if (STAKING.bondedOf(msg.sender) == 0) revert NotVerifier(msg.sender);
+        urls[msg.sender] = _url;
+        emit UrlSet(msg.sender, _url);
+    }
+
+    /**
+     * @notice Fixes epoch `_epoch`'s seed (this block's prevrandao) and the candidates of the epochs after
+     * it (the active set now): during epoch `_epoch` - 1, first call only. While `_epoch` has no
+     * candidates, also during `_epoch` itself, whose candidates are then the active set now.
+     */
+    function seedEpoch(uint256 _epoch) external {
+        uint256 current = currentEpoch();
+        (,, uint256 snap) = seedOf(_epoch);
+        bool bootstrap = _epoch == current && snapshots[snap].length == 0;
+        if (_epoch != current + 1 && !bootstrap) revert NotSeedable(_epoch, current);
+        if (seeds.length > 0 && seeds[seeds.length - 1].epoch >= _epoch) revert AlreadySeeded(_epoch);
+        snap = _snapshot();
+        uint256 from = bootstrap ? _epoch : _epoch + 1;
+        bytes32 seed = keccak256(abi.encode(block.prevrandao, _epoch));
+        seeds.push(
+            SeedRecord({ epoch: _epoch.toUint64(), snapshotFrom: from.toUint64(), snapshot: uint64(snap), seed: seed })
+        );
+        emit EpochSeeded(_epoch, seed, snap, from, snapshots[snap].length, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- batches and failover
+
+    /**
+     * @notice Posts a batch (docs/batches.md) of shard `_chainId` whose last L2 block is `_lastL2Block`:
+     * only by the holder of the shard's turn in the current epoch, an active verifier, sending the
+     * transaction itself. Restarts its silence clock and credits its reward.
+     */
+    function submitBatch(uint256 _chainId, uint256 _lastL2Block, bytes calldata _data) external {
+        Shard storage s = _shard(_chainId);
+        // The batch must be the transaction's input: that is where nodes read it.
+        if (msg.sender != tx.origin) revert NotEOA();
+        if (_data.length == 0) revert EmptyBatch();
+        uint256 epoch = currentEpoch();
+        Turn memory t = _turn(_chainId, epoch);
+        if (msg.sender != t.sequencer) revert NotScheduled(msg.sender, t.sequencer);
+        if (!STAKING.isActive(msg.sender)) revert NotActiveVerifier(msg.sender);
+        t.since = uint64(block.number);
+        turns[_chainId][epoch] = t;
+        emit BatchSubmitted(_chainId, keccak256(_data), msg.sender, epoch, _lastL2Block);
+        _credit(s, _chainId, epoch, msg.sender, _lastL2Block);
+    }
+
+    /// @notice Replaces the holder of shard `_chainId`'s turn once it is silent or no longer active (anyone).
+    function skip(uint256 _chainId) external {
+        _shard(_chainId);
+        uint256 epoch = currentEpoch();
+        Turn memory t = _turn(_chainId, epoch);
+        if (t.sequencer == address(0)) revert NoSequencer(_chainId, epoch);
+        Change why = Change.Silent;
+        if (!STAKING.isActive(t.sequencer)) why = Change.Inactive;
+        else if (block.number < t.since + maxSilence) revert NotSilent(t.since + maxSilence);
+        _advance(_chainId, epoch, t, why);
+    }
+
+    // ---------------------------------------------------------------- challenges
+
+    /**
+     * @notice Challenges the current holder of shard `_chainId`'s turn, for `_reason` (free text for the
+     * voters). The caller must be another active verifier and send exactly `challengeBond`.
+     */
+    function challenge(uint256 _chainId, string calldata _reason) external payable returns (uint256 id) {
+        _shard(_chainId);
+        if (bytes(_reason).length > MAX_TEXT_BYTES) revert TooLong(bytes(_reason).length, MAX_TEXT_BYTES);
+        if (!STAKING.isActive(msg.sender)) revert NotActiveVerifier(msg.sender);
+        if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
+        uint256 epoch = currentEpoch();
+        address accused = _turn(_chainId, epoch).sequencer;
+        if (accused == address(0)) revert NoSequencer(_chainId, epoch);
+        if (accused == msg.sender) revert SelfChallenge();
+        uint256 open = openChallengeOf[_chainId][accused];
+        if (open != 0) revert AlreadyChallenged(open - 1);
+        id = challenges.length;
+        challenges.push(
+            Challenge({
+                chainId: uint64(_chainId),
+                epoch: uint64(epoch),
+                accused: accused,
+                challenger: msg.sender,
+                bond: msg.value,
+                createdAt: uint64(block.timestamp),
+                snapshot: uint64(block.timestamp - 1),
+                forVotes: 0,
+                againstVotes: 0,
+                outcome: Outcome.Open
+            })
+        );
+        openChallengeOf[_chainId][accused] = id + 1;
+        emit Challenged(id, _chainId, accused, epoch, msg.sender, _reason);
+    }
+
+    /// @notice Votes on challenge `_id` (`_support`: the accused misbehaved) with the caller's past votes.
+    function vote(uint256 _id, bool _support) external {
+        Challenge storage ch = _challenge(_id);
+        if (ch.outcome != Outcome.Open) revert ChallengeClosed(_id);
+        if (block.timestamp >= ch.createdAt + resolutionPeriod) revert VotingEnded(ch.createdAt + resolutionPeriod);
+        if (msg.sender == ch.accused) revert AccusedCannotVote(msg.sender);
+        if (hasVoted[_id][msg.sender]) revert AlreadyVoted(msg.sender);
+        uint256 weight = TOKEN.getPastVotes(msg.sender, ch.snapshot);
+        if (weight == 0) revert NoVotes(msg.sender);
+        hasVoted[_id][msg.sender] = true;
+        if (_support) ch.forVotes += weight;
+        else ch.againstVotes += weight;
+        emit Voted(_id, msg.sender, _support, weight);
+    }
+
+    /// @notice Settles challenge `_id` once its vote has ended (anyone).
+    function resolve(uint256 _id) external returns (Outcome outcome) {
+        Challenge storage ch = _challenge(_id);
+        if (ch.outcome != Outcome.Open) revert ChallengeClosed(_id);
+        uint256 endsAt = ch.createdAt + resolutionPeriod;
+        if (block.timestamp < endsAt) revert VotingOpen(endsAt);
+        uint256 needed = (TOKEN.getPastTotalSupply(ch.snapshot) * voteQuorumBps) / 10_000;
+        uint256 cast = ch.forVotes + ch.againstVotes;
+        if (cast < needed || cast == 0) outcome = Outcome.NoQuorum;
+        else if (ch.forVotes > ch.againstVotes) outcome = Outcome.Upheld;
+        else outcome = Outcome.Rejected;
+        ch.outcome = outcome;
+        openChallengeOf[ch.chainId][ch.accused] = 0;
+        emit ChallengeResolved(_id, outcome, ch.forVotes, ch.againstVotes);
+        if (outcome == Outcome.Upheld) {
+            _forfeit(ch.chainId, ch.epoch, ch.accused);
+            _eject(ch.chainId, currentEpoch(), ch.accused, Change.Challenged);
+        }
+        _pay(outcome == Outcome.Rejected ? owner() : ch.challenger, ch.bond);
+    }
+
+    // ---------------------------------------------------------------- equivocation
+
+    /**
+     * @notice Proves that one key signed two different L2 blocks of shard `_chainId` at one height on
+     * its live feed: `_headerA` and `_headerB` are the blocks' RLP headers, `_sigA` and `_sigB` the
+     * feed signatures of their hashes. Ejects the signer from the shard for the current epoch (and
+     * forfeits its credit there). Once per (shard, height, signer); anyone.
+     */
+    function proveEquivocation(
+        uint256 _chainId,
+        bytes calldata _headerA,
+        bytes calldata _sigA,
+        bytes calldata _headerB,
+        bytes calldata _sigB
+    ) external {
+        _shard(_chainId);
+        bytes32 hashA = keccak256(_headerA);
+        bytes32 hashB = keccak256(_headerB);
+        if (hashA == hashB) revert NotEquivocation();
+        uint256 number = BlockHeader.getNumber(_headerA);
+        if (BlockHeader.getNumber(_headerB) != number) revert NotEquivocation();
+        address signer = ECDSA.recover(blockSigningHash(_chainId, hashA), _sigA);
+        if (ECDSA.recover(blockSigningHash(_chainId, hashB), _sigB) != signer) revert NotEquivocation();
+        bytes32 k = _key(_chainId, number, signer);
+        if (equivocationProven[k]) revert AlreadyProven(signer, number);
+        equivocationProven[k] = true;
+        emit EquivocationProven(_chainId, number, signer, hashA, hashB, msg.sender);
+        uint256 epoch = currentEpoch();
+        _forfeit(_chainId, epoch, signer);
+        _eject(_chainId, epoch, signer, Change.Equivocated);
+    }
+
+    /// @notice What a sequencer signs for an L2 block on its feed (shared/derivation/signedBlock.ts).
+    function blockSigningHash(uint256 _chainId, bytes32 _blockHash) public pure returns (bytes32) {
+        return keccak256(abi.encodePacked("edge-l2 block", _chainId, _blockHash));
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The epoch L1 block `_l1Block` is in (0 before the deployment).
+    function epochAt(uint256 _l1Block) public view returns (uint256) {
+        for (uint256 i = segments.length; i > 0; i--) {
+            Segment memory s = segments[i - 1];
+            if (_l1Block >= s.fromBlock) return s.fromEpoch + (_l1Block - s.fromBlock) / s.length;
+        }
+        return 0;
+    }
+
+    /// @notice The epoch of the current L1 block.
+    function currentEpoch() public view returns (uint256) {
+        return epochAt(block.number);
+    }
+
+    /// @notice The first L1 block of epoch `_epoch`.
+    function epochStart(uint256 _epoch) public view returns (uint256) {
+        for (uint256 i = segments.length; i > 0; i--) {
+            Segment memory s = segments[i - 1];
+            if (_epoch >= s.fromEpoch) return s.fromBlock + (_epoch - s.fromEpoch) * s.length;
+        }
+        return segments[0].fromBlock;
+    }
+
+    /**
+     * @notice Epoch `_epoch`'s seed, whether it was recorded for that epoch (false: derived from the
+     * latest earlier one, final once the epoch has started), and its candidate snapshot's id.
+     */
+    function seedOf(uint256 _epoch) public view returns (bytes32 seed, bool seeded, uint256 snapshot) {
+        uint256 i = _lastRecord(_epoch, false);
+        if (i != 0) {
+            SeedRecord storage r = seeds[i - 1];
+            (seed, seeded) = r.epoch == _epoch ? (r.seed, true) : (keccak256(abi.encode(r.seed, _epoch)), false);
+        }
+        i = _lastRecord(_epoch, true);
+        if (i != 0) snapshot = seeds[i - 1].snapshot;
+    }
+
+    /// @notice Epoch `_epoch`'s candidates and their weights (bonded stake at the seed).
+    function candidatesOf(uint256 _epoch) external view returns (address[] memory accounts, uint256[] memory weights) {
+        (,, uint256 snap) = seedOf(_epoch);
+        Candidate[] storage c = snapshots[snap];
+        accounts = new address[](c.length);
+        weights = new uint256[](c.length);
+        for (uint256 i = 0; i < c.length; i++) {
+            (accounts[i], weights[i]) = (c[i].account, c[i].weight);
+        }
+    }
+
+    /// @notice Shard `_chainId`'s draw for epoch `_epoch`: every candidate, in the order turns pass.
+    function orderOf(uint256 _chainId, uint256 _epoch) public view returns (address[] memory order) {
+        (bytes32 seed,, uint256 snap) = seedOf(_epoch);
+        Candidate[] storage c = snapshots[snap];
+        uint256 n = c.length;
+        uint256[] memory w = new uint256[](n);
+        uint256 total;
+        for (uint256 i = 0; i < n; i++) {
+            w[i] = c[i].weight;
+            total += w[i];
+        }
+        order = new address[](n);
+        for (uint256 r = 0; r < n; r++) {
+            uint256 u = uint256(keccak256(abi.encode(seed, _chainId, r))) % total;
+            uint256 i = 0;
+            while (u >= w[i]) {
+                u -= w[i];
+                i++;
+            }
+            order[r] = c[i].account;
+            total -= w[i];
+            w[i] = 0;
+        }
+    }
+
+    /**
+     * @notice Shard `_chainId`'s turn in epoch `_epoch` as of now: the holder (zero: nobody), its index in
+     * `orderOf`, the L1 block its silence counts from, when `skip` may replace it, and its URL.
+     * Meant for the current and next epochs (eligibility is read from the current stake).
+     */
+    function turnOf(uint256 _chainId, uint256 _epoch)
+        external
+        view
+        returns (address sequencer, uint256 position, uint256 since, uint256 skippableAt, string memory url)
+    {
+        Turn memory t = _turn(_chainId, _epoch);
+        (sequencer, position, since, url) = (t.sequencer, t.position, t.since, urls[t.sequencer]);
+        skippableAt = sequencer != address(0) && !STAKING.isActive(sequencer) ? since : since + maxSilence;
+    }
+
+    /// @notice The holder of shard `_chainId`'s turn in epoch `_epoch` as of now (see `turnOf`).
+    function sequencerOf(uint256 _chainId, uint256 _epoch) external view returns (address) {
+        return _turn(_chainId, _epoch).sequencer;
+    }
+
+    /// @notice Holders and URLs of shard `_chainId`'s turns for `_count` epochs from `_fromEpoch`.
+    function schedule(uint256 _chainId, uint256 _fromEpoch, uint256 _count)
+        external
+        view
+        returns (address[] memory sequencers, string[] memory urlsOf)
+    {
+        sequencers = new address[](_count);
+        urlsOf = new string[](_count);
+        for (uint256 i = 0; i < _count; i++) {
+            sequencers[i] = _turn(_chainId, _fromEpoch + i).sequencer;
+            urlsOf[i] = urls[sequencers[i]];
+        }
+    }
+
+    /// @notice The node URL `_verifier` published.
+    function urlOf(address _verifier) external view returns (string memory) {
+        return urls[_verifier];
+    }
+
+    /// @notice Whether `_account` is ejected from shard `_chainId` for epoch `_epoch`.
+    function isEjected(uint256 _chainId, uint256 _epoch, address _account) external view returns (bool) {
+        return ejected[_key(_chainId, _epoch, _account)];
+    }
+
+    /// @notice Reward credited to `_account` for shard `_chainId` in epoch `_epoch` (0 once forfeited).
+    function earnedIn(uint256 _chainId, uint256 _epoch, address _account) external view returns (uint256) {
+        return earned[_key(_chainId, _epoch, _account)];
+    }
+
+    /// @notice Challenge `_id`.
+    function getChallenge(uint256 _id) external view returns (Challenge memory) {
+        return _challenge(_id);
+    }
+
+    /// @notice How many challenges were ever made.
+    function challengeCount() external view returns (uint256) {
+        return challenges.length;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _addShard(uint256 _chainId, address _oracle) internal {
+        if (_chainId == 0 || _oracle == address(0) || shards[_chainId].oracle != address(0)) {
+            revert InvalidParameters();
+        }
+        uint256 blockTime = L2OutputOracle(_oracle).L2_BLOCK_TIME();
+        if (blockTime == 0) revert InvalidParameters();
+        shards[_chainId] = Shard({
+            oracle: _oracle,
+            l2BlockTime: blockTime.toUint64(),
+            registeredAt: uint64(block.timestamp),
+            highestL2Block: 0,
+            creditedBlocks: 0
+        });
+        chainIds.push(_chainId);
+        emit ShardAdded(_chainId, _oracle);
+    }
+
+    function _setParameters(uint256[6] memory p) internal {
+        if (p[0] == 0 || p[1] == 0 || p[1] >= p[0] || p[4] > 10_000) revert InvalidParameters();
+        if (segments.length == 0) {
+            segments.push(Segment({ fromBlock: uint64(block.number), fromEpoch: 0, length: p[0].toUint64() }));
+        } else if (p[0] != epochLength) {
+            uint256 next = currentEpoch() + 1;
+            uint256 start = epochStart(next);
+            Segment storage last = segments[segments.length - 1];
+            if (last.fromEpoch == next) last.length = p[0].toUint64();
+            else segments.push(Segment({ fromBlock: start.toUint64(), fromEpoch: next.toUint64(), length: p[0].toUint64() }));
+            emit EpochLengthScheduled(next, start, p[0]);
+        }
+        (epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock) =
+            (p[0], p[1], p[2], p[3], p[4], p[5]);
+        emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4], p[5]);
+    }
+
+    /// @dev 1 + the last record whose epoch (or snapshotFrom) is at most `_epoch`, or 0. Both only grow.
+    function _lastRecord(uint256 _epoch, bool _bySnapshot) internal view returns (uint256 lo) {
+        uint256 hi = seeds.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if ((_bySnapshot ? seeds[mid].snapshotFrom : seeds[mid].epoch) <= _epoch) lo = mid + 1;
+            else hi = mid;
+        }
+    }
+
+    function _shard(uint256 _chainId) internal view returns (Shard storage s) {
+        s = shards[_chainId];
+        if (s.oracle == address(0)) revert UnknownShard(_chainId);
+    }
+
+    /// @dev The active set now as a snapshot id: the last one when unchanged, else a new one.
+    function _snapshot() internal returns (uint256 id) {
+        (address[] memory accounts, uint256[] memory bonded,, VerifierStaking.Status[] memory status,,) =
+            STAKING.verifiers();
+        uint256 n;
+        Candidate[] memory list = new Candidate[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; i++) {
+            if (status[i] == VerifierStaking.Status.Active) list[n++] = Candidate(accounts[i], bonded[i].toUint96());
+        }
+        assembly ("memory-safe") {
+            mstore(list, n)
+        }
+        bytes32 h = keccak256(abi.encode(list));
+        id = snapshots.length - 1;
+        if (snapshotHashes[id] == h) return id;
+        snapshots.push();
+        id++;
+        for (uint256 i = 0; i < n; i++) {
+            snapshots[id].push(list[i]);
+        }
+        snapshotHashes.push(h);
+    }
+
+    /// @dev The turn as stored, or, before anyone acted in the epoch, the order's first eligible candidate.
+    function _turn(uint256 _chainId, uint256 _epoch) internal view returns (Turn memory t) {
+        t = turns[_chainId][_epoch];
+        if (t.since != 0) return t;
+        address[] memory order = orderOf(_chainId, _epoch);
+        (t.sequencer, t.position) = _next(_chainId, _epoch, order, order.length == 0 ? 0 : order.length - 1);
+        t.since = uint64(epochStart(_epoch));
+    }
+
+    /// @dev The first eligible candidate after position `_from` (cyclically, `_from` itself last).
+    function _next(uint256 _chainId, uint256 _epoch, address[] memory _order, uint256 _from)
+        internal
+        view
+        returns (address, uint32)
+    {
+        uint256 n = _order.length;
+        for (uint256 k = 1; k <= n; k++) {
+            uint256 p = (_from + k) % n;
+            address a = _order[p];
+            if (!ejected[_key(_chainId, _epoch, a)] && STAKING.isActive(a)) {
+                return (a, uint32(p));
+            }
+        }
+        return (address(0), 0);
+    }
+
+    function _advance(uint256 _chainId, uint256 _epoch, Turn memory t, Change _why) internal {
+        address previous = t.sequencer;
+        (t.sequencer, t.position) = _next(_chainId, _epoch, orderOf(_chainId, _epoch), t.position);
+        t.since = uint64(block.number);
+        turns[_chainId][_epoch] = t;
+        emit SequencerChanged(_chainId, _epoch, previous, t.sequencer, _why);
+    }
+
+    /// @dev Ejects `_who` from shard `_chainId` for epoch `_epoch`; hands the turn on if it held it.
+    function _eject(uint256 _chainId, uint256 _epoch, address _who, Change _why) internal {
+        Turn memory t = _turn(_chainId, _epoch);
+        ejected[_key(_chainId, _epoch, _who)] = true;
+        if (t.sequencer == _who) _advance(_chainId, _epoch, t, _why);
+    }
+
+    function _credit(Shard storage s, uint256 _chainId, uint256 _epoch, address _to, uint256 _lastL2Block) internal {
+        if (_lastL2Block <= s.highestL2Block) return;
+        uint256 allowance = (block.timestamp - s.registeredAt) / s.l2BlockTime - s.creditedBlocks;
+        uint256 blocks = _lastL2Block - s.highestL2Block;
+        if (blocks > allowance) blocks = allowance;
+        if (blocks == 0) return;
+        s.highestL2Block += uint64(blocks);
+        s.creditedBlocks += uint64(blocks);
+        uint256 amount = blocks * rewardPerBlock;
+        if (amount == 0) return;
+        rewardsOwed[_to] += amount;
+        totalCredited += amount;
+        earned[_key(_chainId, _epoch, _to)] += amount;
+        emit RewardCredited(_to, _chainId, _epoch, blocks, amount);
+    }
+
+    function _forfeit(uint256 _chainId, uint256 _epoch, address _who) internal {
+        bytes32 k = _key(_chainId, _epoch, _who);
+        uint256 amount = earned[k];
+        if (amount == 0) return;
+        earned[k] = 0;
+        rewardsOwed[_who] -= amount;
+        totalCredited -= amount;
+        emit RewardForfeited(_who, _chainId, _epoch, amount);
+    }
+
+    function _key(uint256 _chainId, uint256 _n, address _account) internal pure returns (bytes32) {
+        return keccak256(abi.encode(_chainId, _n, _account));
+    }
+
+    function _challenge(uint256 _id) internal view returns (Challenge storage) {
+        if (_id >= challenges.length) revert NoSuchChallenge(_id);
+        return challenges[_id];
+    }
+
+    function _pay(address _to, uint256 _amount) internal {
+        if (_amount == 0) return;
+        (bool ok,) = _to.call{ value: _amount }("");
+        if (!ok) {
+            (ok,) = owner().call{ value: _amount }("");
+            require(ok, "SequencerPool: bond transfer failed");
+        }
+    }
+}

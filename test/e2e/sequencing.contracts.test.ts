@@ -1,0 +1,903 @@
+import { createBlockHeader } from '@ethereumjs/block'
+import {
+  bytesToHex,
+  decodeErrorResult,
+  decodeFunctionData,
+  encodeAbiParameters,
+  encodeFunctionData,
+  hexToBigInt,
+  isAddressEqual,
+  keccak256,
+  parseAbiParameters,
+  parseEther,
+  parseEventLogs,
+  toHex,
+  zeroAddress,
+  type Abi,
+  type Address,
+  type Hex,
+  type LocalAccount,
+  type TransactionReceipt,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
+import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
+import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
+import { AdminKeyError, assertNoAdminKeys } from '../../scripts/deploy-dac.js'
+import { deployL1, toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
+import { devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
+import {
+  devnetSequencingParams,
+  parseSequencingParams,
+  poolParamsArray,
+  sequencingParamsFiles,
+  type SequencingParameters,
+} from '../../scripts/sequencing-params.js'
+import { createChainCommon } from '../../shared/chain/chainCommon.js'
+import { blockSigningHash, signBlock } from '../../shared/derivation/signedBlock.js'
+import { dacWallet, revertOf, type DacWallet } from './dac.fixtures.js'
+import { anvilTestClient, devAccount, l1Chain, timelockWallet } from './l1.fixtures.js'
+import { startAnvil, type Anvil } from './processes.js'
+
+/**
+ * SequencerPool on anvil (issue 13, DESIGN.md invariant 8: no single key halts the chain past a
+ * failover): epochs, seeding, the stake-weighted draw every node computes alike, URLs, the batch entry
+ * point, failover after silence or inactivity, ejection by equivocation proof and by challenge and
+ * vote, the bond of a frivolous challenge, reward credit. Operators A, B, C (devnet keys 10-12) bond
+ * 100,000, 200,000 and 300,000 EDGE; the first epoch is bootstrapped with them; every test starts from
+ * that state (an anvil snapshot, reverted after each test). Automine: one transaction, one L1 block.
+ */
+
+/** Devnet values, with longer epochs so a test's transactions fit in one, and 1 EDGE a block. */
+const PARAMS: SequencingParameters = {
+  ...devnetSequencingParams,
+  epochLength: 40n,
+  maxSilence: 5n,
+  rewardPerBlock: parseEther('1'),
+}
+const STAKES = [parseEther('100000'), parseEther('200000'), parseEther('300000')]
+const Change = { Silent: 0, Inactive: 1, Challenged: 2, Equivocated: 3 } as const
+const Outcome = { Open: 0, Upheld: 1, Rejected: 2, NoQuorum: 3 } as const
+const BATCH = '0x00deadbeef' as Hex
+const abis = [...sequencerPoolAbi, ...verifierStakingAbi] as Abi
+
+type Operator = { account: LocalAccount; address: Address; key: Hex; wallet: DacWallet }
+
+let anvil: Anvil
+let d: L1Deployment
+let chain: ReturnType<typeof l1Chain>
+let testClient: ReturnType<typeof anvilTestClient>
+/** Dev accounts 0-9: 0 and 1 vote (1,000,000 EDGE, the 10 % vote quorum), 5 relays, 6-9 fund. */
+let dev: DacWallet[]
+let A: Operator, B: Operator, C: Operator, D: Operator
+let operators: Operator[]
+let relayer: DacWallet
+/** The epoch the candidates were bootstrapped in (seeded during itself). */
+let bootEpoch: bigint
+/** Shard 901's turn in that epoch before its seed: nobody's. */
+let beforeBootstrap: { sequencer: Address }
+
+const pool = () => ({ address: d.sequencing.pool, abi: sequencerPoolAbi }) as const
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  try {
+    chain = l1Chain(anvil.url)
+    testClient = anvilTestClient(chain)
+    const deployerAccount = privateKeyToAccount(
+      keccak256(toHex('edge-l2 sequencing test deployer')),
+    )
+    await testClient.setBalance({ address: deployerAccount.address, value: 10n ** 22n })
+    d = await deployL1(dacWallet(chain, deployerAccount), {
+      chainIds: [901, 902],
+      batcher: devAccount(8).address,
+      sequencing: PARAMS,
+    })
+    dev = Array.from({ length: 10 }, (_, i) => dacWallet(chain, devAccount(i)))
+    relayer = dev[5]
+    operators = [0, 1, 2, 3].map((i) => {
+      const { key } = devnetOperator(i)
+      const account = privateKeyToAccount(key)
+      return { account, address: account.address, key, wallet: dacWallet(chain, account) }
+    })
+    ;[A, B, C, D] = operators
+    const contracts = { token: d.dac.token, staking: d.verifiers.staking }
+    // dev 9 holds 500,000 EDGE: A and B from it, C from dev 7; D is funded but stakes only in tests.
+    await stakeOperators(dev[9], contracts, [A.address], STAKES[0])
+    await stakeOperators(dev[9], contracts, [B.address], STAKES[1])
+    await stakeOperators(dev[7], contracts, [C.address], STAKES[2])
+    await mined(await dev[6].sendTransaction({ to: D.address, value: parseEther('10') }))
+    // No epoch had candidates: nobody sequences, and the current epoch may be seeded during itself.
+    const e = await read.epochAt((await latestBlock()) + 1n)
+    beforeBootstrap = await read.turnOf(901n, e)
+    const receipt = await mined(await seed(await read.epochAt((await latestBlock()) + 1n)))
+    bootEpoch = eventsOf(receipt, 'EpochSeeded')[0].args.epoch
+    // Votes count at a challenge's clock() - 1.
+    await testClient.increaseTime({ seconds: 1 })
+    await testClient.mine({ blocks: 1 })
+  } catch (err) {
+    await anvil.stop()
+    throw err
+  }
+})
+
+afterAll(async () => {
+  await anvil?.stop()
+})
+
+let snapshot: Hex
+beforeEach(async () => {
+  snapshot = await testClient.snapshot()
+})
+afterEach(async () => {
+  await testClient.revert({ id: snapshot })
+})
+
+// ---------------------------------------------------------------------------------------- helpers
+
+async function mined(hash: Hex): Promise<TransactionReceipt> {
+  const receipt = await relayer.waitForTransactionReceipt({ hash })
+  expect(receipt.status).toBe('success')
+  return receipt
+}
+
+async function expectError(action: Promise<unknown>, name: string, args?: readonly unknown[]) {
+  const decoded = await revertOf(action, abis)
+  expect(decoded.errorName).toBe(name)
+  if (args) expect(decoded.args).toEqual(args)
+}
+
+function eventsOf(receipt: TransactionReceipt, eventName: string) {
+  const logs = parseEventLogs({ abi: sequencerPoolAbi, logs: receipt.logs }) as {
+    eventName: string
+    args: Record<string, any>
+  }[]
+  return logs.filter((e) => e.eventName === eventName)
+}
+
+/** The pool's views (at the latest block). */
+const read = {
+  currentEpoch: () => relayer.readContract({ ...pool(), functionName: 'currentEpoch' }),
+  epochAt: (b: bigint) => relayer.readContract({ ...pool(), functionName: 'epochAt', args: [b] }),
+  epochStart: (e: bigint) =>
+    relayer.readContract({ ...pool(), functionName: 'epochStart', args: [e] }),
+  seedOf: (e: bigint) => relayer.readContract({ ...pool(), functionName: 'seedOf', args: [e] }),
+  candidatesOf: (e: bigint) =>
+    relayer.readContract({ ...pool(), functionName: 'candidatesOf', args: [e] }),
+  orderOf: (chainId: bigint, e: bigint, blockNumber?: bigint) =>
+    relayer.readContract({ ...pool(), functionName: 'orderOf', args: [chainId, e], blockNumber }),
+  turnOf: async (chainId: bigint, e: bigint) => {
+    const [sequencer, position, since, skippableAt, url] = await relayer.readContract({
+      ...pool(),
+      functionName: 'turnOf',
+      args: [chainId, e],
+    })
+    return { sequencer, position, since, skippableAt, url }
+  },
+  shard: async (chainId: bigint) => {
+    const [oracle, l2BlockTime, registeredAt, highestL2Block, creditedBlocks] =
+      await relayer.readContract({ ...pool(), functionName: 'shards', args: [chainId] })
+    return { oracle, l2BlockTime, registeredAt, highestL2Block, creditedBlocks }
+  },
+  owed: (a: Address) => relayer.readContract({ ...pool(), functionName: 'rewardsOwed', args: [a] }),
+}
+
+const seed = (epoch: bigint, by = relayer) =>
+  by.writeContract({ ...pool(), functionName: 'seedEpoch', args: [epoch] })
+const submit = (op: Operator, lastL2Block = 1n, chainId = 901n, data: Hex = BATCH) =>
+  op.wallet.writeContract({
+    ...pool(),
+    functionName: 'submitBatch',
+    args: [chainId, lastL2Block, data],
+  })
+const skip = (chainId = 901n) =>
+  relayer.writeContract({ ...pool(), functionName: 'skip', args: [chainId] })
+
+const operatorOf = (a: Address) => operators.find((o) => isAddressEqual(o.address, a))!
+
+/** The latest L1 block, uncached (viem caches it for the polling interval; a revert moves it back). */
+const latestBlock = () => relayer.getBlockNumber({ cacheTime: 0 })
+
+/** Mines until the latest block is the first of the next epoch (so views and transactions agree on it). */
+async function nextEpoch(): Promise<bigint> {
+  const latest = await latestBlock()
+  const epoch = (await read.epochAt(latest)) + 1n
+  const start = await read.epochStart(epoch)
+  await testClient.mine({ blocks: Number(start - latest) })
+  expect(await read.currentEpoch()).toBe(epoch)
+  return epoch
+}
+
+/** Mines until the latest block is `n`. */
+async function mineTo(n: bigint) {
+  const latest = await latestBlock()
+  if (n > latest) await testClient.mine({ blocks: Number(n - latest) })
+}
+
+/** The draw as a node would compute it: rank r takes keccak256(seed, chainId, r) mod the stake left. */
+function referenceOrder(
+  seedHex: Hex,
+  chainId: bigint,
+  accounts: readonly Address[],
+  weights: readonly bigint[],
+) {
+  const w = [...weights]
+  let total = w.reduce((a, b) => a + b, 0n)
+  const order: Address[] = []
+  for (let r = 0n; r < BigInt(accounts.length); r++) {
+    const draw = keccak256(
+      encodeAbiParameters(parseAbiParameters('bytes32, uint256, uint256'), [seedHex, chainId, r]),
+    )
+    let u = hexToBigInt(draw) % total
+    let i = 0
+    while (u >= w[i]) u -= w[i++]
+    order.push(accounts[i])
+    total -= w[i]
+    w[i] = 0n
+  }
+  return order
+}
+
+/** An L2 block header of shard 901 (the node's hardfork), its RLP and hash. */
+function l2Header(number: bigint, extra: string) {
+  const header = createBlockHeader(
+    {
+      number,
+      parentHash: keccak256(toHex('parent')),
+      timestamp: 1_700_000_000n + number,
+      gasLimit: 30_000_000n,
+      extraData: toHex(extra),
+    },
+    { common: createChainCommon(901) },
+  )
+  return { rlp: bytesToHex(header.serialize()), hash: bytesToHex(header.hash()) }
+}
+
+/** `op`'s live-feed signature (shared/derivation/signedBlock.ts) on a header of shard `chainId`. */
+async function feedSignature(op: Operator, chainId: number, hash: Hex) {
+  const block = { number: 0n, timestamp: 0n, l1OriginNumber: 0n, l1OriginHash: hash, txs: [] }
+  return (await signBlock(op.key, chainId, hash, hash, block)).signature
+}
+
+/** `by` challenges shard 901's sequencer; returns the challenge id. */
+async function challenge(by: Operator, reason = 'left deposit 0x01 out past the window') {
+  const receipt = await mined(
+    await by.wallet.writeContract({
+      ...pool(),
+      functionName: 'challenge',
+      args: [901n, reason],
+      value: PARAMS.challengeBond,
+    }),
+  )
+  const [event] = eventsOf(receipt, 'Challenged')
+  expect(event.args).toMatchObject({ chainId: 901n, challenger: by.address, reason })
+  return event.args.id as bigint
+}
+
+async function vote(id: bigint, support: boolean, voters = dev.slice(0, 2)) {
+  for (const voter of voters)
+    await mined(await voter.writeContract({ ...pool(), functionName: 'vote', args: [id, support] }))
+}
+
+/** Waits out the vote and resolves (dev 3, a bystander); returns the receipt. */
+async function resolve(id: bigint) {
+  await testClient.increaseTime({ seconds: Number(PARAMS.resolutionPeriod) })
+  await testClient.mine({ blocks: 1 })
+  return mined(await dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }))
+}
+
+// ---------------------------------------------------------------------------------------- tests
+
+describe('SequencerPool', () => {
+  test('default: deployL1 wires the pool, owned by the Timelock, with the parameter files', async () => {
+    expect(await relayer.readContract({ ...pool(), functionName: 'owner' })).toBe(d.dac.timelock)
+    expect(await relayer.readContract({ ...pool(), functionName: 'STAKING' })).toBe(
+      d.verifiers.staking,
+    )
+    expect(await relayer.readContract({ ...pool(), functionName: 'TOKEN' })).toBe(d.dac.token)
+    for (const [i, s] of d.shards.entries()) {
+      expect(
+        await relayer.readContract({ ...pool(), functionName: 'chainIds', args: [BigInt(i)] }),
+      ).toBe(BigInt(s.chainId))
+      expect(await read.shard(BigInt(s.chainId))).toMatchObject({
+        oracle: s.l2OutputOracle,
+        l2BlockTime: 1n,
+      })
+    }
+    const names = [
+      'epochLength',
+      'maxSilence',
+      'challengeBond',
+      'resolutionPeriod',
+      'voteQuorumBps',
+      'rewardPerBlock',
+    ] as const
+    expect(
+      await Promise.all(
+        names.map((functionName) => relayer.readContract({ ...pool(), functionName })),
+      ),
+    ).toEqual([...poolParamsArray(PARAMS)])
+    const config = toL1Config(d, anvil.url)
+    expect(config.shards['901'].sequencerPool).toBe(d.sequencing.pool)
+    expect(config.shards['902'].sequencerPool).toBe(d.sequencing.pool)
+
+    expect(parseSequencingParams(sequencingParamsFiles.mainnet)).toEqual({
+      epochLength: 300n,
+      maxSilence: 10n,
+      challengeBond: parseEther('1'),
+      resolutionPeriod: 86_400n,
+      voteQuorumBps: 400n,
+      rewardPerBlock: parseEther('0.005'),
+    })
+    // Devnet: a silent sequencer is replaced within 10 s of blocks, well inside its 20 s epoch.
+    expect(devnetSequencingParams).toMatchObject({ epochLength: 20n, maxSilence: 8n })
+    const bad = structuredClone(sequencingParamsFiles.devnet)
+    bad.sequencing.maxSilenceBlocks = 20
+    expect(() => parseSequencingParams(bad)).toThrow(/less than epochLengthBlocks/)
+    expect(() => parseSequencingParams({})).toThrow(/no sequencing section/)
+
+    // assertNoAdminKeys checks the pool's owner too.
+    await assertNoAdminKeys(relayer as never, d, 0n)
+    const timelock = await timelockWallet(chain, d.dac.timelock)
+    await timelock.writeContract({
+      ...pool(),
+      functionName: 'transferOwnership',
+      args: [dev[5].account.address],
+    })
+    const err = await assertNoAdminKeys(relayer as never, d, 0n).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AdminKeyError)
+    expect(String((err as Error).message)).toContain(
+      `SequencerPool.pendingOwner() is ${dev[5].account.address}, not ${zeroAddress}`,
+    )
+  })
+
+  test('behavior: epochs are epochLength L1 blocks from the deployment; a new length starts with the next epoch', async () => {
+    const e = await nextEpoch()
+    const start = await read.epochStart(e)
+    expect(await read.epochAt(start)).toBe(e)
+    expect(await read.epochAt(start - 1n)).toBe(e - 1n)
+    expect(await read.epochStart(e + 1n)).toBe(start + PARAMS.epochLength)
+    expect(await read.epochAt(0n)).toBe(0n)
+
+    await expectError(
+      relayer.writeContract({
+        ...pool(),
+        functionName: 'setParameters',
+        args: [poolParamsArray({ ...PARAMS, epochLength: 10n })],
+      }),
+      'OwnableUnauthorizedAccount',
+      [relayer.account.address],
+    )
+    const timelock = await timelockWallet(chain, d.dac.timelock)
+    await expectError(
+      timelock.writeContract({
+        ...pool(),
+        functionName: 'setParameters',
+        args: [poolParamsArray({ ...PARAMS, epochLength: 5n, maxSilence: 5n })],
+      }),
+      'InvalidParameters',
+    )
+    const receipt = await timelock.waitForTransactionReceipt({
+      hash: await timelock.writeContract({
+        ...pool(),
+        functionName: 'setParameters',
+        args: [poolParamsArray({ ...PARAMS, epochLength: 10n })],
+      }),
+    })
+    const c = await read.currentEpoch()
+    const [scheduled] = eventsOf(receipt, 'EpochLengthScheduled')
+    const next = await read.epochStart(c + 1n)
+    expect(scheduled.args).toEqual({ fromEpoch: c + 1n, fromBlock: next, length: 10n })
+    // The current epoch keeps its length; past blocks keep their epochs.
+    expect(next).toBe((await read.epochStart(c)) + PARAMS.epochLength)
+    expect(await read.epochAt(start)).toBe(e)
+    expect(await read.epochStart(c + 3n)).toBe(next + 20n)
+    expect(await read.epochAt(next + 25n)).toBe(c + 3n)
+  })
+
+  test('behavior: the first seedEpoch in the epoch before fixes its seed; candidates are fixed an epoch before their seed', async () => {
+    expect(beforeBootstrap.sequencer).toBe(zeroAddress)
+    expect((await read.candidatesOf(bootEpoch))[0]).toEqual([A.address, B.address, C.address])
+    const c = await nextEpoch()
+    const staking = { token: d.dac.token, staking: d.verifiers.staking }
+    await expectError(seed(c + 2n), 'NotSeedable', [c + 2n, c])
+    // The current epoch has candidates (the bootstrap's): no seeding during itself.
+    await expectError(seed(c), 'NotSeedable', [c, c])
+    expect((await read.seedOf(c + 1n))[1]).toBe(false)
+    // D stakes before c + 1's seed is known: c + 1's candidates were fixed already, c + 2's are not.
+    await stakeOperators(dev[6], staking, [D.address], STAKES[0])
+    const receipt = await mined(await seed(c + 1n))
+    const [event] = eventsOf(receipt, 'EpochSeeded')
+    expect(event.args).toMatchObject({
+      epoch: c + 1n,
+      snapshotFrom: c + 2n,
+      candidates: 4n,
+      by: relayer.account.address,
+    })
+    await expectError(seed(c + 1n, dev[6]), 'AlreadySeeded', [c + 1n])
+    const [seed1, seeded, snapshot1] = await read.seedOf(c + 1n)
+    expect([seed1, seeded]).toEqual([event.args.seed, true])
+    expect(snapshot1).not.toBe(event.args.snapshot)
+    const [accounts, weights] = await read.candidatesOf(c + 1n)
+    expect(accounts).toEqual([A.address, B.address, C.address])
+    expect(weights).toEqual(STAKES)
+    const order = await read.orderOf(901n, c + 1n)
+    expect(new Set(order)).toEqual(new Set(accounts))
+    const [, , snapshot2] = await read.seedOf(c + 2n)
+    expect(snapshot2).toBe(event.args.snapshot)
+    expect((await read.candidatesOf(c + 2n))[0]).toEqual([...accounts, D.address])
+
+    // Stake moved once the seed is known changes neither c + 1 nor c + 2.
+    await mined(
+      await C.wallet.writeContract({
+        address: d.verifiers.staking,
+        abi: verifierStakingAbi,
+        functionName: 'unbond',
+        args: [STAKES[2] / 2n],
+      }),
+    )
+    expect(await read.orderOf(901n, c + 1n)).toEqual(order)
+    expect((await read.candidatesOf(c + 2n))[1]).toEqual([...STAKES, STAKES[0]])
+
+    // An epoch nobody seeds derives its seed from the latest one; the next seed takes C's new stake.
+    await nextEpoch()
+    expect(await read.seedOf(c + 7n)).toEqual([
+      keccak256(encodeAbiParameters(parseAbiParameters('bytes32, uint256'), [seed1, c + 7n])),
+      false,
+      snapshot2,
+    ])
+    await mined(await seed(c + 2n))
+    const [, , snapshot3] = await read.seedOf(c + 3n)
+    expect(snapshot3).toBe(snapshot2 + 1n)
+    expect((await read.candidatesOf(c + 3n))[1]).toEqual([
+      STAKES[0],
+      STAKES[1],
+      STAKES[2] / 2n,
+      STAKES[0],
+    ])
+    // An unchanged active set reuses its snapshot.
+    await nextEpoch()
+    await mined(await seed(c + 3n))
+    expect((await read.seedOf(c + 4n))[2]).toBe(snapshot3)
+  })
+
+  test('behavior: the schedule is a stake-weighted draw every node computes alike from L1', async () => {
+    const [recorded, seeded] = await read.seedOf(bootEpoch)
+    expect(seeded).toBe(true)
+    const [accounts, weights] = await read.candidatesOf(bootEpoch)
+    const first = new Map<Address, number>()
+    const epochs = Array.from({ length: 300 }, (_, i) => bootEpoch + 1n + BigInt(i))
+    const at = await latestBlock()
+    for (const chainId of [901n, 902n])
+      for (let i = 0; i < epochs.length; i += 50) {
+        const slice = epochs.slice(i, i + 50)
+        const orders = await Promise.all(slice.map((e) => read.orderOf(chainId, e, at)))
+        slice.forEach((e, j) => {
+          const derived = keccak256(
+            encodeAbiParameters(parseAbiParameters('bytes32, uint256'), [recorded, e]),
+          )
+          expect(orders[j]).toEqual(referenceOrder(derived, chainId, accounts, weights))
+          first.set(orders[j][0], (first.get(orders[j][0]) ?? 0) + 1)
+        })
+      }
+    // 600 draws with stakes 1 : 2 : 3 expect 100, 200, 300 first places (σ ≈ 9, 12, 12).
+    const counts = [A, B, C].map((o) => first.get(o.address) ?? 0)
+    counts.forEach((n, i) => expect(Math.abs(n - 100 * (i + 1))).toBeLessThan(60))
+    expect(counts[0]).toBeLessThan(counts[1])
+    expect(counts[1]).toBeLessThan(counts[2])
+
+    // The current epoch's turn, read before and after unrelated stake changes, is the same.
+    const e = await read.currentEpoch()
+    const turn = await read.turnOf(901n, e)
+    expect(turn.sequencer).toBe((await read.orderOf(901n, e))[0])
+    await stakeOperators(
+      dev[6],
+      { token: d.dac.token, staking: d.verifiers.staking },
+      [D.address],
+      STAKES[2],
+    )
+    expect(await read.turnOf(901n, e)).toEqual(turn)
+    expect(await read.orderOf(901n, e)).toEqual(await read.orderOf(901n, e, at))
+    const [sequencers, urls] = await relayer.readContract({
+      ...pool(),
+      functionName: 'schedule',
+      args: [901n, e, 4n],
+    })
+    for (let i = 0; i < 4; i++)
+      expect(sequencers[i]).toBe((await read.orderOf(901n, e + BigInt(i)))[0])
+    expect(urls).toEqual(['', '', '', ''])
+    expect(
+      await relayer.readContract({ ...pool(), functionName: 'sequencerOf', args: [902n, e] }),
+    ).toBe((await read.orderOf(902n, e))[0])
+  })
+
+  test('behavior: a staked verifier publishes its URL; nobody else can', async () => {
+    const url = 'https://node-a.example.org/rpc'
+    const receipt = await mined(
+      await A.wallet.writeContract({ ...pool(), functionName: 'setUrl', args: [url] }),
+    )
+    expect(eventsOf(receipt, 'UrlSet')[0].args).toEqual({ verifier: A.address, url })
+    expect(
+      await relayer.readContract({ ...pool(), functionName: 'urlOf', args: [A.address] }),
+    ).toBe(url)
+    await expectError(
+      relayer.writeContract({ ...pool(), functionName: 'setUrl', args: ['https://evil.example'] }),
+      'NotVerifier',
+      [relayer.account.address],
+    )
+    await expectError(
+      B.wallet.writeContract({
+        ...pool(),
+        functionName: 'setUrl',
+        args: [`https://${'a'.repeat(250)}`],
+      }),
+      'TooLong',
+      [258n, 256n],
+    )
+    const e = await read.currentEpoch()
+    const epochOfA = await (async () => {
+      for (let k = 0n; k < 60n; k++)
+        if (isAddressEqual((await read.turnOf(901n, e + k)).sequencer, A.address)) return e + k
+      throw new Error('A holds no turn in 60 epochs')
+    })()
+    expect((await read.turnOf(901n, epochOfA)).url).toBe(url)
+  })
+
+  test("behavior: only the scheduled sequencer's batch is accepted, and nodes find it in the transaction input", async () => {
+    const e = await nextEpoch()
+    const holder = operatorOf((await read.turnOf(901n, e)).sequencer)
+    for (const other of [A, B, C].filter((o) => o !== holder))
+      await expectError(submit(other), 'NotScheduled', [other.address, holder.address])
+    await expectError(
+      relayer.writeContract({ ...pool(), functionName: 'submitBatch', args: [901n, 1n, BATCH] }),
+      'NotScheduled',
+      [relayer.account.address, holder.address],
+    )
+    await expectError(submit(holder, 1n, 901n, '0x'), 'EmptyBatch')
+    await expectError(submit(holder, 1n, 903n), 'UnknownShard', [903n])
+    // Through a contract the batch would not be the transaction's input: refused.
+    const {
+      result: [result],
+    } = await relayer.simulateContract({
+      address: d.multicall3,
+      abi: multicall3Abi,
+      functionName: 'aggregate3',
+      args: [
+        [
+          {
+            target: d.sequencing.pool,
+            allowFailure: true,
+            callData: encodeFunctionData({
+              abi: sequencerPoolAbi,
+              functionName: 'submitBatch',
+              args: [901n, 1n, BATCH],
+            }),
+          },
+        ],
+      ],
+      account: holder.address,
+    })
+    expect(result.success).toBe(false)
+    expect(decodeErrorResult({ abi: sequencerPoolAbi, data: result.returnData }).errorName).toBe(
+      'NotEOA',
+    )
+
+    const receipt = await mined(await submit(holder, 7n))
+    const [event] = eventsOf(receipt, 'BatchSubmitted')
+    expect(event.args).toEqual({
+      chainId: 901n,
+      batchHash: keccak256(BATCH),
+      sequencer: holder.address,
+      epoch: e,
+      lastL2Block: 7n,
+    })
+    const tx = await relayer.getTransaction({ hash: receipt.transactionHash })
+    expect(isAddressEqual(tx.to!, d.sequencing.pool)).toBe(true)
+    const call = decodeFunctionData({ abi: sequencerPoolAbi, data: tx.input })
+    expect(call.functionName).toBe('submitBatch')
+    expect(keccak256((call.args as readonly [bigint, bigint, Hex])[2])).toBe(event.args.batchHash)
+    expect((await read.turnOf(901n, e)).since).toBe(receipt.blockNumber)
+    // The other shard has its own turn.
+    const other = await read.turnOf(902n, e)
+    if (!isAddressEqual(other.sequencer, holder.address))
+      await expectError(submit(holder, 1n, 902n), 'NotScheduled', [holder.address, other.sequencer])
+  })
+
+  test('behavior: failover: a sequencer silent for maxSilence blocks is replaced by the next in the draw, for the rest of the epoch', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const posted = await mined(await submit(order[0]))
+    const b = posted.blockNumber
+    expect((await read.turnOf(901n, e)).skippableAt).toBe(b + PARAMS.maxSilence)
+    await mineTo(b + PARAMS.maxSilence - 2n)
+    await expectError(skip(), 'NotSilent', [b + PARAMS.maxSilence])
+
+    await mineTo(b + PARAMS.maxSilence)
+    let receipt = await mined(await skip())
+    expect(eventsOf(receipt, 'SequencerChanged')[0].args).toEqual({
+      chainId: 901n,
+      epoch: e,
+      previous: order[0].address,
+      next: order[1].address,
+      reason: Change.Silent,
+    })
+    expect(await read.turnOf(901n, e)).toMatchObject({
+      sequencer: order[1].address,
+      position: 1n,
+      since: receipt.blockNumber,
+    })
+    await expectError(submit(order[0]), 'NotScheduled', [order[0].address, order[1].address])
+    const b1 = (await mined(await submit(order[1]))).blockNumber
+    // Every candidate silent in turn: the turn goes round the draw.
+    await mineTo(b1 + PARAMS.maxSilence)
+    await mined(await skip())
+    expect((await read.turnOf(901n, e)).sequencer).toBe(order[2].address)
+    await mineTo((await read.turnOf(901n, e)).skippableAt)
+    receipt = await mined(await skip())
+    expect(eventsOf(receipt, 'SequencerChanged')[0].args).toMatchObject({
+      previous: order[2].address,
+      next: order[0].address,
+    })
+    // The other shard's turn did not move; the next epoch starts again from its draw's first.
+    expect((await read.turnOf(902n, e)).position).toBe(0n)
+    const next = await nextEpoch()
+    expect(await read.turnOf(901n, next)).toMatchObject({
+      sequencer: (await read.orderOf(901n, next))[0],
+      position: 0n,
+      since: await read.epochStart(next),
+    })
+  })
+
+  test('behavior: a sequencer that stops being an active verifier is skipped at once, or never gets the turn', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    await mined(await submit(order[0]))
+    const stake = STAKES[[A, B, C].indexOf(order[0])]
+    await mined(
+      await order[0].wallet.writeContract({
+        address: d.verifiers.staking,
+        abi: verifierStakingAbi,
+        functionName: 'unbond',
+        args: [stake],
+      }),
+    )
+    await expectError(submit(order[0]), 'NotActiveVerifier', [order[0].address])
+    const turn = await read.turnOf(901n, e)
+    expect(turn.skippableAt).toBe(turn.since)
+    const receipt = await mined(await skip())
+    expect(eventsOf(receipt, 'SequencerChanged')[0].args).toMatchObject({
+      previous: order[0].address,
+      next: order[1].address,
+      reason: Change.Inactive,
+    })
+    // On the other shard nobody acted yet: its turn passes the inactive candidate by.
+    const order902 = await read.orderOf(902n, e)
+    const expected = order902.find((a) => !isAddressEqual(a, order[0].address))
+    expect((await read.turnOf(902n, e)).sequencer).toBe(expected)
+  })
+
+  test('behavior: two signed feed blocks at one height eject the sequencer at once, for the rest of the epoch', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const cheat = order[0]
+    const a = l2Header(7n, 'fork a')
+    const b = l2Header(7n, 'fork b')
+    const c8 = l2Header(8n, 'fork c')
+    expect(keccak256(a.rlp)).toBe(a.hash)
+    expect(
+      await relayer.readContract({
+        ...pool(),
+        functionName: 'blockSigningHash',
+        args: [901n, a.hash],
+      }),
+    ).toBe(blockSigningHash(901, a.hash))
+    const [sigA, sigB, sigC] = await Promise.all(
+      [a, b, c8].map((h) => feedSignature(cheat, 901, h.hash)),
+    )
+    const prove = (hA: Hex, sA: Hex, hB: Hex, sB: Hex, chainId = 901n) =>
+      dev[4].writeContract({
+        ...pool(),
+        functionName: 'proveEquivocation',
+        args: [chainId, hA, sA, hB, sB],
+      })
+    await expectError(prove(a.rlp, sigA, a.rlp, sigA), 'NotEquivocation')
+    // Two heights: no equivocation (the signature does not cover the number; the headers prove it).
+    await expectError(prove(a.rlp, sigA, c8.rlp, sigC), 'NotEquivocation')
+    // Another key's signature, or signatures for another shard.
+    await expectError(
+      prove(a.rlp, sigA, b.rlp, await feedSignature(order[1], 901, b.hash)),
+      'NotEquivocation',
+    )
+    await expectError(
+      prove(a.rlp, await feedSignature(cheat, 902, a.hash), b.rlp, sigB),
+      'NotEquivocation',
+    )
+
+    const receipt = await mined(await prove(a.rlp, sigA, b.rlp, sigB))
+    expect(eventsOf(receipt, 'EquivocationProven')[0].args).toEqual({
+      chainId: 901n,
+      l2BlockNumber: 7n,
+      signer: cheat.address,
+      hashA: a.hash,
+      hashB: b.hash,
+      reporter: dev[4].account.address,
+    })
+    expect(eventsOf(receipt, 'SequencerChanged')[0].args).toMatchObject({
+      previous: cheat.address,
+      next: order[1].address,
+      reason: Change.Equivocated,
+    })
+    expect(
+      await relayer.readContract({
+        ...pool(),
+        functionName: 'isEjected',
+        args: [901n, e, cheat.address],
+      }),
+    ).toBe(true)
+    await expectError(prove(b.rlp, sigB, a.rlp, sigA), 'AlreadyProven', [cheat.address, 7n])
+    await expectError(submit(cheat), 'NotScheduled', [cheat.address, order[1].address])
+    // Going round the draw skips the ejected one.
+    await mineTo((await read.turnOf(901n, e)).skippableAt)
+    await mined(await skip())
+    expect((await read.turnOf(901n, e)).sequencer).toBe(order[2].address)
+    await mineTo((await read.turnOf(901n, e)).skippableAt)
+    await mined(await skip())
+    expect((await read.turnOf(901n, e)).sequencer).toBe(order[1].address)
+  })
+
+  test('behavior: an upheld challenge ejects the sequencer, forfeits its reward of the epoch and returns the bond', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const [accused, challenger] = order
+    await testClient.increaseTime({ seconds: 30 })
+    await mined(await submit(accused, 20n))
+    const earned = await read.owed(accused.address)
+    expect(earned).toBeGreaterThan(0n)
+
+    await expectError(
+      challenger.wallet.writeContract({
+        ...pool(),
+        functionName: 'challenge',
+        args: [901n, 'x'],
+        value: 1n,
+      }),
+      'WrongBond',
+      [1n, PARAMS.challengeBond],
+    )
+    await expectError(
+      dev[2].writeContract({
+        ...pool(),
+        functionName: 'challenge',
+        args: [901n, 'x'],
+        value: PARAMS.challengeBond,
+      }),
+      'NotActiveVerifier',
+      [dev[2].account.address],
+    )
+    await expectError(
+      accused.wallet.writeContract({
+        ...pool(),
+        functionName: 'challenge',
+        args: [901n, 'x'],
+        value: PARAMS.challengeBond,
+      }),
+      'SelfChallenge',
+    )
+    const id = await challenge(challenger)
+    await expectError(challenge(order[2]), 'AlreadyChallenged', [id])
+    await expectError(
+      accused.wallet.writeContract({ ...pool(), functionName: 'vote', args: [id, false] }),
+      'AccusedCannotVote',
+      [accused.address],
+    )
+    await vote(id, true)
+    await expectError(
+      dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }),
+      'VotingOpen',
+    )
+    const before = await relayer.getBalance({ address: challenger.address })
+    const receipt = await resolve(id)
+    expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
+      id,
+      outcome: Outcome.Upheld,
+    })
+    expect(eventsOf(receipt, 'RewardForfeited')[0].args).toEqual({
+      sequencer: accused.address,
+      chainId: 901n,
+      epoch: e,
+      amount: earned,
+    })
+    expect(eventsOf(receipt, 'SequencerChanged')[0].args).toMatchObject({
+      previous: accused.address,
+      next: challenger.address,
+      reason: Change.Challenged,
+    })
+    expect(await read.owed(accused.address)).toBe(0n)
+    expect(await relayer.getBalance({ address: challenger.address })).toBe(
+      before + PARAMS.challengeBond,
+    )
+    expect(await relayer.getBalance({ address: d.sequencing.pool })).toBe(0n)
+    await expectError(submit(accused), 'NotScheduled', [accused.address, challenger.address])
+    await expectError(
+      dev[2].writeContract({ ...pool(), functionName: 'vote', args: [id, true] }),
+      'ChallengeClosed',
+      [id],
+    )
+  })
+
+  test('behavior: a frivolous challenge loses its bond to the Timelock; one without a vote quorum changes nothing', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const treasury = await relayer.getBalance({ address: d.dac.timelock })
+    const id = await challenge(order[1], 'frivolous')
+    await vote(id, false)
+    let receipt = await resolve(id)
+    expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
+      outcome: Outcome.Rejected,
+      againstVotes: parseEther('1000000'),
+    })
+    expect(eventsOf(receipt, 'SequencerChanged')).toEqual([])
+    expect(await relayer.getBalance({ address: d.dac.timelock })).toBe(
+      treasury + PARAMS.challengeBond,
+    )
+
+    const second = await challenge(order[2], 'nobody votes')
+    await vote(second, true, dev.slice(2, 3)) // 500,000 EDGE: below the 10 % quorum
+    const before = await relayer.getBalance({ address: order[2].address })
+    receipt = await resolve(second)
+    expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
+      outcome: Outcome.NoQuorum,
+    })
+    expect(await relayer.getBalance({ address: order[2].address })).toBe(
+      before + PARAMS.challengeBond,
+    )
+    expect((await read.turnOf(901n, e)).sequencer).toBe(order[0].address)
+    const challengeRecord = await relayer.readContract({
+      ...pool(),
+      functionName: 'getChallenge',
+      args: [second],
+    })
+    expect(challengeRecord).toMatchObject({ accused: order[0].address, epoch: e, chainId: 901n })
+  })
+
+  test('behavior: the sequencer is credited per batched L2 block, never past one block per L2 block time', async () => {
+    const e = await nextEpoch()
+    const holder = operatorOf((await read.turnOf(901n, e)).sequencer)
+    const { registeredAt } = await read.shard(901n)
+    await testClient.increaseTime({ seconds: 100 })
+    let receipt = await mined(await submit(holder, 10n))
+    expect(eventsOf(receipt, 'RewardCredited')[0].args).toEqual({
+      sequencer: holder.address,
+      chainId: 901n,
+      epoch: e,
+      blocks: 10n,
+      amount: 10n * PARAMS.rewardPerBlock,
+    })
+    // Blocks already credited earn nothing again.
+    receipt = await mined(await submit(holder, 10n))
+    expect(eventsOf(receipt, 'RewardCredited')).toEqual([])
+    receipt = await mined(await submit(holder, 4n))
+    expect(eventsOf(receipt, 'RewardCredited')).toEqual([])
+    // A claim far ahead is capped at the blocks time allows since the shard's registration.
+    receipt = await mined(await submit(holder, 10n ** 12n))
+    const { timestamp } = await relayer.getBlock({ blockNumber: receipt.blockNumber })
+    const allowed = timestamp - registeredAt
+    expect(eventsOf(receipt, 'RewardCredited')[0].args.blocks).toBe(allowed - 10n)
+    expect(await read.shard(901n)).toMatchObject({
+      highestL2Block: allowed,
+      creditedBlocks: allowed,
+    })
+    expect(await read.owed(holder.address)).toBe(allowed * PARAMS.rewardPerBlock)
+    expect(await relayer.readContract({ ...pool(), functionName: 'totalCredited' })).toBe(
+      allowed * PARAMS.rewardPerBlock,
+    )
+    expect(
+      await relayer.readContract({
+        ...pool(),
+        functionName: 'earnedIn',
+        args: [901n, e, holder.address],
+      }),
+    ).toBe(allowed * PARAMS.rewardPerBlock)
+  })
+})
