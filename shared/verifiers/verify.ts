@@ -12,6 +12,8 @@
  * configured with VERIFIER_FAULT, used by the end-to-end tests to play a faulty verifier).
  */
 import {
+  BaseError,
+  decodeErrorResult,
   encodeFunctionData,
   keccak256,
   parseAbiItem,
@@ -404,7 +406,23 @@ async function refusal(
     await call(ctx.l1, { account: ctx.wallet.account.address, ...request })
     return undefined
   } catch (err) {
+    // A custom error of the quorum or the staking contract says why (RootChallenged, OutputFinal, …).
+    const data = err instanceof BaseError ? err.walk((e) => hasData(e)) : undefined
+    if (data && hasData(data))
+      try {
+        const { errorName, args } = decodeErrorResult({ abi: contractErrors, data: data.data })
+        return `${errorName}(${(args ?? []).map(String).join(', ')})`
+      } catch {
+        // not one of theirs: the message below
+      }
     const e = err as { shortMessage?: string; message?: string }
     return (e.shortMessage ?? e.message ?? String(err)).split('\n')[0]
   }
+}
+
+const contractErrors = [...outputQuorumAbi, ...verifierStakingAbi].filter((i) => i.type === 'error')
+
+function hasData(e: unknown): e is { data: Hex } {
+  const d = (e as { data?: unknown }).data
+  return typeof d === 'string' && d.startsWith('0x') && d.length >= 10
 }
