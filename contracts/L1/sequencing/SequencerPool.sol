@@ -2,11 +2,11 @@
 pragma solidity ^0.8.26;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
-import { Ownable2Step } from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import { BlockHeader } from "@openzeppelin/contracts/utils/BlockHeader.sol";
 import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { ChallengeVote } from "../dac/ChallengeVote.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
 
@@ -37,11 +37,11 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  *   turn's start and its last batch), or that is no longer an active verifier, is replaced by anyone's
  *   `skip(chainId)` with the next eligible candidate of the order (cyclically; not ejected, active) for
  *   the rest of the epoch. Each new epoch starts again from the order's first candidate.
- * - Challenges: an active verifier challenges the current holder of a shard with an ETH bond and a
- *   reason (a deposit left out, an invalid batch); the DAC's token holders vote (the accused excluded)
- *   for `resolutionPeriod`; then anyone resolves. Upheld: the accused is ejected from the shard for the
- *   epoch current at resolution (the next candidate takes over at once), loses what it earned in the
- *   challenged epoch, and the bond is returned. Rejected (frivolous): the bond goes to the owner, the
+ * - Challenges (the vote is ChallengeVote's): an active verifier challenges the current holder of a
+ *   shard with an ETH bond and a reason (a deposit left out, an invalid batch); the DAC's token holders
+ *   vote (the accused excluded) for `resolutionPeriod`; then anyone resolves. Upheld: the accused is
+ *   ejected from the shard for the epoch current at resolution (the next candidate takes over at once),
+ *   loses what it earned in the challenged epoch, and the bond is returned. Rejected (frivolous): the bond goes to the owner, the
  *   Timelock. No vote quorum: nothing happens, the bond is returned.
  * - Equivocation: the live feed's signature is secp256k1 over keccak256("edge-l2 block" ‖ chainId as
  *   uint256 ‖ blockHash), which does not cover the block number; so a proof carries both RLP headers
@@ -59,7 +59,7 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  * challenge or a proven equivocation; an ejected candidate never holds the turn again in that epoch;
  * credited blocks never exceed elapsed time over the L2 block time, per shard.
  */
-contract SequencerPool is Ownable2Step {
+contract SequencerPool is ChallengeVote {
     using SafeCast for uint256;
 
     /// @notice Longest URL (and challenge reason), in bytes.
@@ -67,19 +67,11 @@ contract SequencerPool is Ownable2Step {
 
     /// @notice The verifier set: the candidates.
     VerifierStaking public immutable STAKING;
-    /// @notice The DAC token, whose past votes settle challenges.
-    IVotes public immutable TOKEN;
 
     /// @notice L1 blocks per epoch (the latest value set; it applies from the epoch after the change).
     uint256 public epochLength;
     /// @notice L1 blocks without a batch after which the holder of a turn may be skipped.
     uint256 public maxSilence;
-    /// @notice ETH a challenge locks.
-    uint256 public challengeBond;
-    /// @notice Seconds a challenge's vote lasts.
-    uint256 public resolutionPeriod;
-    /// @notice Votes (for + against) a challenge needs, in basis points of the supply at its snapshot.
-    uint256 public voteQuorumBps;
     /// @notice Reward tokens credited per L2 block batched.
     uint256 public rewardPerBlock;
 
@@ -88,13 +80,6 @@ contract SequencerPool is Ownable2Step {
         Inactive,
         Challenged,
         Equivocated
-    }
-
-    enum Outcome {
-        Open,
-        Upheld,
-        Rejected,
-        NoQuorum
     }
 
     struct Segment {
@@ -132,6 +117,14 @@ contract SequencerPool is Ownable2Step {
         uint64 since;
     }
 
+    /// @dev What a challenge accuses (its ballot is ChallengeVote's, under the same id).
+    struct Charge {
+        uint64 chainId;
+        uint64 epoch;
+        address accused;
+    }
+
+    /// @dev A challenge as `getChallenge` returns it.
     struct Challenge {
         uint64 chainId;
         uint64 epoch;
@@ -165,8 +158,8 @@ contract SequencerPool is Ownable2Step {
     mapping(address => uint256) public rewardsOwed;
     /// @notice Sum of `rewardsOwed`.
     uint256 public totalCredited;
-    Challenge[] internal challenges;
-    mapping(uint256 => mapping(address => bool)) public hasVoted;
+    /// @dev By challenge id.
+    Charge[] internal charges;
     /// @notice Open challenge id + 1 against `account` on shard `chainId` (0: none).
     mapping(uint256 => mapping(address => uint256)) public openChallengeOf;
 
@@ -182,16 +175,9 @@ contract SequencerPool is Ownable2Step {
     error NoSequencer(uint256 chainId, uint256 epoch);
     error NotScheduled(address caller, address sequencer);
     error NotSilent(uint256 skippableAt);
-    error WrongBond(uint256 sent, uint256 bond);
     error SelfChallenge();
     error AlreadyChallenged(uint256 id);
-    error NoSuchChallenge(uint256 id);
-    error ChallengeClosed(uint256 id);
-    error VotingOpen(uint256 endsAt);
-    error VotingEnded(uint256 endedAt);
     error AccusedCannotVote(address accused);
-    error AlreadyVoted(address voter);
-    error NoVotes(address voter);
     error NotEquivocation();
     error AlreadyProven(address signer, uint256 l2BlockNumber);
 
@@ -218,8 +204,6 @@ contract SequencerPool is Ownable2Step {
     event Challenged(
         uint256 indexed id, uint256 indexed chainId, address indexed accused, uint256 epoch, address challenger, string reason
     );
-    event Voted(uint256 indexed id, address indexed voter, bool support, uint256 weight);
-    event ChallengeResolved(uint256 indexed id, Outcome outcome, uint256 forVotes, uint256 againstVotes);
     event EquivocationProven(
         uint256 indexed chainId, uint256 indexed l2BlockNumber, address indexed signer, bytes32 hashA, bytes32 hashB, address reporter
     );
@@ -241,9 +225,8 @@ contract SequencerPool is Ownable2Step {
         uint256[] memory _chainIds,
         address[] memory _oracles,
         uint256[6] memory _params
-    ) Ownable(_owner) {
+    ) Ownable(_owner) ChallengeVote(_token) {
         STAKING = _staking;
-        TOKEN = _token;
         if (_chainIds.length != _oracles.length) revert InvalidParameters();
         for (uint256 i = 0; i < _chainIds.length; i++) {
             _addShard(_chainIds[i], _oracles[i]);
@@ -342,66 +325,17 @@ contract SequencerPool is Ownable2Step {
         _shard(_chainId);
         if (bytes(_reason).length > MAX_TEXT_BYTES) revert TooLong(bytes(_reason).length, MAX_TEXT_BYTES);
         if (!STAKING.isActive(msg.sender)) revert NotActiveVerifier(msg.sender);
-        if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
+        _checkBond();
         uint256 epoch = currentEpoch();
         address accused = _turn(_chainId, epoch).sequencer;
         if (accused == address(0)) revert NoSequencer(_chainId, epoch);
         if (accused == msg.sender) revert SelfChallenge();
         uint256 open = openChallengeOf[_chainId][accused];
         if (open != 0) revert AlreadyChallenged(open - 1);
-        id = challenges.length;
-        challenges.push(
-            Challenge({
-                chainId: uint64(_chainId),
-                epoch: uint64(epoch),
-                accused: accused,
-                challenger: msg.sender,
-                bond: msg.value,
-                createdAt: uint64(block.timestamp),
-                snapshot: uint64(block.timestamp - 1),
-                forVotes: 0,
-                againstVotes: 0,
-                outcome: Outcome.Open
-            })
-        );
+        id = _openChallenge(msg.sender, msg.value);
+        charges.push(Charge({ chainId: uint64(_chainId), epoch: uint64(epoch), accused: accused }));
         openChallengeOf[_chainId][accused] = id + 1;
         emit Challenged(id, _chainId, accused, epoch, msg.sender, _reason);
-    }
-
-    /// @notice Votes on challenge `_id` (`_support`: the accused misbehaved) with the caller's past votes.
-    function vote(uint256 _id, bool _support) external {
-        Challenge storage ch = _challenge(_id);
-        if (ch.outcome != Outcome.Open) revert ChallengeClosed(_id);
-        if (block.timestamp >= ch.createdAt + resolutionPeriod) revert VotingEnded(ch.createdAt + resolutionPeriod);
-        if (msg.sender == ch.accused) revert AccusedCannotVote(msg.sender);
-        if (hasVoted[_id][msg.sender]) revert AlreadyVoted(msg.sender);
-        uint256 weight = TOKEN.getPastVotes(msg.sender, ch.snapshot);
-        if (weight == 0) revert NoVotes(msg.sender);
-        hasVoted[_id][msg.sender] = true;
-        if (_support) ch.forVotes += weight;
-        else ch.againstVotes += weight;
-        emit Voted(_id, msg.sender, _support, weight);
-    }
-
-    /// @notice Settles challenge `_id` once its vote has ended (anyone).
-    function resolve(uint256 _id) external returns (Outcome outcome) {
-        Challenge storage ch = _challenge(_id);
-        if (ch.outcome != Outcome.Open) revert ChallengeClosed(_id);
-        uint256 endsAt = ch.createdAt + resolutionPeriod;
-        if (block.timestamp < endsAt) revert VotingOpen(endsAt);
-        uint256 needed = (TOKEN.getPastTotalSupply(ch.snapshot) * voteQuorumBps) / 10_000;
-        uint256 cast = ch.forVotes + ch.againstVotes;
-        if (cast < needed || cast == 0) outcome = Outcome.NoQuorum;
-        else if (ch.forVotes > ch.againstVotes) outcome = Outcome.Upheld;
-        else outcome = Outcome.Rejected;
-        ch.outcome = outcome;
-        openChallengeOf[ch.chainId][ch.accused] = 0;
-        emit ChallengeResolved(_id, outcome, ch.forVotes, ch.againstVotes);
-        if (outcome == Outcome.Upheld) {
-            _forfeit(ch.chainId, ch.epoch, ch.accused);
-            _eject(ch.chainId, currentEpoch(), ch.accused, Change.Challenged);
-        }
-        _pay(outcome == Outcome.Rejected ? owner() : ch.challenger, ch.bond);
     }
 
     // ---------------------------------------------------------------- equivocation
@@ -567,12 +501,12 @@ contract SequencerPool is Ownable2Step {
 
     /// @notice Challenge `_id`.
     function getChallenge(uint256 _id) external view returns (Challenge memory) {
-        return _challenge(_id);
-    }
-
-    /// @notice How many challenges were ever made.
-    function challengeCount() external view returns (uint256) {
-        return challenges.length;
+        Ballot storage b = _ballot(_id);
+        Charge storage ch = charges[_id];
+        return Challenge(
+            ch.chainId, ch.epoch, ch.accused,
+            b.challenger, b.bond, b.createdAt, b.snapshot, b.forVotes, b.againstVotes, b.outcome
+        );
     }
 
     // ---------------------------------------------------------------- internals
@@ -720,17 +654,30 @@ contract SequencerPool is Ownable2Step {
         return keccak256(abi.encode(_chainId, _n, _account));
     }
 
-    function _challenge(uint256 _id) internal view returns (Challenge storage) {
-        if (_id >= challenges.length) revert NoSuchChallenge(_id);
-        return challenges[_id];
+    // ---------------------------------------------------------------- ChallengeVote hooks
+
+    /// @dev The accused sequencer may not vote.
+    function _checkVoter(uint256 _id, address _voter) internal view override {
+        if (_voter == charges[_id].accused) revert AccusedCannotVote(_voter);
     }
 
-    function _pay(address _to, uint256 _amount) internal {
-        if (_amount == 0) return;
-        (bool ok,) = _to.call{ value: _amount }("");
-        if (!ok) {
-            (ok,) = owner().call{ value: _amount }("");
-            require(ok, "SequencerPool: bond transfer failed");
-        }
+    /// @dev Closes the accused's open challenge on its shard (any outcome).
+    function _settle(uint256 _id, Outcome) internal override {
+        Charge storage ch = charges[_id];
+        openChallengeOf[ch.chainId][ch.accused] = 0;
+    }
+
+    /**
+     * @dev Forfeits the accused's credit in the challenged epoch and ejects it from the shard for the
+     * epoch current now (the next candidate takes over at once if it held the turn).
+     */
+    function _punish(uint256 _id) internal override {
+        Charge storage ch = charges[_id];
+        _forfeit(ch.chainId, ch.epoch, ch.accused);
+        _eject(ch.chainId, currentEpoch(), ch.accused, Change.Challenged);
+    }
+
+    function _bondTransferFailed() internal pure override returns (string memory) {
+        return "SequencerPool: bond transfer failed";
     }
 }

@@ -2,11 +2,11 @@
 pragma solidity ^0.8.24;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
-import { Ownable2Step } from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import { Types } from "@eth-optimism/contracts-bedrock/src/libraries/Types.sol";
+import { ChallengeVote } from "../dac/ChallengeVote.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "./VerifierStaking.sol";
 
@@ -21,10 +21,11 @@ import { VerifierStaking } from "./VerifierStaking.sol";
  * - Long path: a root with at least one active verifier's signature but no quorum may be put into the
  *   oracle by anyone (`expose`) once `longWindow` seconds have passed since its first signature, with
  *   no open challenge: liveness when less than 2/3 of the stake is online.
- * - Challenges: an active verifier challenges a root (pending, or in an oracle and not final) with an
- *   ETH bond; the root can no longer enter the oracle, and the oracle freezes it and every later
- *   output (not final while the challenge is open). Token holders vote with their votes at the
- *   challenge's start, the accused signers excluded, for `resolutionPeriod`; then anyone resolves:
+ * - Challenges (the vote is ChallengeVote's): an active verifier challenges a root (pending, or in an
+ *   oracle and not final) with an ETH bond; the root can no longer enter the oracle, and the oracle
+ *   freezes it and every later output (not final while the challenge is open). Token holders vote with
+ *   their votes at the challenge's start, the accused signers excluded, for `resolutionPeriod`; then
+ *   anyone resolves:
  *   upheld (for > against, with the vote quorum): the root is deleted from the oracle with every later
  *   output, each signer is slashed (the challenger gets the reporter's share) and the bond is
  *   returned; rejected (against ≥ for, with the quorum): the output stands and the bond goes to the
@@ -41,24 +42,16 @@ import { VerifierStaking } from "./VerifierStaking.sol";
  * with a quorum of active stake or after the long window; a root with an open or upheld challenge
  * never enters; a verifier's signatures for one (oracle, block) name one root, or it is slashable.
  */
-contract OutputQuorum is EIP712, Ownable2Step {
+contract OutputQuorum is EIP712, ChallengeVote {
     /// @notice EIP-712 type of a verifier's signature on an output root.
     bytes32 public constant OUTPUT_TYPEHASH =
         keccak256("Output(uint256 chainId,address oracle,uint256 l2BlockNumber,bytes32 outputRoot)");
 
     /// @notice The verifier set.
     VerifierStaking public immutable STAKING;
-    /// @notice The DAC token, whose past votes settle challenges.
-    IVotes public immutable TOKEN;
 
     /// @notice Seconds a root without a quorum waits after its first signature before `expose`.
     uint256 public longWindow;
-    /// @notice ETH a challenge locks.
-    uint256 public challengeBond;
-    /// @notice Seconds a challenge's vote lasts.
-    uint256 public resolutionPeriod;
-    /// @notice Votes (for + against) a challenge needs, in basis points of the supply at its snapshot.
-    uint256 public voteQuorumBps;
     /// @notice Reward tokens one accepted output pays its signers (split by stake over the active stake).
     uint256 public rewardPerOutput;
 
@@ -76,13 +69,14 @@ contract OutputQuorum is EIP712, Ownable2Step {
         mapping(address => bool) signed;
     }
 
-    enum Outcome {
-        Open,
-        Upheld,
-        Rejected,
-        NoQuorum
+    /// @dev What a challenge accuses (its ballot is ChallengeVote's, under the same id).
+    struct Charge {
+        address oracle;
+        uint256 l2BlockNumber;
+        bytes32 outputRoot;
     }
 
+    /// @dev A challenge as `getChallenge` returns it.
     struct Challenge {
         address oracle;
         uint256 l2BlockNumber;
@@ -101,8 +95,8 @@ contract OutputQuorum is EIP712, Ownable2Step {
     mapping(bytes32 => bytes32) internal signedRoot;
     /// @dev keccak(oracle, block, signer) → slashed for equivocating there.
     mapping(bytes32 => bool) internal equivocationSlashed;
-    Challenge[] internal challenges;
-    mapping(uint256 => mapping(address => bool)) public hasVoted;
+    /// @dev By challenge id.
+    Charge[] internal charges;
     /// @dev Open challenge ids by oracle (what freezes it).
     mapping(address => uint256[]) internal openChallenges;
 
@@ -113,16 +107,9 @@ contract OutputQuorum is EIP712, Ownable2Step {
     error RootRejected();
     error RootChallenged(uint256 challengeId);
     error NotExposable();
-    error WrongBond(uint256 sent, uint256 bond);
     error UnknownRoot();
     error OutputFinal(uint256 l2OutputIndex);
-    error NoSuchChallenge(uint256 id);
-    error ChallengeClosed(uint256 id);
-    error VotingOpen(uint256 endsAt);
-    error VotingEnded(uint256 endedAt);
     error AccusedCannotVote(address signer);
-    error AlreadyVoted(address voter);
-    error NoVotes(address voter);
     error NotEquivocation();
     error AlreadySlashed(address verifier);
 
@@ -145,8 +132,6 @@ contract OutputQuorum is EIP712, Ownable2Step {
         bytes32 outputRoot,
         address challenger
     );
-    event Voted(uint256 indexed id, address indexed voter, bool support, uint256 weight);
-    event ChallengeResolved(uint256 indexed id, Outcome outcome, uint256 forVotes, uint256 againstVotes);
     event EquivocationSlashed(
         address indexed oracle, uint256 indexed l2BlockNumber, address indexed verifier, address reporter
     );
@@ -170,9 +155,8 @@ contract OutputQuorum is EIP712, Ownable2Step {
         address[] memory _oracles,
         uint256[] memory _chainIds,
         uint256[5] memory _params
-    ) EIP712("edge-l2 OutputQuorum", "1") Ownable(_owner) {
+    ) EIP712("edge-l2 OutputQuorum", "1") Ownable(_owner) ChallengeVote(_token) {
         STAKING = _staking;
-        TOKEN = _token;
         require(_oracles.length == _chainIds.length, "OutputQuorum: oracles and chain ids differ in length");
         for (uint256 i = 0; i < _oracles.length; i++) {
             _addShard(_oracles[i], _chainIds[i]);
@@ -292,96 +276,29 @@ contract OutputQuorum is EIP712, Ownable2Step {
     {
         if (chainIdOf[_oracle] == 0) revert UnknownOracle(_oracle);
         if (!STAKING.isActive(msg.sender)) revert NotActiveVerifier(msg.sender);
-        if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
+        _checkBond();
         Candidate storage c = candidates[_key(_oracle, _l2BlockNumber, _outputRoot)];
         if (c.signers.length == 0) revert UnknownRoot();
         if (c.rejected) revert RootRejected();
         if (c.openChallenge != 0) revert RootChallenged(c.openChallenge - 1);
         uint256 index = _indexOf(_oracle, _l2BlockNumber, _outputRoot);
         if (index != 0 && L2OutputOracle(_oracle).isOutputFinalized(index - 1)) revert OutputFinal(index - 1);
-        id = challenges.length;
-        challenges.push(
-            Challenge({
-                oracle: _oracle,
-                l2BlockNumber: _l2BlockNumber,
-                outputRoot: _outputRoot,
-                challenger: msg.sender,
-                bond: msg.value,
-                createdAt: uint64(block.timestamp),
-                snapshot: uint64(block.timestamp - 1),
-                forVotes: 0,
-                againstVotes: 0,
-                outcome: Outcome.Open
-            })
-        );
+        id = _openChallenge(msg.sender, msg.value);
+        charges.push(Charge({ oracle: _oracle, l2BlockNumber: _l2BlockNumber, outputRoot: _outputRoot }));
         c.openChallenge = id + 1;
         openChallenges[_oracle].push(id);
         _refreeze(_oracle);
         emit Challenged(id, _oracle, _l2BlockNumber, _outputRoot, msg.sender);
     }
 
-    /**
-     * @notice Votes on challenge `_id` (`_support`: the root is wrong) with the caller's token votes at
-     * the challenge's snapshot. The accused root's signers may not vote.
-     */
-    function vote(uint256 _id, bool _support) external {
-        Challenge storage ch = _challenge(_id);
-        if (ch.outcome != Outcome.Open) revert ChallengeClosed(_id);
-        if (block.timestamp >= ch.createdAt + resolutionPeriod) revert VotingEnded(ch.createdAt + resolutionPeriod);
-        Candidate storage c = candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)];
-        if (c.signed[msg.sender]) revert AccusedCannotVote(msg.sender);
-        if (hasVoted[_id][msg.sender]) revert AlreadyVoted(msg.sender);
-        uint256 weight = TOKEN.getPastVotes(msg.sender, ch.snapshot);
-        if (weight == 0) revert NoVotes(msg.sender);
-        hasVoted[_id][msg.sender] = true;
-        if (_support) ch.forVotes += weight;
-        else ch.againstVotes += weight;
-        emit Voted(_id, msg.sender, _support, weight);
-    }
-
-    /// @notice Settles challenge `_id` once its vote has ended (anyone may call it).
-    function resolve(uint256 _id) external returns (Outcome outcome) {
-        Challenge storage ch = _challenge(_id);
-        if (ch.outcome != Outcome.Open) revert ChallengeClosed(_id);
-        uint256 endsAt = ch.createdAt + resolutionPeriod;
-        if (block.timestamp < endsAt) revert VotingOpen(endsAt);
-        uint256 needed = (TOKEN.getPastTotalSupply(ch.snapshot) * voteQuorumBps) / 10_000;
-        uint256 cast = ch.forVotes + ch.againstVotes;
-        if (cast < needed || cast == 0) outcome = Outcome.NoQuorum;
-        else if (ch.forVotes > ch.againstVotes) outcome = Outcome.Upheld;
-        else outcome = Outcome.Rejected;
-        ch.outcome = outcome;
-
-        Candidate storage c = candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)];
-        c.openChallenge = 0;
-        // Upheld: the root is wrong for good. No quorum: out of the oracle for safety, but not
-        // rejected, since it may be the block's only right root (it may enter again, and be challenged again).
-        if (outcome == Outcome.Upheld) c.rejected = true;
-        if (outcome != Outcome.Rejected) {
-            uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
-            // Still frozen here (this challenge is open until _refreeze below): deletable.
-            if (index != 0) L2OutputOracle(ch.oracle).deleteL2Outputs(index - 1);
-        }
-        _close(ch.oracle, _id);
-        _refreeze(ch.oracle);
-        emit ChallengeResolved(_id, outcome, ch.forVotes, ch.againstVotes);
-
-        if (outcome == Outcome.Upheld) {
-            for (uint256 i = 0; i < c.signers.length; i++) {
-                STAKING.slash(c.signers[i], ch.challenger);
-            }
-        }
-        _pay(outcome == Outcome.Rejected ? owner() : ch.challenger, ch.bond);
-    }
-
     /// @notice Challenge `_id`.
     function getChallenge(uint256 _id) external view returns (Challenge memory) {
-        return _challenge(_id);
-    }
-
-    /// @notice How many challenges were ever made.
-    function challengeCount() external view returns (uint256) {
-        return challenges.length;
+        Ballot storage b = _ballot(_id);
+        Charge storage ch = charges[_id];
+        return Challenge(
+            ch.oracle, ch.l2BlockNumber, ch.outputRoot,
+            b.challenger, b.bond, b.createdAt, b.snapshot, b.forVotes, b.againstVotes, b.outcome
+        );
     }
 
     // ---------------------------------------------------------------- equivocation
@@ -428,11 +345,6 @@ contract OutputQuorum is EIP712, Ownable2Step {
 
     function _key(address _oracle, uint256 _l2BlockNumber, bytes32 _x) internal pure returns (bytes32) {
         return keccak256(abi.encode(_oracle, _l2BlockNumber, _x));
-    }
-
-    function _challenge(uint256 _id) internal view returns (Challenge storage) {
-        if (_id >= challenges.length) revert NoSuchChallenge(_id);
-        return challenges[_id];
     }
 
     /// @dev The signers' active stake, and the active stake.
@@ -495,7 +407,7 @@ contract OutputQuorum is EIP712, Ownable2Step {
         uint256 lowest = type(uint256).max;
         uint256[] storage open = openChallenges[_oracle];
         for (uint256 i = 0; i < open.length; i++) {
-            Challenge storage ch = challenges[open[i]];
+            Charge storage ch = charges[open[i]];
             uint256 index = _indexOf(_oracle, ch.l2BlockNumber, ch.outputRoot);
             if (index != 0 && index - 1 < lowest) lowest = index - 1;
         }
@@ -503,12 +415,47 @@ contract OutputQuorum is EIP712, Ownable2Step {
         if (oracle.frozenFrom() != lowest) oracle.freezeFrom(lowest);
     }
 
-    function _pay(address _to, uint256 _amount) internal {
-        if (_amount == 0) return;
-        (bool ok,) = _to.call{ value: _amount }("");
-        if (!ok) {
-            (ok,) = owner().call{ value: _amount }("");
-            require(ok, "OutputQuorum: bond transfer failed");
+    // ---------------------------------------------------------------- ChallengeVote hooks
+
+    /// @dev The accused root's signers may not vote.
+    function _checkVoter(uint256 _id, address _voter) internal view override {
+        Charge storage ch = charges[_id];
+        if (candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)].signed[_voter]) {
+            revert AccusedCannotVote(_voter);
         }
+    }
+
+    /**
+     * @dev Closes the root's challenge. Upheld: the root is wrong for good. No quorum: out of the oracle
+     * for safety, but not rejected, since it may be the block's only right root (it may enter again, and
+     * be challenged again). Both delete it from the oracle with every later output. Then the oracle is
+     * refrozen from its other open challenges.
+     */
+    function _settle(uint256 _id, Outcome _outcome) internal override {
+        Charge storage ch = charges[_id];
+        Candidate storage c = candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)];
+        c.openChallenge = 0;
+        if (_outcome == Outcome.Upheld) c.rejected = true;
+        if (_outcome != Outcome.Rejected) {
+            uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
+            // Still frozen here (this challenge is open until _refreeze below): deletable.
+            if (index != 0) L2OutputOracle(ch.oracle).deleteL2Outputs(index - 1);
+        }
+        _close(ch.oracle, _id);
+        _refreeze(ch.oracle);
+    }
+
+    /// @dev Slashes each signer of the root; the challenger gets the reporter's share.
+    function _punish(uint256 _id) internal override {
+        Charge storage ch = charges[_id];
+        Candidate storage c = candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)];
+        address challenger = ballots[_id].challenger;
+        for (uint256 i = 0; i < c.signers.length; i++) {
+            STAKING.slash(c.signers[i], challenger);
+        }
+    }
+
+    function _bondTransferFailed() internal pure override returns (string memory) {
+        return "OutputQuorum: bond transfer failed";
     }
 }
