@@ -16,17 +16,15 @@ import {
   type Abi,
   type Address,
   type Hex,
-  type LocalAccount,
   type TransactionReceipt,
 } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { AdminKeyError, assertNoAdminKeys } from '../../scripts/deploy-dac.js'
-import { deployL1, toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
-import { devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
+import { toL1Config } from '../../scripts/deploy-l1.js'
+import { stakeOperators } from '../../scripts/devnet-verifiers.js'
 import {
   devnetSequencingParams,
   parseSequencingParams,
@@ -36,9 +34,24 @@ import {
 } from '../../scripts/sequencing-params.js'
 import { createChainCommon } from '../../shared/chain/chainCommon.js'
 import { blockSigningHash, signBlock } from '../../shared/derivation/signedBlock.js'
-import { dacWallet, revertOf, type DacWallet } from './dac.fixtures.js'
-import { anvilTestClient, devAccount, l1Chain, timelockWallet } from './l1.fixtures.js'
-import { startAnvil, type Anvil } from './processes.js'
+import { timelockWallet } from './l1.fixtures.js'
+import {
+  A,
+  B,
+  C,
+  D,
+  anvil,
+  chain,
+  d,
+  dev,
+  expectError,
+  mined,
+  operators,
+  relayer,
+  testClient,
+  useStakingDevnet,
+  type Operator,
+} from './verifiers.fixtures.js'
 
 /**
  * SequencerPool on anvil (issue 13, DESIGN.md invariant 8: no single key halts the chain past a
@@ -60,19 +73,7 @@ const STAKES = [parseEther('100000'), parseEther('200000'), parseEther('300000')
 const Change = { Silent: 0, Inactive: 1, Challenged: 2, Equivocated: 3 } as const
 const Outcome = { Open: 0, Upheld: 1, Rejected: 2, NoQuorum: 3 } as const
 const BATCH = '0x00deadbeef' as Hex
-const abis = [...sequencerPoolAbi, ...verifierStakingAbi] as Abi
 
-type Operator = { account: LocalAccount; address: Address; key: Hex; wallet: DacWallet }
-
-let anvil: Anvil
-let d: L1Deployment
-let chain: ReturnType<typeof l1Chain>
-let testClient: ReturnType<typeof anvilTestClient>
-/** Dev accounts 0-9: 0 and 1 vote (1,000,000 EDGE, the 10 % vote quorum), 5 relays, 6-9 fund. */
-let dev: DacWallet[]
-let A: Operator, B: Operator, C: Operator, D: Operator
-let operators: Operator[]
-let relayer: DacWallet
 /** The epoch the candidates were bootstrapped in (seeded during itself). */
 let bootEpoch: bigint
 /** Shard 901's turn in that epoch before its seed: nobody's. */
@@ -80,28 +81,11 @@ let beforeBootstrap: { sequencer: Address }
 
 const pool = () => ({ address: d.sequencing.pool, abi: sequencerPoolAbi }) as const
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  try {
-    chain = l1Chain(anvil.url)
-    testClient = anvilTestClient(chain)
-    const deployerAccount = privateKeyToAccount(
-      keccak256(toHex('edge-l2 sequencing test deployer')),
-    )
-    await testClient.setBalance({ address: deployerAccount.address, value: 10n ** 22n })
-    d = await deployL1(dacWallet(chain, deployerAccount), {
-      chainIds: [901, 902],
-      batcher: devAccount(8).address,
-      sequencing: PARAMS,
-    })
-    dev = Array.from({ length: 10 }, (_, i) => dacWallet(chain, devAccount(i)))
-    relayer = dev[5]
-    operators = [0, 1, 2, 3].map((i) => {
-      const { key } = devnetOperator(i)
-      const account = privateKeyToAccount(key)
-      return { account, address: account.address, key, wallet: dacWallet(chain, account) }
-    })
-    ;[A, B, C, D] = operators
+useStakingDevnet({
+  name: 'sequencing',
+  deploy: { sequencing: PARAMS },
+  errors: [...sequencerPoolAbi, ...verifierStakingAbi] as Abi,
+  setup: async () => {
     const contracts = { token: d.dac.token, staking: d.verifiers.staking }
     // dev 9 holds 500,000 EDGE: A and B from it, C from dev 7; D is funded but stakes only in tests.
     await stakeOperators(dev[9], contracts, [A.address], STAKES[0])
@@ -113,40 +97,10 @@ beforeAll(async () => {
     beforeBootstrap = await read.turnOf(901n, e)
     const receipt = await mined(await seed(await read.epochAt((await latestBlock()) + 1n)))
     bootEpoch = eventsOf(receipt, 'EpochSeeded')[0].args.epoch
-    // Votes count at a challenge's clock() - 1.
-    await testClient.increaseTime({ seconds: 1 })
-    await testClient.mine({ blocks: 1 })
-  } catch (err) {
-    await anvil.stop()
-    throw err
-  }
-})
-
-afterAll(async () => {
-  await anvil?.stop()
-})
-
-let snapshot: Hex
-beforeEach(async () => {
-  snapshot = await testClient.snapshot()
-})
-afterEach(async () => {
-  await testClient.revert({ id: snapshot })
+  },
 })
 
 // ---------------------------------------------------------------------------------------- helpers
-
-async function mined(hash: Hex): Promise<TransactionReceipt> {
-  const receipt = await relayer.waitForTransactionReceipt({ hash })
-  expect(receipt.status).toBe('success')
-  return receipt
-}
-
-async function expectError(action: Promise<unknown>, name: string, args?: readonly unknown[]) {
-  const decoded = await revertOf(action, abis)
-  expect(decoded.errorName).toBe(name)
-  if (args) expect(decoded.args).toEqual(args)
-}
 
 function eventsOf(receipt: TransactionReceipt, eventName: string) {
   const logs = parseEventLogs({ abi: sequencerPoolAbi, logs: receipt.logs }) as {
