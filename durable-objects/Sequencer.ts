@@ -286,6 +286,8 @@ export class Sequencer extends DurableObject<Env> {
         l2ChainId: chain.chainId,
         oracle: contracts.l2OutputOracle as Address,
       },
+      pool: contracts.sequencerPool as Address | undefined,
+      publicUrl: this.config.publicUrl,
       fault: this.config.verifierFault,
       log: (line) => console.log(`[verify ${chain.chainId}] ${line}`),
     }

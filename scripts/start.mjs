@@ -101,6 +101,7 @@ const vars = {
   SEQUENCER_KEY: toHex(batcher.getHdKey().privateKey),
   BATCHER_KEY: toHex(batcher.getHdKey().privateKey),
   VERIFIER_KEY: operators[0].key,
+  PUBLIC_URL: `http://127.0.0.1:${args.port}`,
 }
 const peerCount = Number(args.peers)
 if (!Number.isSafeInteger(peerCount) || peerCount < 0) {
@@ -134,6 +135,7 @@ const peers = await Promise.all(
       vars: {
         L1: JSON.stringify(l1),
         SEQUENCER_URL: node.url,
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
         ...(operators[i + 1] ? { VERIFIER_KEY: operators[i + 1].key } : {}),
       },
       onLog: (line) => streaming && console.log(`[peer-${i + 1}] ${line}`),

@@ -30,6 +30,8 @@ export type ShardL1 = {
    */
   verifierStaking?: string
   outputQuorum?: string
+  /** The sequencer pool (SequencerPool: epochs, schedule, node URLs), the same for every shard. */
+  sequencerPool?: string
 }
 
 /** The L1 this deployment settles on, if configured: its chain, RPC and the contracts of each shard. */
@@ -88,6 +90,8 @@ export type Config = {
    * exposes long-window outputs and resolves challenges. Any role can have it.
    */
   verifierKey?: `0x${string}`
+  /** This node's public base URL (PUBLIC_URL): a verifier publishes it in the sequencer pool. */
+  publicUrl?: string
   /** Test only (VERIFIER_FAULT=wrong-root): the verifier signs a corrupted root, to play a faulty one. */
   verifierFault?: 'wrong-root'
 }
@@ -117,6 +121,7 @@ type ConfigEnv = {
   BATCHER_KEY?: string
   VERIFIER_KEY?: string
   VERIFIER_FAULT?: string
+  PUBLIC_URL?: string
   SEQUENCER_KEY?: string
   SEQUENCER_URL?: string
 }
@@ -156,6 +161,7 @@ export function buildConfig(env: ConfigEnv): Config {
     batcherKey: key(env.BATCHER_KEY, 'BATCHER_KEY'),
     verifierKey: key(env.VERIFIER_KEY, 'VERIFIER_KEY'),
     verifierFault: fault(env.VERIFIER_FAULT),
+    publicUrl: url(env.PUBLIC_URL, 'PUBLIC_URL'),
   }
 }
 

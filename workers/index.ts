@@ -20,6 +20,7 @@ import {
   type NetworkReport,
 } from '../shared/verifiers/network.js'
 import { createL1Clients } from '../durable-objects/l1Clients.js'
+import { readPoolView, type PoolView } from '../shared/sequencing/poolView.js'
 import { withdrawals } from './withdrawals.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
@@ -80,12 +81,18 @@ app.get('/chains', (c) => {
 const NETWORK_CACHE_MS = 2_000
 const NETWORK_DEADLINE_MS = 4_000
 let network:
-  { until: number; status: 200 | 503; body: NetworkReport | { error: string } } | undefined
+  | {
+      until: number
+      status: 200 | 503
+      body: (NetworkReport & { sequencing?: PoolView }) | { error: string }
+    }
+  | undefined
 
 /**
  * `GET /network`: the verifier network on L1 (`shared/verifiers/network.ts`): parameters, verifiers,
  * active and quorum stake, and per shard its last 10 outputs with their attestations and its
- * challenges. 404 `{ error }` without an L1 or without verifier contracts in it; 503 `{ error }` when
+ * challenges; with a SequencerPool, `sequencing`: the epoch, each shard's current and next sequencer
+ * (address, URL) and its schedule (`shared/sequencing/poolView.ts`). 404 `{ error }` without an L1 or without verifier contracts in it; 503 `{ error }` when
  * L1 does not answer within 4 s. An answer (or a 503) serves the isolate's requests for 2 s, so a
  * status page polling it costs L1 at most one read (three Multicall3 calls) per 2 s and isolate.
  * Only settled answers are shared: a request never awaits another request's I/O.
@@ -104,8 +111,27 @@ app.get('/network', async (c) => {
     )
   if (!network || network.until <= Date.now()) {
     try {
+      const l1 = createL1Clients(config.l1, {}).l1
+      const pool = Object.values(config.l1.shards).find((s) => s.sequencerPool)?.sequencerPool
       const report = await withDeadline(
-        readNetwork(createL1Clients(config.l1, {}).l1, contracts),
+        (async () => {
+          const report = await readNetwork(l1, contracts)
+          if (!pool) return report
+          const sequencing = await readPoolView(
+            l1,
+            {
+              pool: pool as `0x${string}`,
+              multicall3: contracts.multicall3,
+              chainIds: contracts.shards.map((s) => s.chainId),
+            },
+            BigInt(report.l1Block),
+          ).catch((err: Error) => {
+            throw new L1UnavailableError(`L1 request failed: ${err.message.split('\n')[0]}`, {
+              cause: err,
+            })
+          })
+          return { ...report, sequencing }
+        })(),
         NETWORK_DEADLINE_MS,
       )
       network = { until: Date.now() + NETWORK_CACHE_MS, status: 200, body: report }

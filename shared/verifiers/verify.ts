@@ -24,6 +24,7 @@ import {
 import { call, getBlock, getBlockNumber, getLogs, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
+import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import type { ChainCore } from '../chain/chainCore.js'
 import { L1Sender, type StepResult } from '../settlement/l1Sender.js'
@@ -39,6 +40,9 @@ export type VerifierContext = {
   wallet: L1Wallet
   domain: AttestationDomain
   staking: Address
+  /** The sequencer pool, where the operator publishes `publicUrl` and seeds the next epoch. */
+  pool?: Address
+  publicUrl?: string
   /** Test only: sign and attest a corrupted root instead of the computed one. */
   fault?: 'wrong-root'
   log?: (line: string) => void
@@ -51,6 +55,8 @@ export type VerifierAction =
   | { kind: 'expose'; l2BlockNumber: string; outputRoot: Hex }
   | { kind: 'resolve'; id: string }
   | { kind: 'unjail' }
+  | { kind: 'publishUrl'; url: string }
+  | { kind: 'seedEpoch'; epoch: string }
 
 const PENDING = 'verify.tx'
 const CURSOR = 'verify.l1'
@@ -127,6 +133,10 @@ function describe(a: VerifierAction): string {
       return `resolution of challenge ${a.id}`
     case 'unjail':
       return 'unjail'
+    case 'publishUrl':
+      return `publication of this node's URL ${a.url} in the sequencer pool`
+    case 'seedEpoch':
+      return `seeding of sequencer epoch ${a.epoch}`
   }
 }
 
@@ -238,7 +248,7 @@ async function nextAction(ctx: VerifierContext) {
         tag: { kind: 'unjail' } as VerifierAction,
       }
     }
-    return undefined
+    return poolAction(ctx)
   }
 
   // 4. The oracle's next output: sign ours, retry the proposal, or expose after the long window.
@@ -336,7 +346,63 @@ async function nextAction(ctx: VerifierContext) {
       }
     }
   }
+  return poolAction(ctx)
+}
+
+/**
+ * The operator's share of the sequencer pool (issue 13's groundwork): publish this node's URL where
+ * peers and wallets find the scheduled sequencer, and seed the next epoch (or the current one while
+ * the pool has no candidates yet) with L1 randomness, so the schedule never falls back to a
+ * predictable seed. Either is skipped when it would revert (another verifier seeded first).
+ */
+async function poolAction(ctx: VerifierContext) {
+  if (!ctx.pool) return undefined
+  const pool = { address: ctx.pool, abi: sequencerPoolAbi } as const
+  const me = ctx.wallet.account.address
+  if (ctx.publicUrl) {
+    const published = await readContract(ctx.l1, { ...pool, functionName: 'urlOf', args: [me] })
+    if (published !== ctx.publicUrl)
+      return {
+        to: ctx.pool,
+        data: encodeFunctionData({ ...pool, functionName: 'setUrl', args: [ctx.publicUrl] }),
+        tag: { kind: 'publishUrl', url: ctx.publicUrl } as VerifierAction,
+      }
+  }
+  const epoch = await readContract(ctx.l1, { ...pool, functionName: 'currentEpoch' })
+  for (const e of [epoch, epoch + 1n]) {
+    const [, seeded] = await readContract(ctx.l1, { ...pool, functionName: 'seedOf', args: [e] })
+    if (seeded) continue
+    if (e > epoch && !(await seedsNext(ctx, epoch))) continue
+    const request = {
+      to: ctx.pool,
+      data: encodeFunctionData({ ...pool, functionName: 'seedEpoch', args: [e] }),
+      tag: { kind: 'seedEpoch', epoch: String(e) } as VerifierAction,
+    }
+    // The current epoch is seedable only while the pool has no candidates (its bootstrap).
+    if (e === epoch && (await refusal(ctx, request))) continue
+    return request
+  }
   return undefined
+}
+
+/**
+ * Whether this operator seeds the epoch after `epoch`: the current epoch's sequencer of this shard
+ * does (so the verifiers do not all race for it), anyone once three quarters of the epoch passed.
+ */
+async function seedsNext(ctx: VerifierContext, epoch: bigint): Promise<boolean> {
+  const pool = { address: ctx.pool!, abi: sequencerPoolAbi } as const
+  const [[sequencer], start, length, head] = await Promise.all([
+    readContract(ctx.l1, {
+      ...pool,
+      functionName: 'turnOf',
+      args: [BigInt(ctx.domain.l2ChainId), epoch],
+    }),
+    readContract(ctx.l1, { ...pool, functionName: 'epochStart', args: [epoch] }),
+    readContract(ctx.l1, { ...pool, functionName: 'epochLength' }),
+    getBlockNumber(ctx.l1, { cacheTime: 0 }),
+  ])
+  const mine = sequencer.toLowerCase() === ctx.wallet.account.address.toLowerCase()
+  return mine || head >= start + (length * 3n) / 4n
 }
 
 /** Reads Attested and Challenged logs of this shard since the last round into the watch list. */

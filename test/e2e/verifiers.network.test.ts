@@ -16,7 +16,7 @@ import { devnetOperator } from '../../scripts/devnet-verifiers.js'
 import { bridgeClients, useBridgeDevnet, type BridgeDevnet } from './bridge.fixtures.js'
 import { devAccount } from './l1.fixtures.js'
 import { openSocket } from './node.fixtures.js'
-import type { L2Node } from './processes.js'
+import { getFreePort, type L2Node } from './processes.js'
 
 /**
  * Verifiers end to end (issue 12): real nodes (`wrangler dev`), each operator its own process and
@@ -126,9 +126,12 @@ describe('three honest verifiers', () => {
   })
   const peers: L2Node[] = []
   const startVerifier = async (op: 1 | 2, at?: L2Node) => {
+    const port = at?.port ?? (await getFreePort())
     const node = await d.startPeer({
-      vars: { VERIFIER_KEY: ops[op].key },
-      ...(at && { persistDir: at.persistDir, port: at.port }),
+      // PUBLIC_URL: the URL the operator publishes in the sequencer pool.
+      vars: { VERIFIER_KEY: ops[op].key, PUBLIC_URL: `http://127.0.0.1:${port}` },
+      port,
+      ...(at && { persistDir: at.persistDir }),
     })
     peers[op] = node
     return node
@@ -202,6 +205,23 @@ describe('three honest verifiers', () => {
       expect(latest.quorum).toBe(true)
       expect(latest.attestations.length).toBeGreaterThanOrEqual(2)
     }
+    // The sequencer pool's view: the verifiers seeded the epochs and published their URLs, so the
+    // schedule names staked operators and the peers' URLs (the sequencer node publishes none here).
+    const net = await until('a seeded schedule with the peers’ URLs', async () => {
+      const net = (await (await fetch(`${peers[1]!.url}/network`)).json()) as any
+      const urls = net.sequencing?.shards[0].schedule.map((t: any) => t.url) ?? []
+      return urls.includes(peers[1]!.url) || urls.includes(peers[2]!.url) ? net : undefined
+    })
+    expect(net.sequencing.pool).toBe(d.deployment.sequencing.pool)
+    const shard = net.sequencing.shards[0]
+    expect(shard.chainId).toBe(901)
+    expect(shard.schedule).toHaveLength(8)
+    expect(shard.schedule[0]).toMatchObject({ sequencer: shard.current.sequencer })
+    for (const turn of [shard.current, shard.next, ...shard.schedule])
+      expect(ops.map((o) => o.address)).toContain(turn.sequencer)
+    expect(BigInt(net.sequencing.nextEpochStart) - BigInt(net.sequencing.epochStart)).toBe(
+      BigInt(net.sequencing.epochLength),
+    )
   }, 120_000)
 
   test('behavior: a verifier killed misses outputs (2/3 still attest), is jailed, and on restart catches up, rejoins and attests again', async () => {
