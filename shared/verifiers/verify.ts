@@ -66,6 +66,9 @@ const MAX_LOG_RANGE = 2_000n
 const attestedEvent = parseAbiItem(
   'event Attested(address indexed oracle, uint256 indexed l2BlockNumber, bytes32 indexed outputRoot, address verifier, uint256 stake)',
 )
+const acceptedEvent = parseAbiItem(
+  'event OutputAccepted(address indexed oracle, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, bytes32 outputRoot, bool quorum, uint256 signedStake, uint256 activeStake)',
+)
 const challengedEvent = parseAbiItem(
   'event Challenged(uint256 indexed id, address indexed oracle, uint256 indexed l2BlockNumber, bytes32 outputRoot, address challenger)',
 )
@@ -418,10 +421,19 @@ async function updateWatch(ctx: VerifierContext): Promise<Watch> {
   }
   if (from > head) return watch
   const to = head - from > MAX_LOG_RANGE ? from + MAX_LOG_RANGE : head
-  const [attested, challenged] = await Promise.all([
+  // A root is checked when it is signed and again whenever it enters the oracle: one deleted after
+  // a challenge without a vote quorum may be put back with the signatures it already has.
+  const [attested, accepted, challenged] = await Promise.all([
     getLogs(l1, {
       address: domain.quorum,
       event: attestedEvent,
+      args: { oracle: domain.oracle },
+      fromBlock: from,
+      toBlock: to,
+    }),
+    getLogs(l1, {
+      address: domain.quorum,
+      event: acceptedEvent,
       args: { oracle: domain.oracle },
       fromBlock: from,
       toBlock: to,
@@ -435,7 +447,7 @@ async function updateWatch(ctx: VerifierContext): Promise<Watch> {
     }),
   ])
   const known = new Set(watch.roots.map((r) => `${r.l2BlockNumber}:${r.outputRoot}`))
-  for (const log of attested) {
+  for (const log of [...attested, ...accepted]) {
     const entry = {
       l2BlockNumber: String(log.args.l2BlockNumber!),
       outputRoot: log.args.outputRoot!,
