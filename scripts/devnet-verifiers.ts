@@ -75,6 +75,10 @@ export async function stakeOperators(
         abi: verifierStakingAbi,
         functionName: 'stake',
         args: [operator, amount],
+        // Not an estimate: the funder's vote checkpoint costs ~20k more gas when the stake lands a
+        // second after the one estimated in (a new checkpoint instead of an update), so a tight
+        // estimate ran out of gas on a loaded machine.
+        gas: 500_000n,
       }),
     )
   }

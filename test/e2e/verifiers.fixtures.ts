@@ -190,10 +190,17 @@ export function useOutputQuorumDevnet() {
           ...token(),
           functionName: 'transfer',
           args: [A.address, parseEther('1000')],
+          // Vote checkpoints cost more when the block lands a second after the estimate's.
+          gas: 300_000n,
         }),
       )
       await mined(
-        await A.wallet.writeContract({ ...token(), functionName: 'delegate', args: [A.address] }),
+        await A.wallet.writeContract({
+          ...token(),
+          functionName: 'delegate',
+          args: [A.address],
+          gas: 300_000n,
+        }),
       )
       // Portal liquidity, so that a withdrawal that finalizes would really pay.
       await mined(
