@@ -30,10 +30,8 @@ import { sequencerMethods } from '../shared/rpc/sequencerMethods.js'
 import { MethodNotFoundError } from '../shared/errors.js'
 import { toRpcError } from '../shared/rpc/toRpcError.js'
 import { settle, type SettleContext, type SettleReport } from '../shared/settlement/settle.js'
-import { safeOutputRoot, stepVerifier, type VerifierContext } from '../shared/verifiers/verify.js'
-import { readRollupEvents, type ComputedRootEvent } from '../shared/verifiers/rollupEvents.js'
-import { l2OutputOracleAbi } from '../generated/contracts/L2OutputOracle.js'
-import { getBlockNumber, readContract } from 'viem/actions'
+import { stepVerifier, type VerifierContext } from '../shared/verifiers/verify.js'
+import { nextRollupEvents } from '../shared/verifiers/rollupFeed.js'
 import { createL1Clients } from './l1Clients.js'
 
 /** The jobs one alarm multiplexes (see `Scheduler`). */
@@ -58,10 +56,6 @@ const RESEND_MS = 10_000
 const OUTBOX_EXPIRY_MS = 3_600_000
 /** How long a plain forward waits for the sequencer before saying it is unreachable. */
 const FORWARD_TIMEOUT_MS = 5_000
-/** Meta keys of the rollup events: the last L1 block read, the last output block computed. */
-const ROLLUP_CURSOR = 'rollup.l1'
-const ROLLUP_COMPUTED = 'rollup.computed'
-const ROLLUP_MAX_RANGE = 2_000n
 /** Delay before the live feed's websocket is opened again after it closed. */
 const FEED_RECONNECT_MS = 1_000
 
@@ -210,60 +204,25 @@ export class Sequencer extends DurableObject<Env> {
   private settling?: Promise<SettleReport | { error: string }>
 
   /**
-   * Rollup events for `edge_rollup` subscribers, every L1 round: what L1 said since the last round
-   * about the shard's outputs, attestations, challenges and verifiers (`readRollupEvents`), then the
-   * output root this node computed for each output block that became safe (`computed`). Events
-   * before a node's first round are not replayed: a subscription sees what happens from then on.
-   * A failure (L1 down) is logged and retried next round from the same cursor.
+   * Publishes the round's rollup events to `edge_rollup` subscribers (`nextRollupEvents`: L1's and
+   * the node's own computed roots). A failure is logged and retried next round from the same cursor.
    */
   private async rollupRound(ctx: SettleContext): Promise<void> {
-    const { chain, contracts } = ctx
+    const { chain } = ctx
     try {
-      const head = await getBlockNumber(ctx.l1, { cacheTime: 0 })
-      const cursor = chain.store.getMeta(ROLLUP_CURSOR)
-      const from = cursor === undefined ? head : BigInt(cursor) + 1n
-      const to = head - from > ROLLUP_MAX_RANGE ? from + ROLLUP_MAX_RANGE : head
-      const events: object[] = await readRollupEvents(
+      const { events, commit } = await nextRollupEvents(
+        chain,
         ctx.l1,
-        {
-          oracle: contracts.l2OutputOracle as Address,
-          quorum: contracts.outputQuorum as Address | undefined,
-          staking: contracts.verifierStaking as Address | undefined,
-        },
-        from,
-        to,
+        ctx.contracts,
+        this.config.verifierFault,
       )
-      this.submissionInterval ??= await readContract(ctx.l1, {
-        address: contracts.l2OutputOracle as Address,
-        abi: l2OutputOracleAbi,
-        functionName: 'SUBMISSION_INTERVAL',
-      })
-      const interval = this.submissionInterval
-      const safe = chain.safeHead()
-      const lastOutputBlock = safe - (safe % interval)
-      const done = BigInt(chain.store.getMeta(ROLLUP_COMPUTED) ?? String(lastOutputBlock))
-      for (let n = done + interval; n <= lastOutputBlock; n += interval) {
-        // One state read per output interval (a verifier has it cached from its attestation).
-        const root = await safeOutputRoot(chain, n, this.config.verifierFault)
-        if (root)
-          events.push({
-            type: 'computed',
-            l2BlockNumber: `0x${n.toString(16)}`,
-            ...root,
-          } satisfies ComputedRootEvent)
-      }
       if (events.length > 0) await this.feed().publishRollup(chain.chainId, events)
-      chain.transact(() => {
-        chain.store.setMeta(ROLLUP_CURSOR, String(to))
-        chain.store.setMeta(ROLLUP_COMPUTED, String(lastOutputBlock))
-      })
+      commit()
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err)
       console.error(`[rollup ${chain.chainId}] events failed; will retry:`, error.split('\n')[0])
     }
   }
-
-  private submissionInterval?: bigint
 
   /**
    * The verifier's share of an L1 round, with an operator key (`VERIFIER_KEY`) and the shard's
