@@ -172,12 +172,16 @@ async function nextAction(ctx: VerifierContext) {
       unchecked.push(seen) // one transaction a round (or not active yet): a later round challenges it
       continue
     }
-    const [, , , , , rejected, open] = await readContract(l1, {
+    const [, , , signedStake, , rejected, open] = await readContract(l1, {
       ...quorum,
       functionName: 'candidate',
       args: [domain.oracle, n, seen.outputRoot],
     })
     if (rejected || open !== 0n) continue
+    // Signed only by verifiers no longer active (slashed, jailed, unbonded): it can neither be
+    // exposed nor reach a quorum, so a bond spent on it would be wasted (a slashed key's flood of
+    // roots must not drain the challengers). Should it enter the oracle, OutputAccepted brings it back.
+    if (signedStake === 0n) continue
     const request = {
       to: domain.quorum,
       data: encodeFunctionData({
@@ -462,8 +466,13 @@ async function updateWatch(ctx: VerifierContext): Promise<Watch> {
     const id = String(log.args.id!)
     if (!watch.challenges.includes(id)) watch.challenges.push(id)
   }
-  // Bounded: a root far behind our safe head was checked long ago; keep the newest.
-  if (watch.roots.length > 512) watch.roots = watch.roots.slice(-512)
+  // Bounded, keeping the lowest blocks: a flood of roots signed for far-future blocks (one staked key
+  // can sign one root per block) cannot push out the ones due soon; a dropped root that enters the
+  // oracle later is seen again through OutputAccepted.
+  if (watch.roots.length > 512)
+    watch.roots = watch.roots
+      .sort((a, b) => (BigInt(a.l2BlockNumber) < BigInt(b.l2BlockNumber) ? -1 : 1))
+      .slice(0, 512)
   chain.transact(() => {
     chain.store.setMeta(WATCH, JSON.stringify(watch))
     chain.store.setMeta(CURSOR, String(to))
