@@ -20,7 +20,7 @@ import {
   type NetworkReport,
 } from '../shared/verifiers/network.js'
 import { createL1Clients } from '../durable-objects/l1Clients.js'
-import { readPoolView, type PoolView } from '../shared/sequencing/poolView.js'
+import { readNetworkWithPool, type PoolView } from '../shared/sequencing/poolView.js'
 import { withdrawals } from './withdrawals.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
@@ -111,27 +111,8 @@ app.get('/network', async (c) => {
     )
   if (!network || network.until <= Date.now()) {
     try {
-      const l1 = createL1Clients(config.l1, {}).l1
-      const pool = Object.values(config.l1.shards).find((s) => s.sequencerPool)?.sequencerPool
       const report = await withDeadline(
-        (async () => {
-          const report = await readNetwork(l1, contracts)
-          if (!pool) return report
-          const sequencing = await readPoolView(
-            l1,
-            {
-              pool: pool as `0x${string}`,
-              multicall3: contracts.multicall3,
-              chainIds: contracts.shards.map((s) => s.chainId),
-            },
-            BigInt(report.l1Block),
-          ).catch((err: Error) => {
-            throw new L1UnavailableError(`L1 request failed: ${err.message.split('\n')[0]}`, {
-              cause: err,
-            })
-          })
-          return { ...report, sequencing }
-        })(),
+        readNetworkWithPool(createL1Clients(config.l1, {}).l1, contracts, config.l1),
         NETWORK_DEADLINE_MS,
       )
       network = { until: Date.now() + NETWORK_CACHE_MS, status: 200, body: report }

@@ -2,7 +2,8 @@
  * The sequencer pool as L1 states it (`SequencerPool`, one for all shards), for `GET /network`: the
  * current epoch and its L1 blocks, and per shard the current and next epoch's sequencer (address and
  * the node URL it published) and the schedule of the epochs ahead. Read with two Multicall3 calls at
- * one L1 block. Only the view: nodes do not rotate their roles by it yet (issue 13).
+ * one L1 block; `readNetworkWithPool` adds it to the verifier network. Only the view: nodes do not
+ * rotate their roles by it yet (issue 13).
  */
 import {
   type Address,
@@ -13,6 +14,9 @@ import {
 } from 'viem'
 import { multicall } from 'viem/actions'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
+import type { L1Config } from '../config.js'
+import { L1UnavailableError } from '../settlement/withdrawalStatus.js'
+import { readNetwork, type NetworkContracts, type NetworkReport } from '../verifiers/network.js'
 
 /** One epoch's sequencer of a shard: its address (zero: nobody yet) and published URL. */
 export type PoolTurn = { epoch: string; sequencer: Address; url: string }
@@ -92,4 +96,27 @@ export async function readPoolView(
       }
     }),
   }
+}
+
+/**
+ * `GET /network`'s answer: the verifier network (`readNetwork`) and, when the L1 config names a
+ * SequencerPool, its view at the same L1 block. Throws `L1UnavailableError` when a read fails.
+ */
+export async function readNetworkWithPool(
+  client: Client<Transport, Chain | undefined>,
+  contracts: NetworkContracts,
+  l1: L1Config,
+): Promise<NetworkReport & { sequencing?: PoolView }> {
+  const report = await readNetwork(client, contracts)
+  const pool = Object.values(l1.shards).find((s) => s.sequencerPool)?.sequencerPool
+  if (!pool) return report
+  const at = {
+    pool: pool as Address,
+    multicall3: contracts.multicall3,
+    chainIds: contracts.shards.map((s) => s.chainId),
+  }
+  const sequencing = await readPoolView(client, at, BigInt(report.l1Block)).catch((err: Error) => {
+    throw new L1UnavailableError(`L1 request failed: ${err.message.split('\n')[0]}`, { cause: err })
+  })
+  return { ...report, sequencing }
 }
