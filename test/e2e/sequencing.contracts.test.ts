@@ -193,12 +193,12 @@ function referenceOrder(
   return order
 }
 
-/** An L2 block header of shard 901 (the node's hardfork), its RLP and hash. */
-function l2Header(number: bigint, extra: string) {
+/** An L2 block header of shard 901 (the node's hardfork) on `parentHash`, its RLP and hash. */
+function l2Header(number: bigint, extra: string, parentHash: Hex) {
   const header = createBlockHeader(
     {
       number,
-      parentHash: keccak256(toHex('parent')),
+      parentHash,
       timestamp: 1_700_000_000n + number,
       gasLimit: 30_000_000n,
       extraData: toHex(extra),
@@ -631,13 +631,14 @@ describe('SequencerPool', () => {
     expect((await read.turnOf(902n, e)).sequencer).toBe(expected)
   })
 
-  test('behavior: two signed feed blocks at one height eject the sequencer at once, for the rest of the epoch', async () => {
+  test('behavior: two signed feed blocks on one parent eject the sequencer at once, for the rest of the epoch', async () => {
     const e = await nextEpoch()
     const order = (await read.orderOf(901n, e)).map(operatorOf)
     const cheat = order[0]
-    const a = l2Header(7n, 'fork a')
-    const b = l2Header(7n, 'fork b')
-    const c8 = l2Header(8n, 'fork c')
+    const parent = keccak256(toHex('block 6'))
+    const a = l2Header(7n, 'fork a', parent)
+    const b = l2Header(7n, 'fork b', parent)
+    const c8 = l2Header(8n, 'fork c', parent)
     expect(keccak256(a.rlp)).toBe(a.hash)
     expect(
       await relayer.readContract({
@@ -698,6 +699,37 @@ describe('SequencerPool', () => {
     await mineTo((await read.turnOf(901n, e)).skippableAt)
     await mined(await skip())
     expect((await read.turnOf(901n, e)).sequencer).toBe(order[1].address)
+  })
+
+  test('behavior: two signed feed blocks at one height on different parents are no equivocation and eject nobody', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const holder = order[0]
+    // The holder signed 7 on its branch; that branch was replaced from 6 on (a handover), and on its
+    // next turn it signs the new branch's 7, a child of the new 6: an honest sequencer's feed.
+    const replaced = l2Header(7n, 'replaced', l2Header(6n, 'replaced', keccak256(toHex('5'))).hash)
+    const current = l2Header(7n, 'current', l2Header(6n, 'current', keccak256(toHex('5'))).hash)
+    const [sigReplaced, sigCurrent] = await Promise.all(
+      [replaced, current].map((h) => feedSignature(holder, 901, h.hash)),
+    )
+    const turn = await read.turnOf(901n, e)
+    await expectError(
+      dev[4].writeContract({
+        ...pool(),
+        functionName: 'proveEquivocation',
+        args: [901n, replaced.rlp, sigReplaced, current.rlp, sigCurrent],
+      }),
+      'NotEquivocation',
+    )
+    expect(
+      await relayer.readContract({
+        ...pool(),
+        functionName: 'isEjected',
+        args: [901n, e, holder.address],
+      }),
+    ).toBe(false)
+    expect(await read.turnOf(901n, e)).toEqual(turn)
+    await mined(await submit(holder))
   })
 
   test('behavior: an upheld challenge ejects the sequencer, forfeits its reward of the epoch and returns the bond', async () => {

@@ -6,6 +6,7 @@ import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import { BlockHeader } from "@openzeppelin/contracts/utils/BlockHeader.sol";
 import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { Memory } from "@openzeppelin/contracts/utils/Memory.sol";
 import { ChallengeVote } from "../dac/ChallengeVote.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
@@ -44,9 +45,13 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  *   loses what it earned in the challenged epoch, and the bond is returned. Rejected (frivolous): the bond goes to the owner, the
  *   Timelock. No vote quorum: nothing happens, the bond is returned.
  * - Equivocation: the live feed's signature is secp256k1 over keccak256("edge-l2 block" ‖ chainId as
- *   uint256 ‖ blockHash), which does not cover the block number; so a proof carries both RLP headers
- *   (their hashes are what was signed, and each names its number). Two different headers at one height
- *   signed by one key eject it from the shard for the current epoch at once, with that epoch's credit.
+ *   uint256 ‖ blockHash), which covers neither the block number nor the parent; so a proof carries both
+ *   RLP headers (their hashes are what was signed, and each names its number and parent). Two different
+ *   headers with one parent (hence at one height) signed by one key eject it from the shard for the
+ *   current epoch at once, with that epoch's credit. One height is not enough: after a handover a
+ *   sequencer may rightly sign a block at a height where it signed another earlier, on a branch since
+ *   replaced, and the new block's parent is then another. An honest sequencer never signs two children
+ *   of one parent: it always builds on its own head, and a replaced branch's blocks have other parents.
  *   Slashing is VerifierStaking's QUORUM's alone: this contract ejects and records, it does not slash.
  * - Rewards (credit only): a batch declares its last L2 block (derivation ignores a batch whose blocks
  *   end elsewhere); the holder is credited `rewardPerBlock` for each block past the shard's highest
@@ -341,10 +346,14 @@ contract SequencerPool is ChallengeVote {
     // ---------------------------------------------------------------- equivocation
 
     /**
-     * @notice Proves that one key signed two different L2 blocks of shard `_chainId` at one height on
-     * its live feed: `_headerA` and `_headerB` are the blocks' RLP headers, `_sigA` and `_sigB` the
-     * feed signatures of their hashes. Ejects the signer from the shard for the current epoch (and
-     * forfeits its credit there). Once per (shard, height, signer); anyone.
+     * @notice Proves that one key signed two different L2 blocks of shard `_chainId` with the same parent
+     * (hence at one height) on its live feed: `_headerA` and `_headerB` are the blocks' RLP headers,
+     * `_sigA` and `_sigB` the feed signatures of their hashes. Ejects the signer from the shard for the
+     * current epoch (and forfeits its credit there). Once per (shard, height, signer); anyone.
+     * @dev Two blocks at one height with different parents are not equivocation (`NotEquivocation`): an
+     * honest sequencer never signs two children of one parent, since it always builds on its own head,
+     * but after a handover it may sign a block at a height where it signed another on a branch that was
+     * replaced since, and the replacing branch's block has another parent.
      */
     function proveEquivocation(
         uint256 _chainId,
@@ -357,8 +366,7 @@ contract SequencerPool is ChallengeVote {
         bytes32 hashA = keccak256(_headerA);
         bytes32 hashB = keccak256(_headerB);
         if (hashA == hashB) revert NotEquivocation();
-        uint256 number = BlockHeader.getNumber(_headerA);
-        if (BlockHeader.getNumber(_headerB) != number) revert NotEquivocation();
+        uint256 number = _siblingsHeight(_headerA, _headerB);
         address signer = ECDSA.recover(blockSigningHash(_chainId, hashA), _sigA);
         if (ECDSA.recover(blockSigningHash(_chainId, hashB), _sigB) != signer) revert NotEquivocation();
         bytes32 k = _key(_chainId, number, signer);
@@ -368,6 +376,15 @@ contract SequencerPool is ChallengeVote {
         uint256 epoch = currentEpoch();
         _forfeit(_chainId, epoch, signer);
         _eject(_chainId, epoch, signer, Change.Equivocated);
+    }
+
+    /// @dev The height of two RLP headers with one number and one parent; else reverts `NotEquivocation`.
+    function _siblingsHeight(bytes calldata _headerA, bytes calldata _headerB) internal pure returns (uint256 number) {
+        Memory.Slice[] memory a = BlockHeader.parseHeader(_headerA);
+        Memory.Slice[] memory b = BlockHeader.parseHeader(_headerB);
+        number = BlockHeader.getNumber(a);
+        if (BlockHeader.getNumber(b) != number) revert NotEquivocation();
+        if (BlockHeader.getParentHash(b) != BlockHeader.getParentHash(a)) revert NotEquivocation();
     }
 
     /// @notice What a sequencer signs for an L2 block on its feed (shared/derivation/signedBlock.ts).
