@@ -1,11 +1,16 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Hex, RpcLog } from 'viem'
 import genesis from '../genesis.json'
-import { buildConfig, nodeRole, shardL1, type Config } from '../shared/config.js'
+import { buildConfig, nodeRole, poolSequenced, shardL1, type Config } from '../shared/config.js'
 import { bytesToHex, type Address } from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
 import { batchBlocks } from '../shared/derivation/batchBlocks.js'
-import { deriveFromL1, type DeriveReport } from '../shared/derivation/deriveFromL1.js'
+import {
+  batchSourceOf,
+  deriveFromL1,
+  derivedThrough,
+  type DeriveReport,
+} from '../shared/derivation/deriveFromL1.js'
 import { FeedFollower } from '../shared/derivation/feedFollower.js'
 import {
   signBlock,
@@ -17,6 +22,15 @@ import { Outbox } from '../shared/forwarding/outbox.js'
 import { rewindIndex } from '../shared/db/indexBlocks.js'
 import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
+import { decodeRawTransaction } from '../shared/txpool/decodeRawTransaction.js'
+import {
+  dutyOf,
+  readTurn,
+  sameAccount,
+  stepSkip,
+  type Duty,
+  type Turn,
+} from '../shared/sequencing/turn.js'
 import { Scheduler } from '../shared/node/scheduler.js'
 import type { GenesisSpec } from '../shared/chain/genesis.js'
 import { receiptLogs } from '../shared/chain/receiptLogs.js'
@@ -182,6 +196,7 @@ export class Sequencer extends DurableObject<Env> {
         const report = await settle(ctx)
         if (report.watched > 0) await this.schedule()
         if (this.role === 'peer') await this.peerRound(ctx)
+        if (this.pooled) await this.poolRound(ctx)
         await this.verifierRound(ctx)
         await this.rollupRound(ctx)
         await indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId)
@@ -270,7 +285,15 @@ export class Sequencer extends DurableObject<Env> {
     const contracts = chain && shardL1(this.config, chain.chainId)
     if (!chain || !l1 || !contracts) return undefined
     this.l1 ??= createL1Clients(l1, this.config)
-    return { chain, contracts, confirmations: this.config.l1Confirmations, ...this.l1 }
+    const ctx = { chain, contracts, confirmations: this.config.l1Confirmations, ...this.l1 }
+    // In a pool-sequenced shard the operator batches through the pool, and only in its turn.
+    if (this.pooled)
+      return {
+        ...ctx,
+        batcher: this.l1.verifier,
+        batching: this.role === 'sequencer' && this.duty.holds,
+      }
+    return ctx
   }
 
   /**
@@ -280,7 +303,7 @@ export class Sequencer extends DurableObject<Env> {
   private async sealNext(): Promise<void> {
     const chain = this.chain
     const sequencing = this.sequencing
-    if (!chain || !sequencing) return
+    if (!chain || !sequencing || !this.maySeal()) return
     if (this.sealing) return this.sealing
     let sealed: SealResult | undefined
     this.sealing = (async () => {
@@ -310,8 +333,6 @@ export class Sequencer extends DurableObject<Env> {
       this.waiters.sealed(sealed)
       this.unindexed.add(sealed.indexed)
       this.indexSoon(chain)
-      if (this.role === 'peer')
-        for (const r of sealed.receipts) this.outbox?.remove(r.transactionHash)
     }
     this.announce(sealed)
   }
@@ -342,7 +363,7 @@ export class Sequencer extends DurableObject<Env> {
     const chain = this.chain!
     const news = { pending, sealed: sealed && blockNews(sealed) }
     // Signed only while a peer follows (signing costs the sequencer's thread); one in order after another.
-    const sign = sealed && this.feedWantsBlocks && this.config.sequencerKey
+    const sign = sealed && this.feedWantsBlocks && this.feedKey()
     this.publishing = this.publishing
       .then(async () => {
         const block = sign ? await this.signedBlock(chain, BigInt(sealed.header.number)) : undefined
@@ -364,7 +385,7 @@ export class Sequencer extends DurableObject<Env> {
     const parentHash = bytesToHex(chain.header(stored).parentHash)
     const [block] = batchBlocks(chain, n, n)
     const json = toSignedBlockJson(
-      await signBlock(this.config.sequencerKey!, chain.chainId, stored.hash, parentHash, block),
+      await signBlock(this.feedKey()!, chain.chainId, stored.hash, parentHash, block),
     )
     // Recent blocks stay signed: peers catching up ask for the same ones, and asking must not make
     // the sequencer sign again (anyone can ask).
@@ -382,7 +403,7 @@ export class Sequencer extends DurableObject<Env> {
   async signedBlocks(chainId: number, from: bigint, count: number): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
-      if (this.role !== 'sequencer' || !this.config.sequencerKey || !chain.origins.latest())
+      if (this.role !== 'sequencer' || !this.feedKey() || !chain.origins.latest())
         throw new SequencerUnavailableError('this node is not the sequencer: it signs no blocks')
       const out: SignedBlockJson[] = []
       for (let n = from; n <= chain.headHeader.number && out.length < count; n++)
@@ -435,6 +456,7 @@ export class Sequencer extends DurableObject<Env> {
     if (this.chain) return this.chain
     this.chain = chain
     this.role = nodeRole(this.config, chainId)
+    this.pooled = poolSequenced(this.config, chainId)
     if (this.role === 'sequencer') this.sequencing = Sequencing.open(chain)
     await storage.put('chainId', chainId)
     await this.schedule()
@@ -452,6 +474,16 @@ export class Sequencer extends DurableObject<Env> {
     return chain
   }
 
+  /** The key that signs this node's live feed: the operator's in a pool-sequenced shard. */
+  private feedKey(): `0x${string}` | undefined {
+    return this.pooled ? this.config.verifierKey : this.config.sequencerKey
+  }
+
+  /** Whether sealing is allowed now: always for a fixed sequencer, in its turn for a pool member. */
+  private maySeal(): boolean {
+    return !this.pooled || (this.role === 'sequencer' && this.duty.seal)
+  }
+
   /**
    * Schedules the next block when the pool has work. With a block time, an alarm a block time after
    * the last block. In automine (0) the block is sealed on the next turn of the event loop instead:
@@ -463,6 +495,7 @@ export class Sequencer extends DurableObject<Env> {
     if (
       !this.chain ||
       this.role !== 'sequencer' ||
+      !this.maySeal() ||
       this.kicked ||
       this.sealing ||
       this.jobs.has('seal') ||
@@ -537,12 +570,18 @@ export class Sequencer extends DurableObject<Env> {
 
   /** The address whose signature a feed block needs: the shard's sequencer (its batcher by default). */
   private feedSigner(chainId: number): Address | undefined {
+    if (this.pooled) return this.turn && !this.duty.holds ? this.turn.holder : undefined
     const l1 = shardL1(this.config, chainId)
     return (l1?.sequencer ?? l1?.batcher) as Address | undefined
   }
 
   /** The sequencer node's JSON-RPC URL for this shard. */
   private sequencerRpcUrl(chainId: number): string | undefined {
+    if (this.pooled) {
+      // Not to itself: a node taking over answers its writes once it has derived up to its turn.
+      if (!this.turn?.url || this.duty.holds) return undefined
+      return `${this.turn.url.replace(/\/+$/, '')}/chain/${chainId}`
+    }
     return this.config.sequencerUrl && `${this.config.sequencerUrl}/chain/${chainId}`
   }
 
@@ -559,7 +598,7 @@ export class Sequencer extends DurableObject<Env> {
       deriveFromL1({
         chain,
         l1: ctx.l1,
-        batchInbox: contracts.batchInbox as `0x${string}`,
+        batches: batchSourceOf(contracts, chain.chainId),
         l1StartBlock: BigInt(contracts.l1StartBlock),
         coinbase: genesis.coinbase as `0x${string}`,
         log: (line) => console.log(`[derive ${chain.chainId}] ${line}`),
@@ -572,6 +611,123 @@ export class Sequencer extends DurableObject<Env> {
     this.logSync(chain, report, startMs)
     await this.follower?.retry()
     await this.resendForwarded(chain)
+  }
+
+  // ── Pool role (a pool-sequenced shard) ───────────────────────────────────────────────────────
+
+  /** Whether the shard is pool-sequenced (`poolSequenced`): the role then follows the pool's turns. */
+  private pooled = false
+  /** The shard's turn as last read from L1, and what it asks of this node. */
+  private turn?: Turn
+  private duty: Duty = { holds: false, seal: false, skip: false }
+  /** The L1 head at which this node saw its turn begin: it sequences once it has derived that far. */
+  private takeoverAt?: bigint
+
+  /**
+   * A pool member's share of an L1 round: read the turn; on a new holder, send the outbox to it and
+   * follow its feed; hand the pool over when this node's turn has ended, take the sequencer's role
+   * once it has derived L1 up to where its turn began (so it builds on every batch of the previous
+   * holder), and replace a silent holder (`skip`). A failure (L1 down) waits for the next round.
+   */
+  private async poolRound(ctx: SettleContext): Promise<void> {
+    const { chain } = ctx
+    const say = (line: string) => console.log(`[pool ${chain.chainId}] ${line}`)
+    try {
+      const pool = ctx.contracts.sequencerPool as Address
+      const wallet = this.l1?.verifier
+      const turn = await readTurn(ctx.l1, pool, chain.chainId)
+      const before = this.turn
+      this.turn = turn
+      this.duty = dutyOf(turn, wallet?.account.address)
+      if (!before || !sameAccount(before.holder, turn.holder) || before.url !== turn.url) {
+        say(`epoch ${turn.epoch}: the sequencer is ${turn.holder} at ${turn.url || '(no URL)'}`)
+        this.outbox?.resendAll()
+        this.followHolder()
+      }
+      if (this.role === 'sequencer' && !this.duty.holds) await this.stepDown(chain, say)
+      if (this.role === 'peer' && this.duty.holds) {
+        this.takeoverAt ??= turn.head
+        if (derivedThrough(chain) >= this.takeoverAt) await this.stepUp(chain, say)
+      } else this.takeoverAt = undefined
+      if (wallet) {
+        const skip = await stepSkip(
+          { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
+          this.duty,
+          turn,
+        )
+        if (skip.kind === 'sent')
+          say(
+            `the sequencer ${turn.holder} is silent since L1 block ${turn.skippableAt}: skip sent`,
+          )
+      }
+      await this.schedule()
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err)
+      console.error(`[pool ${chain.chainId}] round failed; will retry:`, error.split('\n')[0])
+    }
+  }
+
+  /** Drops the live feed of the previous holder and, as a peer, follows the current one. */
+  private followHolder(): void {
+    const socket = this.feedSocket
+    this.feedSocket = undefined
+    this.follower = undefined
+    try {
+      socket?.close()
+    } catch {
+      // already closed
+    }
+    if (this.role === 'peer') this.ctx.waitUntil(this.connectFeed())
+  }
+
+  /**
+   * This node's turn has ended: no more sealing; what its pool holds goes to its outbox, to be sent
+   * to the next sequencer (invariant 5 for hashes it returned), and it follows that one's feed.
+   */
+  private async stepDown(chain: ChainCore, say: (line: string) => void): Promise<void> {
+    await this.sealing
+    this.jobs.cancel('seal')
+    const handed = this.sequencing?.drain() ?? []
+    this.sequencing = undefined
+    this.role = 'peer'
+    this.outbox ??= new Outbox(this.ctx.storage.sql)
+    const now = Date.now()
+    for (const e of handed) this.outbox.add(e.hash, e.raw, now, 0)
+    say(
+      `turn over at head ${chain.headHeader.number}: ${handed.length} pooled transactions go to the next sequencer`,
+    )
+    this.followHolder()
+  }
+
+  /**
+   * This node's turn has begun and it has derived L1 up to its start: it sequences on its own head
+   * (the previous holder's blocks it has, batched or not), taking the transactions its outbox still
+   * holds into its pool.
+   */
+  private async stepUp(chain: ChainCore, say: (line: string) => void): Promise<void> {
+    this.takeoverAt = undefined
+    this.followHolder()
+    const sequencing = Sequencing.open(chain)
+    this.sequencing = sequencing
+    this.role = 'sequencer'
+    let adopted = 0
+    const outbox = this.outbox
+    for (const f of outbox?.all() ?? []) {
+      outbox!.remove(f.hash)
+      if (chain.store.tx(f.hash)) continue
+      try {
+        await sequencing.submit(
+          decodeRawTransaction(bytesToHex(f.raw), chain.chainId, recoverPublicKeyWasm),
+        )
+        adopted++
+      } catch (err) {
+        say(`outbox: ${f.hash} not taken (${err instanceof Error ? err.message : String(err)})`)
+      }
+    }
+    say(
+      `sequencing from head ${chain.headHeader.number} (safe ${chain.safeHead()}); ${adopted} forwarded transactions taken into the pool`,
+    )
+    await this.schedule()
   }
 
   /** Sync progress in the log while a peer derives a backlog: blocks derived, L1 blocks to go, rate. */
@@ -631,11 +787,22 @@ export class Sequencer extends DurableObject<Env> {
     const socket = ws
     this.follower = new FeedFollower(
       chain,
-      { signer, coinbase: genesis.coinbase as `0x${string}`, maxAhead: FEED_MAX_AHEAD },
+      {
+        signer,
+        coinbase: genesis.coinbase as `0x${string}`,
+        maxAhead: FEED_MAX_AHEAD,
+        replaceUnsafe: this.pooled,
+      },
       {
         send: (m) => socket.send(m),
         exclusive: (fn) => this.exclusive(fn),
         applied: (sealed) => this.afterBlock(chain, sealed),
+        unwound: (head) =>
+          this.ctx.waitUntil(
+            rewindIndex(this.env.DB, chain.chainId, head).catch((err) =>
+              console.error('D1 rewind failed; indexing catches up', err),
+            ),
+          ),
         log: (line) => console.log(line),
       },
     )
@@ -666,7 +833,11 @@ export class Sequencer extends DurableObject<Env> {
   private async forward(chain: ChainCore, s: Submission, waitMs?: number): Promise<RpcResult> {
     const url = this.sequencerRpcUrl(chain.chainId)
     if (!url)
-      throw new SequencerUnavailableError('no sequencer to forward to (SEQUENCER_URL is not set)')
+      throw new SequencerUnavailableError(
+        this.pooled
+          ? 'no sequencer to forward to right now (the pool is handing over); retry in a few seconds'
+          : 'no sequencer to forward to (SEQUENCER_URL is not set)',
+      )
     const hash = s.hash.toLowerCase() as `0x${string}`
     const outbox = this.outbox!
     const known = chain.store.tx(hash) !== undefined
@@ -710,12 +881,15 @@ export class Sequencer extends DurableObject<Env> {
     const outbox = this.outbox
     if (!url || !outbox) return
     const now = Date.now()
+    const safe = chain.safeHead()
     for (const f of outbox.all()) {
-      if (chain.store.tx(f.hash) || now - f.firstSent > OUTBOX_EXPIRY_MS) {
+      const mined = chain.store.tx(f.hash)
+      // Kept until L1 has its block: an unsafe block can still be replaced (a sequencer handover).
+      if ((mined && mined.blockNumber <= safe) || now - f.firstSent > OUTBOX_EXPIRY_MS) {
         outbox.remove(f.hash)
         continue
       }
-      if (now - f.lastSent < RESEND_MS) continue
+      if (mined || now - f.lastSent < RESEND_MS) continue
       let answer: RpcResult
       try {
         answer = await forwardRpc(
@@ -727,6 +901,8 @@ export class Sequencer extends DurableObject<Env> {
       } catch {
         return // the sequencer is down: the next round tries again
       }
+      // A sequencer that cannot take it yet (handing over): the next round tries again.
+      if ('error' in answer && answer.error.code === SequencerUnavailableError.code) return
       if ('error' in answer && !/already known/.test(answer.error.message)) {
         console.log(
           `outbox: the sequencer refused ${f.hash} again (${answer.error.message}); dropped`,

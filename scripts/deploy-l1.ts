@@ -330,8 +330,16 @@ export async function deployL1(
   }
 }
 
-/** The node's `L1` var (shared/config.ts `L1Config`) for a deployment reachable at `rpcUrl`. */
-export function toL1Config(d: L1Deployment, rpcUrl: string) {
+/**
+ * The node's `L1` var (shared/config.ts `L1Config`) for a deployment reachable at `rpcUrl`.
+ * `sequencing: 'pool'`: the shards are sequenced by the SequencerPool's schedule (batches through
+ * the pool); otherwise by the one node with SEQUENCER_KEY, through the BatchInbox.
+ */
+export function toL1Config(
+  d: L1Deployment,
+  rpcUrl: string,
+  opts: { sequencing?: 'pool' | 'fixed' } = {},
+) {
   return {
     chainId: d.l1ChainId,
     rpcUrl,
@@ -354,6 +362,7 @@ export function toL1Config(d: L1Deployment, rpcUrl: string) {
           verifierStaking: d.verifiers.staking,
           outputQuorum: d.verifiers.quorum,
           sequencerPool: d.sequencing.pool,
+          ...(opts.sequencing === 'pool' && { sequencing: 'pool' as const }),
         },
       ]),
     ),

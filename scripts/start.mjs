@@ -65,10 +65,11 @@ mkdirSync(devnetDir, { recursive: true })
 // ── L1 ──────────────────────────────────────────────────────────────────────────────────────────
 // anvil on 127.0.0.1:8545 (chain 900, a block a second), its state saved to .devnet/l1-state.json on
 // exit and loaded on the next start; the L1 contracts deployed once (.devnet/l1.json) and handed to
-// the node as the L1 var. Dev account 8 is every shard's batcher: its key goes to the sequencer,
-// which then posts batches by itself. Three verifier operators (mnemonic keys 10, 11, 12), each
-// staked with 100,000 EDGE of dev account 9, run the sequencer and the first two peers: they
-// attest every output root on L1 (two of three are the 2/3 quorum).
+// the node as the L1 var. Three verifier operators (mnemonic keys 10, 11, 12), each staked with
+// 100,000 EDGE of dev account 9, run the first three nodes: they attest every output root on L1 (two
+// of three are the 2/3 quorum) and take turns sequencing each shard as the SequencerPool schedules
+// them (a 20-block epoch; a silent sequencer is skipped after 8 L1 blocks). No node has a
+// sequencer or batcher key: the inbox's batcher (dev account 8) is unused in pool mode.
 const L1_CHAIN_ID = 900
 const batcher = mnemonicToAccount(mnemonic, { addressIndex: 8 })
 const stakeFunder = mnemonicToAccount(mnemonic, { addressIndex: 9 })
@@ -94,12 +95,10 @@ for (const [method, params] of [
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   }).then((res) => res.json())
-// The sequencer signs its live block feed with the batcher's key (peers check blocks against the
-// shard's batcher address); peers get no key, only the L1 and the sequencer's URL.
+// Every node finds the scheduled sequencer (address and URL) on L1; the sequencer signs its live
+// feed with its operator key, which peers check against the pool's schedule.
 const vars = {
   L1: JSON.stringify(l1),
-  SEQUENCER_KEY: toHex(batcher.getHdKey().privateKey),
-  BATCHER_KEY: toHex(batcher.getHdKey().privateKey),
   VERIFIER_KEY: operators[0].key,
   PUBLIC_URL: `http://127.0.0.1:${args.port}`,
 }
@@ -134,7 +133,6 @@ const peers = await Promise.all(
       persistDir: dir,
       vars: {
         L1: JSON.stringify(l1),
-        SEQUENCER_URL: node.url,
         PUBLIC_URL: `http://127.0.0.1:${port}`,
         ...(operators[i + 1] ? { VERIFIER_KEY: operators[i + 1].key } : {}),
       },
@@ -195,11 +193,17 @@ async function ensureL1Contracts(rpcUrl) {
     if (shards.length && live.every((code) => code && code !== '0x')) {
       if (
         saved.genesisLock !== undefined &&
-        shards.every((s) => s.batcher === batcher.address && s.outputQuorum && s.governor)
+        shards.every(
+          (s) =>
+            s.batcher === batcher.address &&
+            s.outputQuorum &&
+            s.governor &&
+            s.sequencing === 'pool',
+        )
       )
         return saved
       console.error(
-        '.devnet/ was made by an older edge-l2 (other batcher, genesis ETH not locked on L1, no DAC or no verifiers); run: npm start -- --reset',
+        '.devnet/ was made by an older edge-l2 (other batcher, genesis ETH not locked on L1, no DAC, no verifiers or no sequencer pool); run: npm start -- --reset',
       )
       process.exit(1)
     }
@@ -228,7 +232,10 @@ async function ensureL1Contracts(rpcUrl) {
     DEVNET_STAKE,
   )
   // genesisLock (wei, decimal) marks a devnet whose portals back the genesis ETH; the node ignores it.
-  const config = { ...toL1Config(d, rpcUrl), genesisLock: String(genesisLock) }
+  const config = {
+    ...toL1Config(d, rpcUrl, { sequencing: 'pool' }),
+    genesisLock: String(genesisLock),
+  }
   writeFileSync(file, JSON.stringify(config, null, 2))
   return config
 }

@@ -32,6 +32,12 @@ export type ShardL1 = {
   outputQuorum?: string
   /** The sequencer pool (SequencerPool: epochs, schedule, node URLs), the same for every shard. */
   sequencerPool?: string
+  /**
+   * Who sequences the shard, fixed at deployment (every node of a network must agree, as on the
+   * inbox): `pool`, the verifier the SequencerPool schedules, whose batches count only through the
+   * pool's `submitBatch`; absent (`fixed`), the node with SEQUENCER_KEY, posting to the BatchInbox.
+   */
+  sequencing?: 'pool' | 'fixed'
 }
 
 /** The L1 this deployment settles on, if configured: its chain, RPC and the contracts of each shard. */
@@ -188,14 +194,26 @@ function url(value: string | undefined, name: string): string | undefined {
 }
 
 /**
- * What this node is for a shard: its sequencer when it has the sequencer key, or when the shard
- * settles on no L1 (nothing to derive from); a peer otherwise.
+ * What this node is for a shard at start-up: its sequencer when it has the sequencer key, or when the
+ * shard settles on no L1 (nothing to derive from); a peer otherwise, and always in a pool-sequenced
+ * shard (the pool's schedule, read from L1 every round, makes it the sequencer for its turns).
  */
 export function nodeRole(
   config: Pick<Config, 'sequencerKey' | 'l1'>,
   chainId: number,
 ): 'sequencer' | 'peer' {
+  if (poolSequenced(config, chainId)) return 'peer'
   return config.sequencerKey || !shardL1(config, chainId) ? 'sequencer' : 'peer'
+}
+
+/**
+ * Whether the shard's sequencer is the pool's scheduled verifier (`ShardL1.sequencing` 'pool'): then
+ * every node starts as a peer and takes the sequencer's role only for its turns (`nodeRole` is the
+ * role at start-up).
+ */
+export function poolSequenced(config: Pick<Config, 'l1'>, chainId: number): boolean {
+  const l1 = shardL1(config, chainId)
+  return l1?.sequencing === 'pool' && l1.sequencerPool !== undefined
 }
 
 /** A Go-style duration as geth's flags take it (`5s`, `500ms`, `1m`), in milliseconds. */

@@ -1,15 +1,36 @@
-import { hexToBytes, parseAbiItem, type Hex } from 'viem'
+import {
+  decodeFunctionData,
+  hexToBytes,
+  isAddressEqual,
+  keccak256,
+  parseAbiItem,
+  type Hex,
+} from 'viem'
 import { getLogs, getTransaction } from 'viem/actions'
+import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { SAFE_KEY, type SealResult, type ChainCore } from '../chain/chainCore.js'
 import type { StoredBatch } from '../chain/chainStore.js'
 import { decodeBatch, type Batch } from '../settlement/batchCodec.js'
 import { batchBlocks, sameBatchBlock } from './batchBlocks.js'
 import { deriveBlock } from './deriveBlock.js'
 import type { L1Client } from '../settlement/l1Sender.js'
+import type { ShardL1 } from '../config.js'
 
 export const batchSubmittedEvent = parseAbiItem(
   'event BatchSubmitted(bytes32 indexed batchHash, address indexed batcher)',
 )
+
+export const poolBatchSubmittedEvent = parseAbiItem(
+  'event BatchSubmitted(uint256 indexed chainId, bytes32 indexed batchHash, address indexed sequencer, uint256 epoch, uint256 lastL2Block)',
+)
+
+/**
+ * Where a shard's batches are read from on L1: its BatchInbox (one batcher key, the fixed
+ * sequencer), or the SequencerPool's `submitBatch` (only the scheduled sequencer's batches land;
+ * L1 refuses every other sender).
+ */
+export type BatchSource =
+  { kind: 'inbox'; address: Hex } | { kind: 'pool'; address: Hex; chainId: number }
 
 /** Meta key: the last L1 block whose inbox batches this node has applied. */
 const DERIVED_L1_KEY = 'derive.l1'
@@ -27,34 +48,54 @@ export type L1Batch = {
   bytes: number
   batch?: Batch
   invalid?: string
+  /** The last L2 block a pool batch declared (the batch must end there). */
+  lastL2Block?: bigint
 }
 
-/** Reads the batches the shard's inbox accepted in L1 blocks `from..to`, in L1 order. */
+/** Reads the batches its source accepted in L1 blocks `from..to`, in L1 order. */
 export async function readBatches(
   l1: L1Client,
-  inbox: Hex,
+  source: BatchSource,
   from: bigint,
   to: bigint,
 ): Promise<L1Batch[]> {
   if (from > to) return []
-  const logs = await getLogs(l1, {
-    address: inbox,
-    event: batchSubmittedEvent,
-    fromBlock: from,
-    toBlock: to,
-  })
+  const logs =
+    source.kind === 'inbox'
+      ? await getLogs(l1, {
+          address: source.address,
+          event: batchSubmittedEvent,
+          fromBlock: from,
+          toBlock: to,
+        })
+      : await getLogs(l1, {
+          address: source.address,
+          event: poolBatchSubmittedEvent,
+          args: { chainId: BigInt(source.chainId) },
+          fromBlock: from,
+          toBlock: to,
+        })
   // One request each, sent together (the L1 client batches concurrent calls into one HTTP request).
   const txs = await Promise.all(
     logs.map((log) => getTransaction(l1, { hash: log.transactionHash! })),
   )
   return Promise.all(
     logs.map(async (log, i): Promise<L1Batch> => {
-      const input = hexToBytes(txs[i].input)
       const entry: L1Batch = {
         l1Tx: log.transactionHash!,
         l1Block: log.blockNumber!,
-        bytes: input.length,
+        bytes: 0,
       }
+      let input: Uint8Array
+      if (source.kind === 'inbox') input = hexToBytes(txs[i].input)
+      else {
+        const args = (log as { args: { batchHash?: Hex; lastL2Block?: bigint } }).args
+        const data = poolBatchData(txs[i], source.address, args.batchHash)
+        if (typeof data === 'string') return { ...entry, invalid: data }
+        input = data
+        entry.lastL2Block = args.lastL2Block
+      }
+      entry.bytes = input.length
       try {
         entry.batch = await decodeBatch(input)
       } catch (err) {
@@ -65,11 +106,41 @@ export async function readBatches(
   )
 }
 
-/** What the L1 derivation step needs: the chain, the L1, the shard's inbox and where it starts. */
+/**
+ * The batch bytes of a pool `submitBatch` transaction: its input's `data` argument, which must hash
+ * to the event's batchHash (the pool requires the sender to call it directly, so the input is the
+ * call). A string says why not.
+ */
+function poolBatchData(
+  tx: { to: Hex | null; input: Hex },
+  pool: Hex,
+  batchHash: Hex | undefined,
+): Uint8Array | string {
+  if (!tx.to || !isAddressEqual(tx.to, pool)) return 'not a direct call of the pool'
+  let data: Hex
+  try {
+    const call = decodeFunctionData({ abi: sequencerPoolAbi, data: tx.input })
+    if (call.functionName !== 'submitBatch') return `calls ${call.functionName}, not submitBatch`
+    data = call.args[2]
+  } catch {
+    return 'input is not a submitBatch call'
+  }
+  if (keccak256(data) !== batchHash) return 'batch bytes do not hash to the logged batchHash'
+  return hexToBytes(data)
+}
+
+/** A shard's batch source as its L1 config names it (`ShardL1.sequencing`). */
+export function batchSourceOf(contracts: ShardL1, chainId: number): BatchSource {
+  return contracts.sequencing === 'pool' && contracts.sequencerPool
+    ? { kind: 'pool', address: contracts.sequencerPool as Hex, chainId }
+    : { kind: 'inbox', address: contracts.batchInbox as Hex }
+}
+
+/** What the L1 derivation step needs: the chain, the L1, where the shard's batches land and where it starts. */
 export type DeriveContext = {
   chain: ChainCore
   l1: L1Client
-  batchInbox: Hex
+  batches: BatchSource
   l1StartBlock: bigint
   coinbase: Hex
   log?: (line: string) => void
@@ -106,7 +177,7 @@ export async function deriveFromL1(ctx: DeriveContext): Promise<DeriveReport> {
   if (!watched) return report
   const cursor = BigInt(chain.store.getMeta(DERIVED_L1_KEY) ?? String(ctx.l1StartBlock - 1n))
   const to = watched.number < cursor + MAX_L1_RANGE ? watched.number : cursor + MAX_L1_RANGE
-  const batches = await readBatches(ctx.l1, ctx.batchInbox, cursor + 1n, to)
+  const batches = await readBatches(ctx.l1, ctx.batches, cursor + 1n, to)
   let done = to
   let applied = 0
   for (const b of batches) {
@@ -132,6 +203,8 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
   const safe = chain.safeHead()
   const first = batch.blocks[0].number
   const last = batch.blocks[batch.blocks.length - 1].number
+  if (b.lastL2Block !== undefined && b.lastL2Block !== last)
+    return (say(`skipped, declares last block ${b.lastL2Block} but carries ${last}`), false)
   if (last <= safe) return false // already applied (a re-read after a crash)
   if (first !== safe + 1n || batch.parentHash !== chain.store.blockHash(safe))
     return (say(`skipped, does not continue the safe block ${safe}`), false)
@@ -170,6 +243,11 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
   })
   report.batches++
   return true
+}
+
+/** The last L1 block whose batches this node has applied (-1: none yet). */
+export function derivedThrough(chain: ChainCore): bigint {
+  return BigInt(chain.store.getMeta(DERIVED_L1_KEY) ?? '-1')
 }
 
 /** Records a batch on L1 and moves the safe head to its last block, together. */

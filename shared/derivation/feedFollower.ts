@@ -15,6 +15,8 @@ export type FeedFollowerIo = {
   /** Runs `fn` while no other write to the chain (L1 derivation) runs. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>
   applied(sealed: SealResult): void
+  /** Unsafe blocks above `head` were unwound for a replacing feed block (`replaceUnsafe`). */
+  unwound?(head: bigint): void
   log(line: string): void
 }
 
@@ -100,7 +102,19 @@ export class FeedFollower {
       const head = this.chain.headHeader.number
       if (b.block.number <= head || b.block.number - head > this.opts.maxAhead) {
         // Known, conflicting or far ahead: applyFeedBlock says which (signature first).
-        const outcome = await this.io.exclusive(() => applyFeedBlock(this.chain, b, this.opts))
+        const outcome = await this.io.exclusive(async () => {
+          const first = await applyFeedBlock(this.chain, b, this.opts)
+          if (first.kind !== 'replaces') return first
+          const head = this.chain.headHeader.number
+          await this.chain.unwindTo(b.block.number - 1n)
+          this.io.unwound?.(b.block.number - 1n)
+          this.io.log(
+            `live feed: block ${b.block.number} replaces unsafe blocks ${b.block.number}..${head}`,
+          )
+          const then = await applyFeedBlock(this.chain, b, this.opts)
+          if (then.kind === 'applied') this.io.applied(then.sealed)
+          return then
+        })
         if (outcome.kind === 'ignored')
           this.ignore(`feed block ${b.block.number}: ${outcome.reason}`)
         continue

@@ -12,6 +12,11 @@ export type FeedOutcome =
   | { kind: 'ahead'; head: bigint }
   /** Its L1 origin is not confirmed here yet: retry after the next L1 round. */
   | { kind: 'waiting' }
+  /**
+   * It replaces this node's unsafe blocks from its height on (`replaceUnsafe`): it builds on this
+   * node's block below it, which is the safe head or above. Unwind to its parent, then apply it.
+   */
+  | { kind: 'replaces' }
   /** Refused, changing nothing: wrong chain, bad signature, conflicting, too far ahead, or it does not execute to its hash. */
   | { kind: 'ignored'; reason: string }
 
@@ -21,6 +26,12 @@ export type FollowOptions = {
   coinbase: Hex
   /** Blocks past the head a feed block may be and still be worth fetching the gap for. */
   maxAhead: bigint
+  /**
+   * Whether the signer's block may replace unsafe blocks (not yet on L1) at its height: in a
+   * pool-sequenced shard a new sequencer builds on what it has, which may be below what another
+   * sequencer had sealed here before its turn ended.
+   */
+  replaceUnsafe?: boolean
 }
 
 /**
@@ -41,9 +52,14 @@ export async function applyFeedBlock(
   const n = b.block.number
   const head = chain.headHeader.number
   if (n <= head) {
-    return chain.store.blockHash(n) === b.hash
-      ? { kind: 'known' }
-      : { kind: 'ignored', reason: `conflicts with this node's block ${n}` }
+    if (chain.store.blockHash(n) === b.hash) return { kind: 'known' }
+    if (
+      opts.replaceUnsafe &&
+      n > chain.safeHead() &&
+      b.parentHash === chain.store.blockHash(n - 1n)
+    )
+      return { kind: 'replaces' }
+    return { kind: 'ignored', reason: `conflicts with this node's block ${n}` }
   }
   if (n > head + 1n)
     return n - head > opts.maxAhead

@@ -17,14 +17,20 @@ export class Outbox {
     sql.exec(OUTBOX_SCHEMA)
   }
 
-  add(hash: Hex, raw: Uint8Array, now: number): void {
+  /** Keeps a transaction; `lastSent` 0: not sent yet (the next resend round sends it). */
+  add(hash: Hex, raw: Uint8Array, now: number, lastSent = now): void {
     this.sql.exec(
       'INSERT OR IGNORE INTO outbox (hash, raw, first_sent, last_sent) VALUES (?, ?, ?, ?)',
       hash.toLowerCase(),
       raw,
       now,
-      now,
+      lastSent,
     )
+  }
+
+  /** Marks every entry as not sent: the next resend round sends them all (a new sequencer). */
+  resendAll(): void {
+    this.sql.exec('UPDATE outbox SET last_sent = 0')
   }
 
   remove(hash: Hex): void {

@@ -157,6 +157,22 @@ export class Sequencing {
     )
   }
 
+  /**
+   * Empties the pool (rows and memory) and returns what it held, oldest first: a pool sequencer
+   * whose turn ended hands these to its outbox, to be forwarded to the next one. Detaches from the
+   * core.
+   */
+  drain(): { hash: Hex; raw: Uint8Array }[] {
+    const out = this.pool
+      .senders()
+      .flatMap((sender) => this.pool.entriesOf(sender))
+      .sort((a, b) => a.seq - b.seq)
+    this.core.deps.transact(() => this.core.deps.sql.exec('DELETE FROM pool'))
+    for (const e of out) this.unpool(e.hash)
+    if (this.core.sequencing === this) this.core.sequencing = undefined
+    return out.map((e) => ({ hash: e.hash, raw: e.raw }))
+  }
+
   /** Why a transaction left the pool without being mined, if it did. */
   droppedReason(hash: Hex): string | undefined {
     const rows = this.core.deps.sql

@@ -123,7 +123,15 @@ export class L1Sender<T> {
     })
     const sent: Pending<T> = { raw, hash: keccak256(raw), nonce, tag: request.tag }
     this.meta.setMeta(this.key, JSON.stringify(sent))
-    await sendRawTransaction(this.client, { serializedTransaction: raw })
+    try {
+      await sendRawTransaction(this.client, { serializedTransaction: raw })
+    } catch (err) {
+      // Another sender of this account (another shard's node) took the nonce a moment earlier: this
+      // one can never be mined, so it is given up at once and the next step signs afresh.
+      if (!/nonce too low|replacement transaction underpriced/i.test(String(err))) throw err
+      this.meta.deleteMeta(this.key)
+      return { kind: 'lost', pending: sent }
+    }
     return { kind: 'sent', pending: sent }
   }
 }

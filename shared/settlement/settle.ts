@@ -1,10 +1,11 @@
-import { bytesToHex, type Account, type Chain, type Client, type Hex, type Transport } from 'viem'
+import { bytesToHex, encodeFunctionData, type Hex } from 'viem'
 import { getBlockNumber, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { FINALIZED_KEY, type ChainCore } from '../chain/chainCore.js'
 import type { ShardL1 } from '../config.js'
 import { encodeBatch } from './batchCodec.js'
-import { readBatches, recordSafe } from '../derivation/deriveFromL1.js'
+import { batchSourceOf, readBatches, recordSafe } from '../derivation/deriveFromL1.js'
 import { batchBlocks } from '../derivation/batchBlocks.js'
 import { L1Sender, type StepResult } from './l1Sender.js'
 import { watchL1 } from './l1Watcher.js'
@@ -15,8 +16,17 @@ export type SettleContext = {
   chain: ChainCore
   l1: L1Client
   contracts: ShardL1
-  /** Absent: this node posts no batches (a peer). Outputs are the verifiers' (shared/verifiers/). */
+  /**
+   * Absent: this node posts no batches (a peer, or a pool member out of its turn). In a
+   * pool-sequenced shard it is the operator's wallet and batches go through the pool. Outputs are
+   * the verifiers' (shared/verifiers/).
+   */
   batcher?: L1Wallet
+  /**
+   * Whether a new batch may be sent now (default: yes). A pool member out of its turn still settles
+   * a batch in flight, but sends none.
+   */
+  batching?: boolean
   confirmations: bigint
 }
 
@@ -62,6 +72,7 @@ export async function stepBatcher(
   const { chain } = ctx
   const sender = new L1Sender<BatchTag>(wallet, chain.store, BATCH_PENDING)
   const result = await sender.step(async () => {
+    if (ctx.batching === false) return undefined
     await reconcileBatches(ctx)
     const first = chain.safeHead() + 1n
     const head = chain.headHeader.number
@@ -74,12 +85,20 @@ export async function stepBatcher(
         parentHash: chain.store.blockHash(first - 1n)!,
         blocks: batchBlocks(chain, first, last),
       })
-      if (data.length <= MAX_BATCH_BYTES || last === first)
+      if (data.length <= MAX_BATCH_BYTES || last === first) {
+        const tag = { first: Number(first), last: Number(last), bytes: data.length }
+        const source = batchSourceOf(ctx.contracts, chain.chainId)
+        if (source.kind === 'inbox') return { to: source.address, data: bytesToHex(data), tag }
         return {
-          to: ctx.contracts.batchInbox as Hex,
-          data: bytesToHex(data),
-          tag: { first: Number(first), last: Number(last), bytes: data.length },
+          to: source.address,
+          data: encodeFunctionData({
+            abi: sequencerPoolAbi,
+            functionName: 'submitBatch',
+            args: [BigInt(chain.chainId), last, bytesToHex(data)],
+          }),
+          tag,
         }
+      }
       last = first + (last - first) / 2n
     }
   })
@@ -106,7 +125,7 @@ export async function reconcileBatches(ctx: SettleContext): Promise<void> {
   const last = chain.store.lastBatch()
   const batches = await readBatches(
     ctx.l1,
-    ctx.contracts.batchInbox as Hex,
+    batchSourceOf(ctx.contracts, chain.chainId),
     last ? BigInt(last.l1Block) : BigInt(ctx.contracts.l1StartBlock),
     await getBlockNumber(ctx.l1, { cacheTime: 0 }),
   )

@@ -385,8 +385,9 @@ async function poolAction(ctx: VerifierContext) {
       data: encodeFunctionData({ ...pool, functionName: 'seedEpoch', args: [e] }),
       tag: { kind: 'seedEpoch', epoch: String(e) } as VerifierAction,
     }
-    // The current epoch is seedable only while the pool has no candidates (its bootstrap).
-    if (e === epoch && (await refusal(ctx, request))) continue
+    // The current epoch is seedable only while the pool has no candidates (its bootstrap); another
+    // shard of this node or another verifier may have seeded first.
+    if (await refusal(ctx, request)) continue
     return request
   }
   return undefined
