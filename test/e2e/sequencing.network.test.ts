@@ -1,0 +1,337 @@
+import {
+  bytesToHex,
+  createPublicClient,
+  http,
+  keccak256,
+  parseEther,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, it } from 'vitest'
+import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
+import { poolBatchSubmittedEvent, readBatches } from '../../shared/derivation/deriveFromL1.js'
+import { encodeBatch } from '../../shared/settlement/batchCodec.js'
+import { toL1Config } from '../../scripts/deploy-l1.js'
+import { BATCHER } from './bridge.fixtures.js'
+import { devAccount, l1Wallet } from './l1.fixtures.js'
+import { POOL_CHAIN_ID, steadyLoad, usePoolDevnet } from './pool.fixtures.js'
+import { startNode } from './processes.js'
+
+/**
+ * The sequencer pool on real nodes (issue 13): three verifier operators' nodes and a keyless peer,
+ * separate `wrangler dev` processes on one anvil L1, in a pool-sequenced shard. Nobody is configured
+ * as the sequencer: each node reads the pool's turn from L1, sequences in its operator's turn,
+ * batches through the pool, and forwards to and follows the holder's published URL. Epochs of 12 L1
+ * blocks (12 s) and a skip after 6 silent blocks keep the test short (the devnet's are 20 and 8).
+ */
+const d = usePoolDevnet({ sequencing: { epochLength: 12n, maxSilence: 6n } })
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+): Promise<T> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn().catch(() => undefined)
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await sleep(500)
+  }
+}
+
+const client = (url: string) =>
+  createPublicClient({
+    transport: http(`${url}/chain/${POOL_CHAIN_ID}`, { batch: { batchSize: 100 } }),
+  }) as PublicClient
+const liveUrls = () => [...d.nodes.flatMap((n) => (n ? [n.url] : [])), d.peer.url]
+
+async function nextNonces(senders: number[]): Promise<Map<number, number>> {
+  const peer = client(d.peer.url)
+  return new Map(
+    await Promise.all(
+      senders.map(
+        async (i) =>
+          [
+            i,
+            await peer.getTransactionCount({ address: devAccount(i).address, blockTag: 'pending' }),
+          ] as const,
+      ),
+    ),
+  )
+}
+
+/** Waits until every hash has a successful receipt on every node in `urls`; returns their block numbers. */
+async function minedEverywhere(hashes: Hex[], urls: string[], timeoutMs = 90_000) {
+  const blocks = new Map<Hex, bigint>()
+  for (const url of urls) {
+    const c = client(url)
+    await waitFor(
+      `${hashes.length} receipts on ${url}`,
+      async () => {
+        const receipts = await Promise.all(
+          hashes.map((hash) => c.getTransactionReceipt({ hash }).catch(() => undefined)),
+        )
+        if (receipts.some((r) => !r || r.status !== 'success')) return false
+        for (const r of receipts) blocks.set(r!.transactionHash, r!.blockNumber)
+        return true
+      },
+      timeoutMs,
+    )
+  }
+  return blocks
+}
+
+/** The pool's batches on L1 with their sequencer, in L1 order. */
+async function poolBatches() {
+  const pool = d.deployment.sequencing.pool
+  const logs = await d.l1.getLogs({
+    address: pool,
+    event: poolBatchSubmittedEvent,
+    fromBlock: 0n,
+    toBlock: 'latest',
+  })
+  const batches = await readBatches(
+    d.l1,
+    { kind: 'pool', address: pool, chainId: POOL_CHAIN_ID },
+    0n,
+    await d.l1.getBlockNumber(),
+  )
+  return batches.map((b, i) => ({ ...b, sequencer: logs[i].args.sequencer as Address }))
+}
+
+describe('sequencer pool', () => {
+  it('rotates three operators over several epochs under a steady load through a keyless peer: every acknowledged transaction mined once, batches without gap or overlap, the same blocks on every node', async () => {
+    await waitFor(
+      'the first blocks on the peer',
+      async () => (await client(d.peer.url).getBlockNumber()) > 2n,
+      120_000,
+    )
+    const senders = [1, 2, 3]
+    const load = steadyLoad(() => d.peer.url, {
+      senders,
+      intervalMs: 300,
+      firstNonces: await nextNonces(senders),
+    })
+    // Until the turn has changed hands three times (epochs of 12 s; each draw is stake-weighted).
+    const holders: Address[] = []
+    await waitFor(
+      'three handovers',
+      async () => {
+        const { holder } = await d.turn()
+        if (holders.at(-1) !== holder) holders.push(holder)
+        return holders.length >= 4
+      },
+      240_000,
+    )
+    const acked = [...(await load.stop())]
+    expect(acked.length).toBeGreaterThan(100)
+
+    const blocks = await minedEverywhere(acked, liveUrls())
+    // Once: no hash is in two blocks of the peer's chain (all of it, not just the receipts' blocks).
+    const peer = client(d.peer.url)
+    const head = await peer.getBlockNumber()
+    const all = await Promise.all(
+      Array.from({ length: Number(head) }, (_, i) => peer.getBlock({ blockNumber: BigInt(i + 1) })),
+    )
+    const seen = new Set<Hex>()
+    for (const b of all)
+      for (const h of b.transactions) {
+        expect(seen.has(h), `${h} in two blocks`).toBe(false)
+        seen.add(h)
+      }
+    for (const h of acked) expect(seen.has(h)).toBe(true)
+    const lastMined = [...blocks.values()].reduce((a, b) => (a > b ? a : b))
+
+    // On L1: the pool's batches cover 1..safe with no gap and no overlap, from several sequencers.
+    await waitFor(
+      `every node safe past block ${lastMined}`,
+      async () => {
+        for (const url of liveUrls())
+          if ((await client(url).getBlock({ blockTag: 'safe' })).number! < lastMined) return false
+        return true
+      },
+      60_000,
+    )
+    const batches = await poolBatches()
+    let next = 1n
+    for (const b of batches) {
+      expect(b.batch, b.invalid).toBeDefined()
+      expect(b.batch!.blocks[0].number).toBe(next)
+      next = b.batch!.blocks.at(-1)!.number + 1n
+      expect(b.lastL2Block).toBe(next - 1n)
+    }
+    expect(next).toBeGreaterThan(lastMined)
+    expect(new Set(batches.map((b) => b.sequencer.toLowerCase())).size).toBeGreaterThanOrEqual(2)
+
+    // The same chain on every node, block by block, up to the last mined transaction's block.
+    const hashesOf = (url: string) =>
+      Promise.all(
+        Array.from({ length: Number(lastMined) + 1 }, (_, n) =>
+          client(url)
+            .getBlock({ blockNumber: BigInt(n) })
+            .then((b) => b.hash),
+        ),
+      )
+    const reference = await hashesOf(d.peer.url)
+    for (const url of liveUrls()) expect(await hashesOf(url)).toEqual(reference)
+  }, 600_000)
+
+  it('SIGKILL of the sequencing node: another operator takes over within a minute and every transaction acknowledged before the kill is mined', async () => {
+    // A holder with most of its epoch ahead: the takeover then comes from `skip`, not the epoch's end.
+    const holderEarlyInEpoch = async () => {
+      const [i, turn, l1Head] = await Promise.all([
+        d.holderIndex(),
+        d.turn(),
+        d.l1.getBlockNumber(),
+      ])
+      return i >= 0 && d.nodes[i] && l1Head + 9n < turn.nextEpochStart ? i : undefined
+    }
+    await waitFor('a holder among the operators', holderEarlyInEpoch, 60_000)
+    const senders = [4, 5]
+    const load = steadyLoad(() => d.peer.url, {
+      senders,
+      intervalMs: 250,
+      firstNonces: await nextNonces(senders),
+    })
+    await sleep(2_000)
+    const killed = await waitFor('a holder early in its epoch', holderEarlyInEpoch, 60_000)
+    const peer = client(d.peer.url)
+    await d.stopNode(killed, 'SIGKILL')
+    const killedAt = Date.now()
+    const ackedBeforeKill = [...load.acked]
+    const killedAddress = d.operators[killed].address.toLowerCase()
+    // What the peer had when the node died (the last blocks it sealed may still arrive): a block
+    // that is none of these, once L1 names another holder, is the next sequencer's.
+    const atKill = await peer.getBlockNumber()
+    const known = new Set(
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          peer.getBlock({ blockNumber: atKill - BigInt(i) }).then((b) => b.hash),
+        ),
+      ),
+    )
+    await sleep(500)
+    for (const h of await Promise.all(
+      [atKill + 1n, atKill + 2n].map((n) =>
+        peer.getBlock({ blockNumber: n }).then(
+          (b) => b.hash,
+          () => undefined,
+        ),
+      ),
+    ))
+      if (h) known.add(h)
+    const failoverMs = await waitFor(
+      'a block from the next sequencer',
+      async () => {
+        const { holder } = await d.turn()
+        if (holder.toLowerCase() === killedAddress) return false
+        const latest = await peer.getBlock({ blockTag: 'latest' })
+        return known.has(latest.hash) ? false : Date.now() - killedAt
+      },
+      90_000,
+    )
+    console.log(`failover: ${failoverMs} ms from SIGKILL to the next sequencer's first block`)
+    expect(failoverMs).toBeLessThan(60_000)
+    await sleep(3_000)
+    const acked = [...(await load.stop())]
+    const survivors = liveUrls()
+    await minedEverywhere(ackedBeforeKill, survivors)
+    await minedEverywhere(acked, survivors)
+
+    // Restarted, the killed operator's node catches up with the others (and may sequence again).
+    const back = await d.startNode(killed)
+    const height = await peer.getBlockNumber()
+    await waitFor(
+      'the restarted node at the peer’s block',
+      async () =>
+        (await client(back.url).getBlock({ blockNumber: height })).hash ===
+        (await peer.getBlock({ blockNumber: height })).hash,
+      120_000,
+    )
+  }, 600_000)
+
+  it('a batch from a key that is not scheduled changes nothing on any node: the pool refuses it, and the inbox (where an inbox-mode node would take it) is not read', async () => {
+    const pool = d.deployment.sequencing.pool
+    const [first] = await poolBatches()
+    const block1 = first.batch!.blocks[0]
+    const genesis = await client(d.peer.url).getBlock({ blockNumber: 0n })
+    // A valid block 1 on genesis with a transfer the real chain never had.
+    const intruder = devAccount(7)
+    const rogueTx = await intruder.signTransaction!({
+      chainId: POOL_CHAIN_ID,
+      type: 'eip1559',
+      to: devAccount(18).address,
+      value: parseEther('1'),
+      nonce: 0,
+      gas: 21_000n,
+      maxFeePerGas: 50_000_000_000n,
+      maxPriorityFeePerGas: 1n,
+    })
+    const data = bytesToHex(
+      await encodeBatch({
+        chainId: POOL_CHAIN_ID,
+        parentHash: genesis.hash,
+        blocks: [{ ...block1, txs: [rogueTx] }],
+      }),
+    )
+    // The pool takes batches from the turn's holder only.
+    const holder = await d.holderIndex()
+    const other = d.operators.findIndex((_, i) => i !== holder)
+    const otherWallet = l1Wallet(d.l1Chain, privateKeyToAccount(d.operators[other].key))
+    await expect(
+      otherWallet.simulateContract({
+        address: pool,
+        abi: sequencerPoolAbi,
+        functionName: 'submitBatch',
+        args: [BigInt(POOL_CHAIN_ID), 1n, data],
+      }),
+    ).rejects.toThrow(/NotScheduled/)
+    // The inbox's batcher key (dev account 8) still can post to the inbox.
+    const batcher = l1Wallet(d.l1Chain, BATCHER)
+    const posted = await batcher.sendTransaction({
+      to: d.deployment.shards[0].batchInbox,
+      data,
+    })
+    const receipt = await batcher.waitForTransactionReceipt({ hash: posted })
+    expect(receipt.status).toBe('success')
+
+    // A node reading the inbox (the fixed-sequencer mode) derives that block 1: the batch is valid.
+    const inboxReader = await startNode({
+      vars: { ...d.vars, L1: JSON.stringify(toL1Config(d.deployment, d.anvil.url)) },
+      onLog: (line) => process.env.DEBUG_NODE && console.log(`[inbox reader] ${line}`),
+    })
+    try {
+      const rogueHash = keccak256(rogueTx)
+      await waitFor(
+        'the inbox reader to derive the rogue block 1',
+        async () =>
+          (await client(inboxReader.url).getBlock({ blockNumber: 1n })).transactions.includes(
+            rogueHash,
+          ),
+        60_000,
+      )
+      // The pool's nodes: past that L1 block, their block 1 is the real one and the transfer is unknown.
+      const real = await client(d.peer.url).getBlock({ blockNumber: 1n })
+      expect(real.hash).not.toBe((await client(inboxReader.url).getBlock({ blockNumber: 1n })).hash)
+      // The inbox reader took it, so it is confirmed on L1; the pool's nodes have read past it too.
+      await waitFor(
+        'four more L1 blocks',
+        async () => (await d.l1.getBlockNumber()) > receipt.blockNumber + 4n,
+        30_000,
+      )
+      await sleep(3_000)
+      for (const url of liveUrls()) {
+        const c = client(url)
+        expect((await c.getBlock({ blockNumber: 1n })).hash).toBe(real.hash)
+        await expect(c.getTransactionReceipt({ hash: rogueHash })).rejects.toThrow()
+      }
+    } finally {
+      await inboxReader.stop()
+    }
+  }, 300_000)
+})
