@@ -109,11 +109,13 @@ const roleRevoked = parseAbiItem(
 /**
  * Throws `AdminKeyError` listing every finding unless: the timelock's roles are held exactly by the
  * governor (proposer, canceller, executor) and the timelock itself (admin), as its RoleGranted /
- * RoleRevoked history since `fromBlock` shows; the governor runs on this token and timelock; the vault
- * every SystemConfig, the VerifierStaking, the OutputQuorum and the SequencerPool are owned by the timelock with no
- * ownership transfer pending; the vault pays the staking contract; every shard's proposer and
- * challenger is the OutputQuorum, which knows the shard's oracle; and the oracle and portal read their roles from their SystemConfig.
- * The batcher is an operational role (it posts data, not settings) and is not checked.
+ * RoleRevoked history since `fromBlock` shows; the governor runs on this token and timelock; the
+ * vault, every SystemConfig, the VerifierStaking, the OutputQuorum and the SequencerPool are owned by
+ * the timelock with no ownership transfer pending; the vault pays the staking contract, whose
+ * slashers are the OutputQuorum and the SequencerPool (each naming it back); every shard's proposer
+ * and challenger is the OutputQuorum, which knows the shard's oracle; and the oracle and portal read
+ * their roles from their SystemConfig. The batcher is an operational role (it posts data, not
+ * settings) and is not checked.
  */
 export async function assertNoAdminKeys(
   client: DeployL1Client,
@@ -210,12 +212,18 @@ export async function assertNoAdminKeys(
     await read(d.verifiers.quorum, outputQuorumAbi, 'STAKING'),
     d.verifiers.staking,
   )
-  if (d.sequencing)
+  if (d.sequencing) {
     expectEqual(
       'SequencerPool.STAKING()',
       await read(d.sequencing.pool, sequencerPoolAbi, 'STAKING'),
       d.verifiers.staking,
     )
+    expectEqual(
+      'VerifierStaking.POOL()',
+      await read(d.verifiers.staking, verifierStakingAbi, 'POOL'),
+      d.sequencing.pool,
+    )
+  }
   for (const s of d.shards) {
     const config = getAddress(s.systemConfig)
     for (const role of ['proposer', 'challenger'])

@@ -5,7 +5,8 @@
  * canonical 0xcA11bde05977b3631167028862bE2a173976CA11 when the L1 has it), and the DAC that owns them
  * all (scripts/deploy-dac.ts: token, mining vault, Timelock, Governor), and the verifiers' contracts
  * (VerifierStaking, the vault's recipient; OutputQuorum, every shard's proposer and challenger), and
- * last the SequencerPool (who sequences each shard, epoch by epoch; the batch entry point in pool mode).
+ * last the SequencerPool (who sequences each shard, epoch by epoch; the batch entry point in pool mode;
+ * with the OutputQuorum, the staking's only slashers).
  * Every SystemConfig, the vault, the staking, the quorum and the pool are owned by the Timelock; the deployer
  * never holds a role,
  * and `deployL1` checks after the deployment that no externally owned account holds any
@@ -207,7 +208,8 @@ export async function deployL1(
     await deploy(storageProofVerifierAbi, storageProofVerifierBytecode, [])
   ).address
   // Nonce layout from here: the DAC (4), VerifierStaking, OutputQuorum, then per shard SystemConfig,
-  // L2OutputOracle, OptimismPortal, BatchInbox; so each contract names the others in its constructor.
+  // L2OutputOracle, OptimismPortal, BatchInbox, then one donateETH per shard if `genesisLock`, then
+  // SequencerPool; so each contract names the others in its constructor (the staking its two slashers).
   const stakingAt = deploy.nextAddress(4)
   const { timelockHash, ...dac } = await deployDac(
     client,
@@ -218,10 +220,13 @@ export async function deployL1(
   const v = params.verifiers ?? devnetVerifierParams
   const quorumAt = deploy.nextAddress(1)
   const oracleAt = params.chainIds.map((_, i) => deploy.nextAddress(2 + 4 * i + 1))
+  const shardCount = params.chainIds.length
+  const poolAt = deploy.nextAddress(2 + 4 * shardCount + (params.genesisLock ? shardCount : 0))
   const staking = await deploy(verifierStakingAbi, verifierStakingBytecode, [
     dac.token,
     dac.miningVault,
     quorumAt,
+    poolAt,
     dac.timelock,
     [v.minStake, v.unbondingDelay, v.maxMissed, v.slashBps, v.reporterBps],
   ])
@@ -296,6 +301,8 @@ export async function deployL1(
     shards.map((s) => s.l2OutputOracle.address),
     poolParamsArray(params.sequencing ?? devnetSequencingParams),
   ])
+  if (!isAddressEqual(pool.address, poolAt))
+    throw new Error('deployL1: the pool is not at the address its nonce predicted')
   const sequencing = { pool: pool.address }
 
   const mined = await deploy.settle()

@@ -23,6 +23,11 @@ export type SequencingParamsFile = {
     voteQuorumBps: number
     /** EDGE credited per batched L2 block. */
     rewardPerBlockTokens: string
+    /**
+     * L1 blocks a batch's last L1 origin may lag behind the batch (forced inclusion: a deposit left
+     * out longer makes its sequencer silent); more than maxSilenceBlocks.
+     */
+    sequencingWindowBlocks: number
   }
 }
 
@@ -34,6 +39,7 @@ export type SequencingParameters = {
   resolutionPeriod: bigint
   voteQuorumBps: bigint
   rewardPerBlock: bigint
+  sequencingWindow: bigint
 }
 
 /** Parses a parameter file's `sequencing` section; throws on a missing section or a bad value. */
@@ -52,6 +58,9 @@ export function parseSequencingParams(file: SequencingParamsFile): SequencingPar
     )
   const voteQuorumBps = whole(s.voteQuorumBps, 'voteQuorumBps')
   if (voteQuorumBps > 10_000n) throw new Error('sequencing params: voteQuorumBps above 10000')
+  const sequencingWindow = whole(s.sequencingWindowBlocks, 'sequencingWindowBlocks')
+  if (sequencingWindow <= maxSilence)
+    throw new Error('sequencing params: sequencingWindowBlocks must be more than maxSilenceBlocks')
   return {
     epochLength,
     maxSilence,
@@ -59,10 +68,11 @@ export function parseSequencingParams(file: SequencingParamsFile): SequencingPar
     resolutionPeriod: whole(s.resolutionPeriodSeconds, 'resolutionPeriodSeconds'),
     voteQuorumBps,
     rewardPerBlock: parseEther(s.rewardPerBlockTokens),
+    sequencingWindow,
   }
 }
 
-/** The parameters as SequencerPool's constructor and `setParameters` take them (`uint256[6]`). */
+/** The parameters as SequencerPool's constructor and `setParameters` take them (`uint256[7]`). */
 export function poolParamsArray(p: SequencingParameters) {
   return [
     p.epochLength,
@@ -71,6 +81,7 @@ export function poolParamsArray(p: SequencingParameters) {
     p.resolutionPeriod,
     p.voteQuorumBps,
     p.rewardPerBlock,
+    p.sequencingWindow,
   ] as const
 }
 

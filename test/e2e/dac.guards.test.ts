@@ -37,9 +37,10 @@ import { devAccount, timelockWallet } from './l1.fixtures.js'
  * (eth_call) by each of the ten dev accounts and by the deployer, and must revert with its guard's
  * error naming that caller. The batcher's, proposer's and challenger's functions are roles set by the
  * Timelock in SystemConfig: everyone but the role's holder is refused. The proposer and challenger
- * are the OutputQuorum (a contract, so no caller here holds them), and the VerifierStaking functions
- * that slash, jail or credit are the OutputQuorum's alone. A function or an L1 contract added later
- * and not listed here fails the test.
+ * are the OutputQuorum (a contract, so no caller here holds them); the VerifierStaking functions
+ * that jail or credit are the OutputQuorum's alone, and its slash the OutputQuorum's and the
+ * SequencerPool's (contracts too). A function or an L1 contract added later and not listed here
+ * fails the test.
  */
 
 /** How a function is reached: a user entry point, or a guard every caller (but a role's holder) hits. */
@@ -127,8 +128,8 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
       'withdraw()': { user: "the caller's own unbonded stake, after the delay" },
       'unjail()': { user: 'the caller itself, with enough stake' },
       'claimRewards()': { user: "the caller's own credited rewards" },
-      // The OutputQuorum holds the evidence (equivocation, a lost challenge, missed outputs).
-      'slash(address,address)': { guard: 'OnlyQuorum' },
+      // The OutputQuorum and the SequencerPool hold the evidence (equivocation, a lost challenge).
+      'slash(address,address)': { guard: 'NotSlasher' },
       'recordOutput(address[],uint256)': { guard: 'OnlyQuorum' },
       'recordLateAttestation(address,uint256)': { guard: 'OnlyQuorum' },
     },
@@ -154,12 +155,14 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
     abi: sequencerPoolAbi,
     at: (d) => [d.deployment.sequencing.pool],
     functions: {
-      ...ownable('setParameters(uint256[6])'),
+      ...ownable('setParameters(uint256[7])'),
       'addShard(uint256,address)': { guard: 'OwnableUnauthorizedAccount' },
       'setUrl(string)': { user: "the caller's own URL (a staked verifier's)" },
       'seedEpoch(uint256)': { user: 'anyone, the first call in the epoch before' },
       // Checked against the schedule (the turn's holder), not a role anyone holds.
-      'submitBatch(uint256,uint256,bytes)': { user: "the shard's scheduled sequencer only" },
+      'submitBatch(uint256,uint256,uint256,bytes)': {
+        user: "the shard's scheduled sequencer only, with a recent L1 origin",
+      },
       'skip(uint256)': { user: 'anyone, once the sequencer is silent or inactive' },
       'challenge(uint256,string)': { user: 'an active verifier, with the bond' },
       'vote(uint256,bool)': { user: 'token votes at the challenge snapshot' },
@@ -426,7 +429,7 @@ describe('no admin key', () => {
               decoded.errorName === 'Error' ? String(decoded.args?.[0]) : decoded.errorName
             expect(got, what).toBe(expected)
             // The custom errors of a guard name the refused account.
-            if (/Unauthorized|OnlyExecutor/.test(decoded.errorName))
+            if (/Unauthorized|OnlyExecutor|NotSlasher/.test(decoded.errorName))
               expect(isAddressEqual(decoded.args![0] as Address, caller), what).toBe(true)
             checked++
           }

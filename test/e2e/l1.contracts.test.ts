@@ -6,6 +6,7 @@ import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
 import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
 import { systemConfigAbi } from '../../generated/contracts/SystemConfig.js'
+import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { deployL1 } from '../../scripts/deploy-l1.js'
 import {
   INTERVAL,
@@ -161,6 +162,26 @@ describe('deployL1', () => {
     await expect(
       deployL1(devnet.deployer, { chainIds: [904], multicall3: devAccount(9).address }),
     ).rejects.toThrow(/no contract at multicall3/)
+  })
+
+  test("behavior: the staking's slashers are the quorum and the pool, with or without genesis donations", async () => {
+    // The pool is deployed last, after one donateETH per shard when there is a genesis lock: its
+    // address, which the staking takes first, is predicted from the deployer's nonce either way.
+    const withLock = await deployL1(devnet.deployer, {
+      chainIds: [905, 906, 907],
+      multicall3: deployment.multicall3,
+      genesisLock: 7n,
+    })
+    for (const d of [deployment, withLock]) {
+      const staking = { address: d.verifiers.staking, abi: verifierStakingAbi } as const
+      expect(await user.readContract({ ...staking, functionName: 'QUORUM' })).toBe(
+        d.verifiers.quorum,
+      )
+      expect(await user.readContract({ ...staking, functionName: 'POOL' })).toBe(
+        d.sequencing.pool,
+      )
+    }
+    for (const s of withLock.shards) expect(await user.getBalance({ address: s.portal })).toBe(7n)
   })
 })
 

@@ -20,8 +20,9 @@ import {
 } from 'viem'
 import { describe, expect, test } from 'vitest'
 import { multicall3Abi } from '../../generated/contracts/Multicall3.js'
-import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
+import { sequencerPoolAbi, sequencerPoolBytecode } from '../../generated/contracts/SequencerPool.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
+import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
 import { AdminKeyError, assertNoAdminKeys } from '../../scripts/deploy-dac.js'
 import { toL1Config } from '../../scripts/deploy-l1.js'
 import { stakeOperators } from '../../scripts/devnet-verifiers.js'
@@ -44,6 +45,7 @@ import {
   chain,
   d,
   dev,
+  edge,
   expectError,
   mined,
   operators,
@@ -56,10 +58,12 @@ import {
 /**
  * SequencerPool on anvil (issue 13, DESIGN.md invariant 8: no single key halts the chain past a
  * failover): epochs, seeding, the stake-weighted draw every node computes alike, URLs, the batch entry
- * point, failover after silence or inactivity, ejection by equivocation proof and by challenge and
- * vote, the bond of a frivolous challenge, reward credit. Operators A, B, C (devnet keys 10-12) bond
- * 100,000, 200,000 and 300,000 EDGE; the first epoch is bootstrapped with them; every test starts from
- * that state (an anvil snapshot, reverted after each test). Automine: one transaction, one L1 block.
+ * point, forced inclusion (the sequencing window on a batch's declared L1 origin), failover after
+ * silence or inactivity, ejection and slashing by equivocation proof and by challenge and vote, the
+ * bond of a frivolous challenge, reward credit. Operators A, B, C (devnet keys 10-12) bond 100,000,
+ * 200,000 and 300,000 EDGE; the first epoch is bootstrapped with them; every test starts from that
+ * state (an anvil snapshot, reverted after each test). Automine: one transaction, one L1 block, and
+ * eth_estimateGas (hence `expectError` on a write) runs in that block too (the latest + 1).
  */
 
 /** Devnet values, with longer epochs so a test's transactions fit in one, and 1 EDGE a block. */
@@ -69,6 +73,8 @@ const PARAMS: SequencingParameters = {
   maxSilence: 5n,
   rewardPerBlock: parseEther('1'),
 }
+/** Devnet verifier values with a 50 % slash, so "reduced by slashBps" differs from "emptied". */
+const VERIFIERS: VerifierParameters = { ...devnetVerifierParams, slashBps: 5000n }
 const STAKES = [parseEther('100000'), parseEther('200000'), parseEther('300000')]
 const Change = { Silent: 0, Inactive: 1, Challenged: 2, Equivocated: 3 } as const
 const Outcome = { Open: 0, Upheld: 1, Rejected: 2, NoQuorum: 3 } as const
@@ -83,7 +89,7 @@ const pool = () => ({ address: d.sequencing.pool, abi: sequencerPoolAbi }) as co
 
 useStakingDevnet({
   name: 'sequencing',
-  deploy: { sequencing: PARAMS },
+  deploy: { sequencing: PARAMS, verifiers: VERIFIERS },
   errors: [...sequencerPoolAbi, ...verifierStakingAbi] as Abi,
   setup: async () => {
     const contracts = { token: d.dac.token, staking: d.verifiers.staking }
@@ -139,16 +145,40 @@ const read = {
 
 const seed = (epoch: bigint, by = relayer) =>
   by.writeContract({ ...pool(), functionName: 'seedEpoch', args: [epoch] })
-const submit = (op: Operator, lastL2Block = 1n, chainId = 901n, data: Hex = BATCH) =>
+/** `op` posts a batch; its last L1 origin is the latest L1 block unless given. */
+const submit = async (
+  op: Operator,
+  lastL2Block = 1n,
+  chainId = 901n,
+  data: Hex = BATCH,
+  lastL1Origin?: bigint,
+) =>
   op.wallet.writeContract({
     ...pool(),
     functionName: 'submitBatch',
-    args: [chainId, lastL2Block, data],
+    args: [chainId, lastL2Block, lastL1Origin ?? (await latestBlock()), data],
   })
 const skip = (chainId = 901n) =>
   relayer.writeContract({ ...pool(), functionName: 'skip', args: [chainId] })
 
 const operatorOf = (a: Address) => operators.find((o) => isAddressEqual(o.address, a))!
+const stakeOf = (op: Operator) => STAKES[[A, B, C].indexOf(op)]
+
+const staking = () => ({ address: d.verifiers.staking, abi: verifierStakingAbi }) as const
+const bondedOf = (a: Address) =>
+  relayer.readContract({ ...staking(), functionName: 'bondedOf', args: [a] })
+const isActive = (a: Address) =>
+  relayer.readContract({ ...staking(), functionName: 'isActive', args: [a] })
+/** VerifierStaking's `Slashed` events in a receipt. */
+const slashesIn = (receipt: TransactionReceipt) =>
+  parseEventLogs({ abi: verifierStakingAbi, logs: receipt.logs, eventName: 'Slashed' }).map(
+    (e) => e.args,
+  )
+/** What VerifierStaking's slash takes from `stake` and pays the reporter of it. */
+const slashOf = (stake: bigint) => {
+  const amount = (stake * VERIFIERS.slashBps) / 10_000n
+  return { amount, toReporter: (amount * VERIFIERS.reporterBps) / 10_000n }
+}
 
 /** The latest L1 block, uncached (viem caches it for the polling interval; a revert moves it back). */
 const latestBlock = () => relayer.getBlockNumber({ cacheTime: 0 })
@@ -266,6 +296,7 @@ describe('SequencerPool', () => {
       'resolutionPeriod',
       'voteQuorumBps',
       'rewardPerBlock',
+      'sequencingWindow',
     ] as const
     expect(
       await Promise.all(
@@ -283,16 +314,56 @@ describe('SequencerPool', () => {
       resolutionPeriod: 86_400n,
       voteQuorumBps: 400n,
       rewardPerBlock: parseEther('0.005'),
+      // One hour of 12 s L1 blocks (the OP Stack's window is 12 hours).
+      sequencingWindow: 300n,
     })
     // Devnet: a silent sequencer is replaced within 10 s of blocks, well inside its 20 s epoch.
-    expect(devnetSequencingParams).toMatchObject({ epochLength: 20n, maxSilence: 8n })
+    expect(devnetSequencingParams).toMatchObject({
+      epochLength: 20n,
+      maxSilence: 8n,
+      sequencingWindow: 24n,
+    })
     const bad = structuredClone(sequencingParamsFiles.devnet)
     bad.sequencing.maxSilenceBlocks = 20
     expect(() => parseSequencingParams(bad)).toThrow(/less than epochLengthBlocks/)
     expect(() => parseSequencingParams({})).toThrow(/no sequencing section/)
+    const narrow = structuredClone(sequencingParamsFiles.devnet)
+    narrow.sequencing.sequencingWindowBlocks = narrow.sequencing.maxSilenceBlocks
+    expect(() => parseSequencingParams(narrow)).toThrow(/more than maxSilenceBlocks/)
 
-    // assertNoAdminKeys checks the pool's owner too.
+    // VerifierStaking's slashers: the OutputQuorum and this pool.
+    expect(await relayer.readContract({ ...staking(), functionName: 'QUORUM' })).toBe(
+      d.verifiers.quorum,
+    )
+    expect(await relayer.readContract({ ...staking(), functionName: 'POOL' })).toBe(
+      d.sequencing.pool,
+    )
+    // assertNoAdminKeys checks the pool's owner and that the staking names it as its POOL: a second
+    // pool, otherwise sound (Timelock-owned, on the same staking), is not the one the staking trusts.
     await assertNoAdminKeys(relayer as never, d, 0n)
+    const other = await mined(
+      await dev[6].deployContract({
+        abi: sequencerPoolAbi,
+        bytecode: sequencerPoolBytecode,
+        args: [
+          d.verifiers.staking,
+          d.dac.token,
+          d.dac.timelock,
+          [901n],
+          [d.shards[0].l2OutputOracle],
+          poolParamsArray(PARAMS),
+        ],
+      }),
+    )
+    const stranger = await assertNoAdminKeys(
+      relayer as never,
+      { ...d, sequencing: { pool: other.contractAddress! } },
+      0n,
+    ).catch((e: unknown) => e)
+    expect(stranger).toBeInstanceOf(AdminKeyError)
+    expect(String((stranger as Error).message).trim().split('\n').slice(1)).toEqual([
+      `  VerifierStaking.POOL() is ${d.sequencing.pool}, not ${other.contractAddress}`,
+    ])
     const timelock = await timelockWallet(chain, d.dac.timelock)
     await timelock.writeContract({
       ...pool(),
@@ -324,21 +395,37 @@ describe('SequencerPool', () => {
       [relayer.account.address],
     )
     const timelock = await timelockWallet(chain, d.dac.timelock)
-    await expectError(
-      timelock.writeContract({
-        ...pool(),
-        functionName: 'setParameters',
-        args: [poolParamsArray({ ...PARAMS, epochLength: 5n, maxSilence: 5n })],
-      }),
-      'InvalidParameters',
-    )
+    // maxSilence below the epoch; the sequencing window above maxSilence (hence above 0).
+    for (const bad of [
+      { epochLength: 5n, maxSilence: 5n },
+      { sequencingWindow: PARAMS.maxSilence },
+      { sequencingWindow: 0n },
+    ])
+      await expectError(
+        timelock.writeContract({
+          ...pool(),
+          functionName: 'setParameters',
+          args: [poolParamsArray({ ...PARAMS, ...bad })],
+        }),
+        'InvalidParameters',
+      )
     const receipt = await timelock.waitForTransactionReceipt({
       hash: await timelock.writeContract({
         ...pool(),
         functionName: 'setParameters',
-        args: [poolParamsArray({ ...PARAMS, epochLength: 10n })],
+        args: [poolParamsArray({ ...PARAMS, epochLength: 10n, sequencingWindow: 6n })],
       }),
     })
+    expect(eventsOf(receipt, 'ParametersUpdated')[0].args).toEqual({
+      epochLength: 10n,
+      maxSilence: PARAMS.maxSilence,
+      challengeBond: PARAMS.challengeBond,
+      resolutionPeriod: PARAMS.resolutionPeriod,
+      voteQuorumBps: PARAMS.voteQuorumBps,
+      rewardPerBlock: PARAMS.rewardPerBlock,
+      sequencingWindow: 6n,
+    })
+    expect(await relayer.readContract({ ...pool(), functionName: 'sequencingWindow' })).toBe(6n)
     const c = await read.currentEpoch()
     const [scheduled] = eventsOf(receipt, 'EpochLengthScheduled')
     const next = await read.epochStart(c + 1n)
@@ -503,8 +590,13 @@ describe('SequencerPool', () => {
     const holder = operatorOf((await read.turnOf(901n, e)).sequencer)
     for (const other of [A, B, C].filter((o) => o !== holder))
       await expectError(submit(other), 'NotScheduled', [other.address, holder.address])
+    const origin = await latestBlock()
     await expectError(
-      relayer.writeContract({ ...pool(), functionName: 'submitBatch', args: [901n, 1n, BATCH] }),
+      relayer.writeContract({
+        ...pool(),
+        functionName: 'submitBatch',
+        args: [901n, 1n, origin, BATCH],
+      }),
       'NotScheduled',
       [relayer.account.address, holder.address],
     )
@@ -525,7 +617,7 @@ describe('SequencerPool', () => {
             callData: encodeFunctionData({
               abi: sequencerPoolAbi,
               functionName: 'submitBatch',
-              args: [901n, 1n, BATCH],
+              args: [901n, 1n, origin, BATCH],
             }),
           },
         ],
@@ -537,7 +629,7 @@ describe('SequencerPool', () => {
       'NotEOA',
     )
 
-    const receipt = await mined(await submit(holder, 7n))
+    const receipt = await mined(await submit(holder, 7n, 901n, BATCH, origin))
     const [event] = eventsOf(receipt, 'BatchSubmitted')
     expect(event.args).toEqual({
       chainId: 901n,
@@ -545,17 +637,65 @@ describe('SequencerPool', () => {
       sequencer: holder.address,
       epoch: e,
       lastL2Block: 7n,
+      lastL1Origin: origin,
     })
     const tx = await relayer.getTransaction({ hash: receipt.transactionHash })
     expect(isAddressEqual(tx.to!, d.sequencing.pool)).toBe(true)
     const call = decodeFunctionData({ abi: sequencerPoolAbi, data: tx.input })
     expect(call.functionName).toBe('submitBatch')
-    expect(keccak256((call.args as readonly [bigint, bigint, Hex])[2])).toBe(event.args.batchHash)
+    const [, lastL2Block, lastL1Origin, data] = call.args as readonly [bigint, bigint, bigint, Hex]
+    expect({ lastL2Block, lastL1Origin }).toEqual({ lastL2Block: 7n, lastL1Origin: origin })
+    expect(keccak256(data)).toBe(event.args.batchHash)
     expect((await read.turnOf(901n, e)).since).toBe(receipt.blockNumber)
     // The other shard has its own turn.
     const other = await read.turnOf(902n, e)
     if (!isAddressEqual(other.sequencer, holder.address))
       await expectError(submit(holder, 1n, 902n), 'NotScheduled', [holder.address, other.sequencer])
+  })
+
+  test('behavior: forced inclusion: a batch whose last L1 origin is outside the sequencing window is refused, so a sequencer that keeps its origin old goes silent and is replaced', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const holder = order[0]
+    const w = PARAMS.sequencingWindow
+    // The batch's own L1 block: its origin must be one of the w blocks before it.
+    const n = (await latestBlock()) + 1n
+    await expectError(submit(holder, 1n, 901n, BATCH, n), 'FutureOrigin', [n])
+    await expectError(submit(holder, 1n, 901n, BATCH, n + 100n), 'FutureOrigin', [n + 100n])
+    await expectError(submit(holder, 1n, 901n, BATCH, n - w - 1n), 'StaleOrigin', [
+      n - w - 1n,
+      n - w,
+    ])
+    // The refused batches left the silence clock alone.
+    expect((await read.turnOf(901n, e)).since).toBe(await read.epochStart(e))
+    const oldest = await mined(await submit(holder, 1n, 901n, BATCH, n - w))
+    expect(oldest.blockNumber).toBe(n)
+    expect(eventsOf(oldest, 'BatchSubmitted')[0].args.lastL1Origin).toBe(n - w)
+
+    // Its blocks stay on origin `o`, leaving out a deposit made in the L1 block after: batches
+    // declaring `o` land up to block o + w, and none after.
+    const o = n
+    await mineTo(o + w - 1n)
+    const last = await mined(await submit(holder, 2n, 901n, BATCH, o))
+    expect(last.blockNumber).toBe(o + w)
+    await expectError(submit(holder, 3n, 901n, BATCH, o), 'StaleOrigin', [o, o + 1n])
+    // Silent from its last batch: replaced maxSilence blocks later, within w + maxSilence of `o`.
+    await expectError(skip(), 'NotSilent', [o + w + PARAMS.maxSilence])
+    await mineTo(o + w + PARAMS.maxSilence - 1n)
+    const skipped = await mined(await skip())
+    expect(skipped.blockNumber).toBe(o + w + PARAMS.maxSilence)
+    expect(eventsOf(skipped, 'SequencerChanged')[0].args).toMatchObject({
+      previous: holder.address,
+      next: order[1].address,
+      reason: Change.Silent,
+    })
+    // The next one builds on a recent origin (its blocks bring the deposit) and its batch lands.
+    const next = await mined(await submit(order[1], 3n))
+    expect(eventsOf(next, 'BatchSubmitted')[0].args).toMatchObject({
+      sequencer: order[1].address,
+      lastL1Origin: next.blockNumber - 1n,
+    })
+    expect(await read.currentEpoch()).toBe(e)
   })
 
   test('behavior: failover: a sequencer silent for maxSilence blocks is replaced by the next in the draw, for the rest of the epoch', async () => {
@@ -607,7 +747,7 @@ describe('SequencerPool', () => {
     const e = await nextEpoch()
     const order = (await read.orderOf(901n, e)).map(operatorOf)
     await mined(await submit(order[0]))
-    const stake = STAKES[[A, B, C].indexOf(order[0])]
+    const stake = stakeOf(order[0])
     await mined(
       await order[0].wallet.writeContract({
         address: d.verifiers.staking,
@@ -631,7 +771,7 @@ describe('SequencerPool', () => {
     expect((await read.turnOf(902n, e)).sequencer).toBe(expected)
   })
 
-  test('behavior: two signed feed blocks on one parent eject the sequencer at once, for the rest of the epoch', async () => {
+  test('behavior: two signed feed blocks on one parent eject the sequencer at once, for the rest of the epoch, and slash it', async () => {
     const e = await nextEpoch()
     const order = (await read.orderOf(901n, e)).map(operatorOf)
     const cheat = order[0]
@@ -669,6 +809,8 @@ describe('SequencerPool', () => {
       'NotEquivocation',
     )
 
+    const reporter = dev[4].account.address
+    const reporterBefore = await edge(reporter)
     const receipt = await mined(await prove(a.rlp, sigA, b.rlp, sigB))
     expect(eventsOf(receipt, 'EquivocationProven')[0].args).toEqual({
       chainId: 901n,
@@ -690,7 +832,31 @@ describe('SequencerPool', () => {
         args: [901n, e, cheat.address],
       }),
     ).toBe(true)
+    // Slashed through VerifierStaking as the OutputQuorum would: slashBps of its stake, reporterBps
+    // of that to the prover, and jailed (so passed by on the other shard too).
+    const stake = stakeOf(cheat)
+    const { amount, toReporter } = slashOf(stake)
+    expect(slashesIn(receipt)).toEqual([{ verifier: cheat.address, reporter, amount, toReporter }])
+    expect(await bondedOf(cheat.address)).toBe(stake - amount)
+    expect(await edge(reporter)).toBe(reporterBefore + toReporter)
+    expect(await isActive(cheat.address)).toBe(false)
+    expect((await read.turnOf(902n, e)).sequencer).not.toBe(cheat.address)
+    // Once per proof: the same pair slashes no more.
     await expectError(prove(b.rlp, sigB, a.rlp, sigA), 'AlreadyProven', [cheat.address, 7n])
+    expect(await bondedOf(cheat.address)).toBe(stake - amount)
+    // Only the OutputQuorum and the pool slash: not the prover, the Timelock or the slashed itself.
+    const timelock = await timelockWallet(chain, d.dac.timelock)
+    for (const wallet of [dev[4], timelock, cheat.wallet])
+      await expectError(
+        wallet.writeContract({
+          ...staking(),
+          functionName: 'slash',
+          args: [order[1].address, wallet.account.address],
+        }),
+        'NotSlasher',
+        [wallet.account.address],
+      )
+    expect(await bondedOf(order[1].address)).toBe(stakeOf(order[1]))
     await expectError(submit(cheat), 'NotScheduled', [cheat.address, order[1].address])
     // Going round the draw skips the ejected one.
     await mineTo((await read.turnOf(901n, e)).skippableAt)
@@ -732,7 +898,7 @@ describe('SequencerPool', () => {
     await mined(await submit(holder))
   })
 
-  test('behavior: an upheld challenge ejects the sequencer, forfeits its reward of the epoch and returns the bond', async () => {
+  test('behavior: an upheld challenge ejects the sequencer, forfeits its reward of the epoch, slashes its stake and returns the bond', async () => {
     const e = await nextEpoch()
     const order = (await read.orderOf(901n, e)).map(operatorOf)
     const [accused, challenger] = order
@@ -783,11 +949,23 @@ describe('SequencerPool', () => {
       'VotingOpen',
     )
     const before = await relayer.getBalance({ address: challenger.address })
+    const challengerEdge = await edge(challenger.address)
     const receipt = await resolve(id)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
       id,
       outcome: Outcome.Upheld,
     })
+    // Slashed like the OutputQuorum's slashes: slashBps of the stake, reporterBps of that to the
+    // challenger (not to dev 3, who resolved), the accused jailed.
+    const stake = stakeOf(accused)
+    const { amount, toReporter } = slashOf(stake)
+    expect(slashesIn(receipt)).toEqual([
+      { verifier: accused.address, reporter: challenger.address, amount, toReporter },
+    ])
+    expect(await bondedOf(accused.address)).toBe(stake - amount)
+    expect(await edge(challenger.address)).toBe(challengerEdge + toReporter)
+    expect(await isActive(accused.address)).toBe(false)
+    expect(await bondedOf(challenger.address)).toBe(stakeOf(challenger))
     expect(eventsOf(receipt, 'RewardForfeited')[0].args).toEqual({
       sequencer: accused.address,
       chainId: 901n,
@@ -810,6 +988,76 @@ describe('SequencerPool', () => {
       'ChallengeClosed',
       [id],
     )
+    // Nobody else slashes: not the challenger, the resolver, nor the Timelock.
+    const timelock = await timelockWallet(chain, d.dac.timelock)
+    for (const wallet of [challenger.wallet, dev[3], timelock])
+      await expectError(
+        wallet.writeContract({
+          ...staking(),
+          functionName: 'slash',
+          args: [order[2].address, wallet.account.address],
+        }),
+        'NotSlasher',
+        [wallet.account.address],
+      )
+    expect(await bondedOf(order[2].address)).toBe(stakeOf(order[2]))
+  })
+
+  test('behavior: a sequencer with nothing left to slash is ejected all the same', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const [accused, challenger] = order
+    await mined(await submit(accused))
+    const id = await challenge(challenger)
+    await vote(id, true)
+    // During the vote the accused unbonds everything and withdraws it: nothing is left to slash.
+    const stake = stakeOf(accused)
+    await mined(
+      await accused.wallet.writeContract({
+        ...staking(),
+        functionName: 'unbond',
+        args: [stake],
+      }),
+    )
+    await testClient.increaseTime({ seconds: Number(VERIFIERS.unbondingDelay) })
+    await mined(await accused.wallet.writeContract({ ...staking(), functionName: 'withdraw' }))
+    const receipt = await resolve(id)
+    expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
+      outcome: Outcome.Upheld,
+    })
+    expect(slashesIn(receipt)).toEqual([
+      { verifier: accused.address, reporter: challenger.address, amount: 0n, toReporter: 0n },
+    ])
+    expect(eventsOf(receipt, 'SequencerChanged')[0].args).toMatchObject({
+      previous: accused.address,
+      next: challenger.address,
+      reason: Change.Challenged,
+    })
+    expect(
+      await relayer.readContract({
+        ...pool(),
+        functionName: 'isEjected',
+        args: [901n, e, accused.address],
+      }),
+    ).toBe(true)
+
+    // A key that never staked, proven to equivocate: slashed for nothing, the proof stands.
+    const parent = keccak256(toHex('block 6'))
+    const [a, b] = [l2Header(7n, 'fork a', parent), l2Header(7n, 'fork b', parent)]
+    const [sigA, sigB] = await Promise.all([a, b].map((h) => feedSignature(D, 901, h.hash)))
+    const proof = await mined(
+      await dev[4].writeContract({
+        ...pool(),
+        functionName: 'proveEquivocation',
+        args: [901n, a.rlp, sigA, b.rlp, sigB],
+      }),
+    )
+    expect(eventsOf(proof, 'EquivocationProven')[0].args.signer).toBe(D.address)
+    expect(slashesIn(proof)).toEqual([
+      { verifier: D.address, reporter: dev[4].account.address, amount: 0n, toReporter: 0n },
+    ])
+    expect(eventsOf(proof, 'SequencerChanged')).toEqual([])
+    expect(await read.currentEpoch()).toBe(e)
   })
 
   test('behavior: a frivolous challenge loses its bond to the Timelock; one without a vote quorum changes nothing', async () => {

@@ -110,7 +110,8 @@ describe('the attack: a made-up output root with a withdrawal the L2 never made'
           functionName: 'slash',
           args: [A.address, wallet.account.address],
         }),
-        'OnlyQuorum',
+        'NotSlasher',
+        [wallet.account.address],
       )
     }
     expect(await nextIndex()).toBe(1n)

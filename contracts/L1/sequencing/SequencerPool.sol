@@ -30,10 +30,26 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  * - The draw: per shard, a stake-weighted order of the snapshot without replacement (rank r draws
  *   keccak256(seed, chainId, r) modulo the remaining stake); the epoch starts with the first candidate
  *   still active. `orderOf`, `turnOf`, `sequencerOf` and `schedule` return it.
- * - Batches: in pool mode a batch counts only through `submitBatch(chainId, lastL2Block, data)`, from
- *   the current holder of the shard's turn, itself an active verifier and the transaction's sender
- *   (an EOA: `data` is the transaction's input, where nodes read it; its keccak256 is in the event).
- *   L1 thus knows every shard's last batch; the BatchInbox (one EOA batcher) is not used in pool mode.
+ * - Batches: in pool mode a batch counts only through `submitBatch(chainId, lastL2Block, lastL1Origin,
+ *   data)`, from the current holder of the shard's turn, itself an active verifier and the
+ *   transaction's sender (an EOA: `data` is the transaction's input, where nodes read it; its
+ *   keccak256 is in the event). L1 thus knows every shard's last batch; the BatchInbox (one EOA
+ *   batcher) is not used in pool mode.
+ * - Forced inclusion: a batch declares the L1 origin of its last L2 block, which must be one of the
+ *   last `sequencingWindow` L1 blocks before this one (`StaleOrigin`, `FutureOrigin`); derivation
+ *   ignores a batch whose last block has another origin. A block whose origin moves past L1 blocks
+ *   brings every deposit they made, so once nodes derive a batch accepted at L1 block b, the L2 chain
+ *   holds every deposit made up to block b - sequencingWindow. A holder that leaves out a deposit made
+ *   at block d thus has no derivable batch after d + sequencingWindow: it is silent, `skip` replaces
+ *   it from at most d + sequencingWindow + maxSilence, and an honest next candidate includes the
+ *   deposit in the batches of its turn (a handover: it derives L1, builds from the shard's head,
+ *   posts). So with the next candidate honest, a deposit waits at most sequencingWindow + maxSilence
+ *   + a handover; each dishonest candidate drawn before the first honest one adds maxSilence, and
+ *   each epoch starts again from the order's first. The declared origin, like the declared last block,
+ *   is checked by derivation only: a false one makes nodes ignore the batch, yet the batch restarts
+ *   the holder's silence clock, so a holder that keeps declaring fresh origins for batches nodes
+ *   ignore keeps its turn without carrying a block. L1 cannot tell (it does not derive); the remedy
+ *   is a challenge, which ejects (and slashes) it.
  * - Failover: a holder that posted nothing for `maxSilence` L1 blocks (counted from the later of its
  *   turn's start and its last batch), or that is no longer an active verifier, is replaced by anyone's
  *   `skip(chainId)` with the next eligible candidate of the order (cyclically; not ejected, active) for
@@ -42,8 +58,9 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  *   shard with an ETH bond and a reason (a deposit left out, an invalid batch); the DAC's token holders
  *   vote (the accused excluded) for `resolutionPeriod`; then anyone resolves. Upheld: the accused is
  *   ejected from the shard for the epoch current at resolution (the next candidate takes over at once),
- *   loses what it earned in the challenged epoch, and the bond is returned. Rejected (frivolous): the bond goes to the owner, the
- *   Timelock. No vote quorum: nothing happens, the bond is returned.
+ *   loses what it earned in the challenged epoch and is slashed (see Slashing), and the bond is
+ *   returned. Rejected (frivolous): the bond goes to the owner, the Timelock. No vote quorum: nothing
+ *   happens, the bond is returned.
  * - Equivocation: the live feed's signature is secp256k1 over keccak256("edge-l2 block" ‖ chainId as
  *   uint256 ‖ blockHash), which covers neither the block number nor the parent; so a proof carries both
  *   RLP headers (their hashes are what was signed, and each names its number and parent). Two different
@@ -52,7 +69,12 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  *   sequencer may rightly sign a block at a height where it signed another earlier, on a branch since
  *   replaced, and the new block's parent is then another. An honest sequencer never signs two children
  *   of one parent: it always builds on its own head, and a replaced branch's blocks have other parents.
- *   Slashing is VerifierStaking's QUORUM's alone: this contract ejects and records, it does not slash.
+ * - Slashing: a proven equivocation and an upheld challenge also slash the signer or the accused
+ *   through VerifierStaking (`slash`, of which this contract is the POOL, the other slasher beside
+ *   the OutputQuorum): slashBps of its stake, reporterBps of that to the prover or the challenger, and
+ *   jailed, hence inactive and skippable at once on every shard. A key with nothing left to slash
+ *   (never staked, or emptied by an earlier slash) is slashed for 0 (a no-op that does not revert):
+ *   the ejection stands. Each proven (shard, height, signer) and each upheld challenge slashes once.
  * - Rewards (credit only): a batch declares its last L2 block (derivation ignores a batch whose blocks
  *   end elsewhere); the holder is credited `rewardPerBlock` for each block past the shard's highest
  *   credited one, at most one block per L2 block time of L1 time since the shard's registration, so a
@@ -62,6 +84,7 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  * fixed before it starts (or derived from earlier ones) and never change, its candidates before its
  * seed is known; a holder is replaced only after `maxSilence` blocks of silence, inactivity, an upheld
  * challenge or a proven equivocation; an ejected candidate never holds the turn again in that epoch;
+ * an accepted batch's declared L1 origin is one of the `sequencingWindow` L1 blocks before its own;
  * credited blocks never exceed elapsed time over the L2 block time, per shard.
  */
 contract SequencerPool is ChallengeVote {
@@ -79,6 +102,8 @@ contract SequencerPool is ChallengeVote {
     uint256 public maxSilence;
     /// @notice Reward tokens credited per L2 block batched.
     uint256 public rewardPerBlock;
+    /// @notice L1 blocks a batch's declared last L1 origin may lag behind the batch (> maxSilence).
+    uint256 public sequencingWindow;
 
     enum Change {
         Silent,
@@ -185,6 +210,8 @@ contract SequencerPool is ChallengeVote {
     error AccusedCannotVote(address accused);
     error NotEquivocation();
     error AlreadyProven(address signer, uint256 l2BlockNumber);
+    error StaleOrigin(uint256 lastL1Origin, uint256 oldestAllowed);
+    error FutureOrigin(uint256 lastL1Origin);
 
     event ShardAdded(uint256 indexed chainId, address oracle);
     event ParametersUpdated(
@@ -193,7 +220,8 @@ contract SequencerPool is ChallengeVote {
         uint256 challengeBond,
         uint256 resolutionPeriod,
         uint256 voteQuorumBps,
-        uint256 rewardPerBlock
+        uint256 rewardPerBlock,
+        uint256 sequencingWindow
     );
     event EpochLengthScheduled(uint256 indexed fromEpoch, uint256 fromBlock, uint256 length);
     event UrlSet(address indexed verifier, string url);
@@ -201,7 +229,12 @@ contract SequencerPool is ChallengeVote {
         uint256 indexed epoch, bytes32 seed, uint256 snapshot, uint256 snapshotFrom, uint256 candidates, address by
     );
     event BatchSubmitted(
-        uint256 indexed chainId, bytes32 indexed batchHash, address indexed sequencer, uint256 epoch, uint256 lastL2Block
+        uint256 indexed chainId,
+        bytes32 indexed batchHash,
+        address indexed sequencer,
+        uint256 epoch,
+        uint256 lastL2Block,
+        uint256 lastL1Origin
     );
     event SequencerChanged(
         uint256 indexed chainId, uint256 indexed epoch, address indexed previous, address next, Change reason
@@ -221,7 +254,8 @@ contract SequencerPool is ChallengeVote {
      * @param _owner    The DAC's Timelock.
      * @param _chainIds The shards' L2 chain ids.
      * @param _oracles  Their L2OutputOracles (for the L2 block time).
-     * @param _params   epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock.
+     * @param _params   epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock,
+     *                  sequencingWindow.
      */
     constructor(
         VerifierStaking _staking,
@@ -229,7 +263,7 @@ contract SequencerPool is ChallengeVote {
         address _owner,
         uint256[] memory _chainIds,
         address[] memory _oracles,
-        uint256[6] memory _params
+        uint256[7] memory _params
     ) Ownable(_owner) ChallengeVote(_token) {
         STAKING = _staking;
         if (_chainIds.length != _oracles.length) revert InvalidParameters();
@@ -250,9 +284,9 @@ contract SequencerPool is ChallengeVote {
 
     /**
      * @notice Sets epochLength (from the next epoch on), maxSilence, challengeBond, resolutionPeriod,
-     * voteQuorumBps, rewardPerBlock. Owner only.
+     * voteQuorumBps, rewardPerBlock, sequencingWindow. Owner only.
      */
-    function setParameters(uint256[6] calldata _params) external onlyOwner {
+    function setParameters(uint256[7] calldata _params) external onlyOwner {
         _setParameters(_params);
     }
 
@@ -289,11 +323,16 @@ contract SequencerPool is ChallengeVote {
     // ---------------------------------------------------------------- batches and failover
 
     /**
-     * @notice Posts a batch (docs/batches.md) of shard `_chainId` whose last L2 block is `_lastL2Block`:
-     * only by the holder of the shard's turn in the current epoch, an active verifier, sending the
-     * transaction itself. Restarts its silence clock and credits its reward.
+     * @notice Posts a batch (docs/batches.md) of shard `_chainId` whose last L2 block is `_lastL2Block`,
+     * with L1 origin `_lastL1Origin`: only by the holder of the shard's turn in the current epoch, an
+     * active verifier, sending the transaction itself, and only while that origin is one of the last
+     * `sequencingWindow` L1 blocks (forced inclusion). Restarts its silence clock and credits its reward.
+     * @dev Both declarations are checked by derivation, not here: nodes ignore a batch whose last block
+     * or its origin differs (see the contract's "Forced inclusion").
      */
-    function submitBatch(uint256 _chainId, uint256 _lastL2Block, bytes calldata _data) external {
+    function submitBatch(uint256 _chainId, uint256 _lastL2Block, uint256 _lastL1Origin, bytes calldata _data)
+        external
+    {
         Shard storage s = _shard(_chainId);
         // The batch must be the transaction's input: that is where nodes read it.
         if (msg.sender != tx.origin) revert NotEOA();
@@ -302,9 +341,13 @@ contract SequencerPool is ChallengeVote {
         Turn memory t = _turn(_chainId, epoch);
         if (msg.sender != t.sequencer) revert NotScheduled(msg.sender, t.sequencer);
         if (!STAKING.isActive(msg.sender)) revert NotActiveVerifier(msg.sender);
+        if (_lastL1Origin >= block.number) revert FutureOrigin(_lastL1Origin);
+        if (_lastL1Origin + sequencingWindow < block.number) {
+            revert StaleOrigin(_lastL1Origin, block.number - sequencingWindow);
+        }
         t.since = uint64(block.number);
         turns[_chainId][epoch] = t;
-        emit BatchSubmitted(_chainId, keccak256(_data), msg.sender, epoch, _lastL2Block);
+        emit BatchSubmitted(_chainId, keccak256(_data), msg.sender, epoch, _lastL2Block, _lastL1Origin);
         _credit(s, _chainId, epoch, msg.sender, _lastL2Block);
     }
 
@@ -349,7 +392,8 @@ contract SequencerPool is ChallengeVote {
      * @notice Proves that one key signed two different L2 blocks of shard `_chainId` with the same parent
      * (hence at one height) on its live feed: `_headerA` and `_headerB` are the blocks' RLP headers,
      * `_sigA` and `_sigB` the feed signatures of their hashes. Ejects the signer from the shard for the
-     * current epoch (and forfeits its credit there). Once per (shard, height, signer); anyone.
+     * current epoch (and forfeits its credit there), then slashes it through VerifierStaking with the
+     * caller as reporter. Once per (shard, height, signer); anyone.
      * @dev Two blocks at one height with different parents are not equivocation (`NotEquivocation`): an
      * honest sequencer never signs two children of one parent, since it always builds on its own head,
      * but after a handover it may sign a block at a height where it signed another on a branch that was
@@ -376,6 +420,8 @@ contract SequencerPool is ChallengeVote {
         uint256 epoch = currentEpoch();
         _forfeit(_chainId, epoch, signer);
         _eject(_chainId, epoch, signer, Change.Equivocated);
+        // After the ejection (a slash jails, and a jailed holder would be passed by unannounced).
+        STAKING.slash(signer, msg.sender);
     }
 
     /// @dev The height of two RLP headers with one number and one parent; else reverts `NotEquivocation`.
@@ -545,8 +591,8 @@ contract SequencerPool is ChallengeVote {
         emit ShardAdded(_chainId, _oracle);
     }
 
-    function _setParameters(uint256[6] memory p) internal {
-        if (p[0] == 0 || p[1] == 0 || p[1] >= p[0] || p[4] > 10_000) revert InvalidParameters();
+    function _setParameters(uint256[7] memory p) internal {
+        if (p[0] == 0 || p[1] == 0 || p[1] >= p[0] || p[4] > 10_000 || p[6] <= p[1]) revert InvalidParameters();
         if (segments.length == 0) {
             segments.push(Segment({ fromBlock: uint64(block.number), fromEpoch: 0, length: p[0].toUint64() }));
         } else if (p[0] != epochLength) {
@@ -557,9 +603,9 @@ contract SequencerPool is ChallengeVote {
             else segments.push(Segment({ fromBlock: start.toUint64(), fromEpoch: next.toUint64(), length: p[0].toUint64() }));
             emit EpochLengthScheduled(next, start, p[0]);
         }
-        (epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock) =
-            (p[0], p[1], p[2], p[3], p[4], p[5]);
-        emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4], p[5]);
+        (epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock, sequencingWindow) =
+            (p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+        emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
     }
 
     /// @dev 1 + the last record whose epoch (or snapshotFrom) is at most `_epoch`, or 0. Both only grow.
@@ -685,13 +731,15 @@ contract SequencerPool is ChallengeVote {
     }
 
     /**
-     * @dev Forfeits the accused's credit in the challenged epoch and ejects it from the shard for the
-     * epoch current now (the next candidate takes over at once if it held the turn).
+     * @dev Forfeits the accused's credit in the challenged epoch, ejects it from the shard for the
+     * epoch current now (the next candidate takes over at once if it held the turn), then slashes it
+     * through VerifierStaking with the challenger as reporter.
      */
     function _punish(uint256 _id) internal override {
         Charge storage ch = charges[_id];
         _forfeit(ch.chainId, ch.epoch, ch.accused);
         _eject(ch.chainId, currentEpoch(), ch.accused, Change.Challenged);
+        STAKING.slash(ch.accused, _ballot(_id).challenger);
     }
 
     function _bondTransferFailed() internal pure override returns (string memory) {

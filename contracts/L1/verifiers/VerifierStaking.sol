@@ -17,12 +17,14 @@ import { MiningVault } from "../dac/MiningVault.sol";
  * Rewards: the mining vault's recipient is this contract; the quorum credits verifiers for accepted
  * outputs (`credit`), and `claimRewards` pays credited rewards from the released tokens (releasing
  * more from the vault when short). What is owed beyond what the vault has vested stays owed.
- * Slashing and jailing are the quorum's (it holds the evidence: equivocation, a lost challenge,
- * missed outputs); the parameters are the owner's, the DAC's Timelock.
+ * Jailing and crediting are the quorum's (it holds the evidence: missed outputs, accepted outputs).
+ * Slashing has two callers, both immutable: the quorum (an output equivocation, a lost output
+ * challenge) and the SequencerPool, POOL (a sequencer's block equivocation, an upheld challenge
+ * against a sequencer). A slash jails too. The parameters are the owner's, the DAC's Timelock.
  * Invariants: token balance ≥ totalBonded + totalUnbonding (rewards are paid only from the rest);
- * activeStake() == the sum of `bonded` over active verifiers; only the quorum slashes, jails or
- * credits; a verifier's tokens leave only to itself (withdraw), to a challenger or reporter (its share
- * of a slash) or stay as reward reserve.
+ * activeStake() == the sum of `bonded` over active verifiers; only the quorum and the pool slash, and
+ * only the quorum jails otherwise or credits; a verifier's tokens leave only to itself (withdraw), to
+ * a challenger or reporter (its share of a slash) or stay as reward reserve.
  */
 contract VerifierStaking is Ownable2Step {
     using SafeERC20 for IERC20;
@@ -34,8 +36,10 @@ contract VerifierStaking is Ownable2Step {
     IERC20 public immutable TOKEN;
     /// @notice The mining vault whose recipient this contract is.
     MiningVault public immutable VAULT;
-    /// @notice The OutputQuorum: the only caller of slash, jail, credit and recordAttested/recordMissed.
+    /// @notice The OutputQuorum: the only caller of recordOutput and recordLateAttestation, and a slasher.
     address public immutable QUORUM;
+    /// @notice The SequencerPool: the other caller of slash (sequencers' faults).
+    address public immutable POOL;
 
     /// @notice Least bonded stake of an active verifier.
     uint256 public minStake;
@@ -78,6 +82,7 @@ contract VerifierStaking is Ownable2Step {
     uint256 public totalOwed;
 
     error OnlyQuorum();
+    error NotSlasher(address caller);
     error ZeroAmount();
     error InsufficientBond(uint256 bonded);
     error TooManyVerifiers();
@@ -108,15 +113,22 @@ contract VerifierStaking is Ownable2Step {
      * @param _token  The DAC token.
      * @param _vault  The mining vault (whose recipient is this contract).
      * @param _quorum The OutputQuorum (deploy-l1 predicts its address from the deployer's nonce).
+     * @param _pool   The SequencerPool (deploy-l1 predicts its address too).
      * @param _owner  The DAC's Timelock.
      * @param _params minStake, unbondingDelay, maxMissed, slashBps, reporterBps.
      */
-    constructor(IERC20 _token, MiningVault _vault, address _quorum, address _owner, uint256[5] memory _params)
-        Ownable(_owner)
-    {
+    constructor(
+        IERC20 _token,
+        MiningVault _vault,
+        address _quorum,
+        address _pool,
+        address _owner,
+        uint256[5] memory _params
+    ) Ownable(_owner) {
         TOKEN = _token;
         VAULT = _vault;
         QUORUM = _quorum;
+        POOL = _pool;
         _setParameters(_params);
     }
 
@@ -205,10 +217,14 @@ contract VerifierStaking is Ownable2Step {
         if (paid > 0) TOKEN.safeTransfer(msg.sender, paid);
     }
 
-    // ---------------------------------------------------------------- the quorum's
+    // ---------------------------------------------------------------- the quorum's and the pool's
 
-    /// @notice Slashes `slashBps` of `_verifier`'s stake (bonded first) and jails it; `_reporter` gets `reporterBps` of it.
-    function slash(address _verifier, address _reporter) external onlyQuorum returns (uint256 amount) {
+    /**
+     * @notice Slashes `slashBps` of `_verifier`'s stake (bonded first) and jails it; `_reporter` gets
+     * `reporterBps` of it. QUORUM or POOL only. Never reverts for lack of stake: with none it slashes 0.
+     */
+    function slash(address _verifier, address _reporter) external returns (uint256 amount) {
+        if (msg.sender != QUORUM && msg.sender != POOL) revert NotSlasher(msg.sender);
         Verifier storage v = verifier[_verifier];
         amount = ((v.bonded + v.unbonding) * slashBps) / 10_000;
         uint256 fromBonded = amount < v.bonded ? amount : v.bonded;
