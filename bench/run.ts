@@ -4,6 +4,7 @@ import { directUrl } from './directUrl.js'
 import { fuzzNode, type FuzzReport } from './fuzz.js'
 import { measureDerivation, measureFollowing } from './peers.js'
 import { measureSettlement } from './settlement.js'
+import { measureFailover } from './failover.js'
 import {
   accounts,
   createTarget,
@@ -33,11 +34,11 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 512)
 const FUZZ = process.env.BENCH_SKIP_FUZZ ? 0 : Number(process.env.BENCH_FUZZ ?? 100_000)
 
 /**
- * BENCH_ONLY=peers runs only that part (comma-separated: node, settlement, peers); `node` is the
- * node-and-anvil table and the fuzz run.
+ * BENCH_ONLY=peers runs only that part (comma-separated: node, settlement, peers, failover); `node`
+ * is the node-and-anvil table and the fuzz run.
  */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim())
-const runs = (part: 'node' | 'settlement' | 'peers') => !ONLY || ONLY.includes(part)
+const runs = (part: 'node' | 'settlement' | 'peers' | 'failover') => !ONLY || ONLY.includes(part)
 /** Blocks a fresh peer derives from L1 (BENCH_PEER_BLOCKS), and feed blocks sampled (BENCH_FOLLOW_BLOCKS). */
 const PEER_BLOCKS = Number(process.env.BENCH_PEER_BLOCKS ?? 2048)
 const FOLLOW_BLOCKS = Number(process.env.BENCH_FOLLOW_BLOCKS ?? 200)
@@ -262,5 +263,20 @@ if (runs('peers') && !process.env.BENCH_SKIP_PEERS) {
   )
   console.log(
     `\nfeed lag measured ${fol.direct ? 'on both workerd sockets' : 'through wrangler dev'}, a transfer every ${process.env.BENCH_FOLLOW_TX_MS ?? 150} ms (${fol.sent} sent, ${fol.failed} refused), blocks every 250 ms; ${fol.differed} blocks announced by the peer with another hash`,
+  )
+}
+
+// Sequencer pool (issue 13): the holder's node SIGKILLed under load; time to the next sequencer's block.
+if (runs('failover') && !process.env.BENCH_SKIP_FAILOVER) {
+  const rounds = Number(process.env.BENCH_FAILOVER_ROUNDS ?? 3)
+  console.error(`[failover] pool devnet, three operators and a keyless peer; ${rounds} kills`)
+  const f = await measureFailover(rounds)
+  const ms = f.map((r) => r.ms).sort((a, b) => a - b)
+  console.log('\n| sequencer pool failover (devnet parameters) | edge-l2 |\n| --- | ---: |')
+  console.log(
+    `| holder SIGKILLed under load → next sequencer's first block at a peer (${f.length} kills; median, max) | ${(ms[Math.floor(ms.length / 2)] / 1000).toFixed(1)} s, ${(ms[ms.length - 1] / 1000).toFixed(1)} s |`,
+  )
+  console.log(
+    `| transactions acknowledged before the kill and never mined (${f.reduce((a, r) => a + r.acked, 0)} acknowledged) | ${f.reduce((a, r) => a + r.lost, 0)} |`,
   )
 }

@@ -135,6 +135,21 @@ export class Sequencer extends DurableObject<Env> {
 
   private readonly waiters = new ReceiptWaiters()
 
+  /**
+   * What this node is for the shard right now (`GET /chains`): its role, and the sequencer's RPC it
+   * forwards to and whose feed it follows; in a pool-sequenced shard both follow the pool's turn.
+   */
+  async status(
+    chainId: number,
+  ): Promise<{ role: 'sequencer' | 'peer'; sequencing: 'pool' | 'fixed'; follows?: string }> {
+    await this.open(chainId)
+    return {
+      role: this.role,
+      sequencing: this.pooled ? 'pool' : 'fixed',
+      ...(this.role === 'peer' && { follows: this.sequencerRpcUrl(chainId) }),
+    }
+  }
+
   /** Hashes of blocks `from..to` for block filters; the range is capped so no caller can stall the sequencer. */
   async blockHashes(chainId: number, from: bigint, to: bigint): Promise<Hex[]> {
     const store = (await this.open(chainId)).store
@@ -707,7 +722,7 @@ export class Sequencer extends DurableObject<Env> {
   private async stepUp(chain: ChainCore, say: (line: string) => void): Promise<void> {
     this.takeoverAt = undefined
     this.followHolder()
-    const sequencing = Sequencing.open(chain)
+    const sequencing = Sequencing.open(chain, undefined, this.config.sequencerFault)
     this.sequencing = sequencing
     this.role = 'sequencer'
     let adopted = 0

@@ -100,6 +100,8 @@ export type Config = {
   publicUrl?: string
   /** Test only (VERIFIER_FAULT=wrong-root): the verifier signs a corrupted root, to play a faulty one. */
   verifierFault?: 'wrong-root'
+  /** Test only (SEQUENCER_FAULT=stale-origin): the sequencer never moves its L1 origin (leaves deposits out). */
+  sequencerFault?: 'stale-origin'
 }
 
 type ConfigEnv = {
@@ -127,6 +129,7 @@ type ConfigEnv = {
   BATCHER_KEY?: string
   VERIFIER_KEY?: string
   VERIFIER_FAULT?: string
+  SEQUENCER_FAULT?: string
   PUBLIC_URL?: string
   SEQUENCER_KEY?: string
   SEQUENCER_URL?: string
@@ -167,6 +170,7 @@ export function buildConfig(env: ConfigEnv): Config {
     batcherKey: key(env.BATCHER_KEY, 'BATCHER_KEY'),
     verifierKey: key(env.VERIFIER_KEY, 'VERIFIER_KEY'),
     verifierFault: fault(env.VERIFIER_FAULT),
+    sequencerFault: sequencerFault(env.SEQUENCER_FAULT),
     publicUrl: url(env.PUBLIC_URL, 'PUBLIC_URL'),
   }
 }
@@ -182,6 +186,13 @@ function fault(value: string | undefined): 'wrong-root' | undefined {
   if (!value) return undefined
   if (value !== 'wrong-root')
     throw new Error(`VERIFIER_FAULT must be wrong-root (test only), not ${value}`)
+  return value
+}
+
+function sequencerFault(value: string | undefined): 'stale-origin' | undefined {
+  if (!value) return undefined
+  if (value !== 'stale-origin')
+    throw new Error(`SEQUENCER_FAULT must be stale-origin (test only), not ${value}`)
   return value
 }
 

@@ -4,6 +4,7 @@ import {
   buildConfig,
   findShard,
   nodeRole,
+  poolSequenced,
   parseChainIdParam,
   shardL1,
   type Config,
@@ -51,29 +52,36 @@ app.use(
 
 app.get('/health', (c) => c.json({ ok: true }))
 
-app.get('/chains', (c) => {
+app.get('/chains', async (c) => {
   const url = new URL(c.req.url)
   const ws = url.protocol === 'https:' ? 'wss:' : 'ws:'
   const config = c.get('config')
   const { shards, l1 } = config
   return c.json(
-    shards.map((s) => {
-      const role = nodeRole(config, s.chainId)
-      const rpcUrl = `${url.origin}/chain/${s.chainId}`
-      const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
-      return {
-        chainId: s.chainId,
-        name: s.name,
-        rpcUrl,
-        wsUrl,
-        // What this node is for the shard, and for a peer whose live feed it follows.
-        role,
-        ...(role === 'peer' && {
-          follows: config.sequencerUrl && `${config.sequencerUrl}/chain/${s.chainId}`,
-        }),
-        ...shardSettlement(l1, s, { http: [rpcUrl], webSocket: [wsUrl] }),
-      }
-    }),
+    await Promise.all(
+      shards.map(async (s) => {
+        const rpcUrl = `${url.origin}/chain/${s.chainId}`
+        const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
+        // What this node is for the shard, and for a peer whose live feed it follows: fixed by
+        // configuration, or (pool-sequenced) by the pool's turn as the shard's object last read it.
+        const role = poolSequenced(config, s.chainId)
+          ? await shardStubs(c.env, s.chainId).sequencer.status(s.chainId)
+          : {
+              role: nodeRole(config, s.chainId),
+              ...(nodeRole(config, s.chainId) === 'peer' && {
+                follows: config.sequencerUrl && `${config.sequencerUrl}/chain/${s.chainId}`,
+              }),
+            }
+        return {
+          chainId: s.chainId,
+          name: s.name,
+          rpcUrl,
+          wsUrl,
+          ...role,
+          ...shardSettlement(l1, s, { http: [rpcUrl], webSocket: [wsUrl] }),
+        }
+      }),
+    ),
   )
 })
 

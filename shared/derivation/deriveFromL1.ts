@@ -21,7 +21,7 @@ export const batchSubmittedEvent = parseAbiItem(
 )
 
 export const poolBatchSubmittedEvent = parseAbiItem(
-  'event BatchSubmitted(uint256 indexed chainId, bytes32 indexed batchHash, address indexed sequencer, uint256 epoch, uint256 lastL2Block)',
+  'event BatchSubmitted(uint256 indexed chainId, bytes32 indexed batchHash, address indexed sequencer, uint256 epoch, uint256 lastL2Block, uint256 lastL1Origin)',
 )
 
 /**
@@ -50,6 +50,11 @@ export type L1Batch = {
   invalid?: string
   /** The last L2 block a pool batch declared (the batch must end there). */
   lastL2Block?: bigint
+  /**
+   * The L1 origin a pool batch declared for its last block (it must be that block's): the pool
+   * refuses a batch whose declared origin is older than its sequencing window.
+   */
+  lastL1Origin?: bigint
 }
 
 /** Reads the batches its source accepted in L1 blocks `from..to`, in L1 order. */
@@ -89,11 +94,14 @@ export async function readBatches(
       let input: Uint8Array
       if (source.kind === 'inbox') input = hexToBytes(txs[i].input)
       else {
-        const args = (log as { args: { batchHash?: Hex; lastL2Block?: bigint } }).args
+        const args = (
+          log as { args: { batchHash?: Hex; lastL2Block?: bigint; lastL1Origin?: bigint } }
+        ).args
         const data = poolBatchData(txs[i], source.address, args.batchHash)
         if (typeof data === 'string') return { ...entry, invalid: data }
         input = data
         entry.lastL2Block = args.lastL2Block
+        entry.lastL1Origin = args.lastL1Origin
       }
       entry.bytes = input.length
       try {
@@ -121,7 +129,7 @@ function poolBatchData(
   try {
     const call = decodeFunctionData({ abi: sequencerPoolAbi, data: tx.input })
     if (call.functionName !== 'submitBatch') return `calls ${call.functionName}, not submitBatch`
-    data = call.args[2]
+    data = call.args[3]
   } catch {
     return 'input is not a submitBatch call'
   }
@@ -205,6 +213,12 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
   const last = batch.blocks[batch.blocks.length - 1].number
   if (b.lastL2Block !== undefined && b.lastL2Block !== last)
     return (say(`skipped, declares last block ${b.lastL2Block} but carries ${last}`), false)
+  const lastOrigin = batch.blocks[batch.blocks.length - 1].l1OriginNumber
+  if (b.lastL1Origin !== undefined && b.lastL1Origin !== lastOrigin)
+    return (
+      say(`skipped, declares L1 origin ${b.lastL1Origin} for its last block but has ${lastOrigin}`),
+      false
+    )
   if (last <= safe) return false // already applied (a re-read after a crash)
   if (first !== safe + 1n || batch.parentHash !== chain.store.blockHash(safe))
     return (say(`skipped, does not continue the safe block ${safe}`), false)

@@ -14,6 +14,12 @@ import {
 } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 
+/**
+ * Test only (SEQUENCER_FAULT): `stale-origin` plays a sequencer that leaves L1 deposits out by never
+ * moving its blocks' L1 origin forward.
+ */
+export type SequencerFault = 'stale-origin'
+
 /** Node faults in a row after which a transaction is dropped instead of retried. */
 export const MAX_FAULTS = 3
 
@@ -40,12 +46,20 @@ export class Sequencing {
   private constructor(
     readonly core: ChainCore,
     private readonly limits: PoolLimits,
+    private readonly fault?: SequencerFault,
   ) {}
 
-  /** Sequencing over `core`: the pool's tables, reloaded after a restart; `core.sequencing` is set to it. */
-  static open(core: ChainCore, limits: PoolLimits = DEFAULT_POOL_LIMITS): Sequencing {
+  /**
+   * Sequencing over `core`: the pool's tables, reloaded after a restart; `core.sequencing` is set to
+   * it. `fault` is test-only (`SequencerFault`).
+   */
+  static open(
+    core: ChainCore,
+    limits: PoolLimits = DEFAULT_POOL_LIMITS,
+    fault?: SequencerFault,
+  ): Sequencing {
     for (const s of POOL_SCHEMA) core.deps.sql.exec(s)
-    const sequencing = new Sequencing(core, limits)
+    const sequencing = new Sequencing(core, limits, fault)
     sequencing.reloadPool()
     core.sequencing = sequencing
     return sequencing
@@ -216,7 +230,9 @@ export class Sequencing {
     const candidates = this.pool.candidates(nonces, this.core.nextBaseFee())
     const parent = this.core.headHeader
     const timestamp = nowSeconds > parent.timestamp ? nowSeconds : parent.timestamp + 1n
-    const l1 = this.core.nextOrigin(timestamp)
+    // The test-only fault keeps the first origin: no later L1 block's deposits ever enter.
+    const stale = this.fault === 'stale-origin' && parent.number > 0n
+    const l1 = this.core.nextOrigin(stale ? 0n : timestamp)
     // In L1 mode a block needs an origin (none until the watcher has read L1), and is worth sealing
     // for its transactions or for a new origin (whose deposits must reach L2).
     if (this.core.deps.l1 && !l1) return undefined

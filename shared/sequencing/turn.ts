@@ -104,18 +104,24 @@ export async function stepSkip(
   turn: Turn,
 ): Promise<StepResult<{ holder: Address }>> {
   const sender = new L1Sender<{ holder: Address }>(ctx.wallet, ctx.meta, 'pool.skip')
-  return sender.step(async () => {
-    if (!duty.skip) return undefined
-    const data = encodeFunctionData({
-      abi: sequencerPoolAbi,
-      functionName: 'skip',
-      args: [BigInt(ctx.chainId)],
+  return sender
+    .step(async () => {
+      if (!duty.skip) return undefined
+      const data = encodeFunctionData({
+        abi: sequencerPoolAbi,
+        functionName: 'skip',
+        args: [BigInt(ctx.chainId)],
+      })
+      try {
+        await call(ctx.l1, { account: ctx.wallet.account, to: ctx.pool, data })
+      } catch {
+        return undefined
+      }
+      return { to: ctx.pool, data, tag: { holder: turn.holder } }
     })
-    try {
-      await call(ctx.l1, { account: ctx.wallet.account, to: ctx.pool, data })
-    } catch {
-      return undefined
-    }
-    return { to: ctx.pool, data, tag: { holder: turn.holder } }
-  })
+    .catch((err: Error) => {
+      // Another node's skip landed between the check and the estimate: nothing to do.
+      if (/NotSilent|0xfac663c8/.test(err.message)) return { kind: 'idle' as const }
+      throw err
+    })
 }

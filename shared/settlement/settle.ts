@@ -87,6 +87,7 @@ export async function stepBatcher(
       })
       if (data.length <= MAX_BATCH_BYTES || last === first) {
         const tag = { first: Number(first), last: Number(last), bytes: data.length }
+        const lastOrigin = chain.origins.originOf(last)?.l1Number ?? 0n
         const source = batchSourceOf(ctx.contracts, chain.chainId)
         if (source.kind === 'inbox') return { to: source.address, data: bytesToHex(data), tag }
         return {
@@ -94,7 +95,7 @@ export async function stepBatcher(
           data: encodeFunctionData({
             abi: sequencerPoolAbi,
             functionName: 'submitBatch',
-            args: [BigInt(chain.chainId), last, bytesToHex(data)],
+            args: [BigInt(chain.chainId), last, lastOrigin, bytesToHex(data)],
           }),
           tag,
         }

@@ -177,9 +177,7 @@ describe('deployL1', () => {
       expect(await user.readContract({ ...staking, functionName: 'QUORUM' })).toBe(
         d.verifiers.quorum,
       )
-      expect(await user.readContract({ ...staking, functionName: 'POOL' })).toBe(
-        d.sequencing.pool,
-      )
+      expect(await user.readContract({ ...staking, functionName: 'POOL' })).toBe(d.sequencing.pool)
     }
     for (const s of withLock.shards) expect(await user.getBalance({ address: s.portal })).toBe(7n)
   })

@@ -55,8 +55,8 @@ export type PoolDevnet = {
   holderIndex(): Promise<number>
   /** Stops operator i's node with `signal` (SIGKILL: a crash); its state stays. */
   stopNode(i: number, signal?: NodeJS.Signals): Promise<void>
-  /** Starts operator i's node again on its state and port. */
-  startNode(i: number): Promise<L2Node>
+  /** Starts operator i's node again on its state and port (with `vars` over its own). */
+  startNode(i: number, vars?: Record<string, string>): Promise<L2Node>
   stop(): Promise<void>
 }
 
@@ -107,7 +107,8 @@ export async function startPoolDevnet(
     VERIFIER_KEY: operators[i].key,
     PUBLIC_URL: `http://127.0.0.1:${ports[i]}`,
   })
-  const start = (i: number) => startNode({ port: ports[i], persistDir: dirs[i], vars: varsOf(i) })
+  const start = (i: number, vars: Record<string, string> = {}) =>
+    startNode({ port: ports[i], persistDir: dirs[i], vars: { ...varsOf(i), ...vars } })
   const nodes: (L2Node | undefined)[] = await Promise.all(operators.map((_, i) => start(i)))
   const peer = await startNode({ persistDir: path.join(dir, 'peer'), vars: base })
   const pool = deployment.sequencing.pool
@@ -151,11 +152,11 @@ export async function startPoolDevnet(
       await nodes[i]?.stop(signal)
       nodes[i] = undefined
     },
-    async startNode(i) {
+    async startNode(i, vars) {
       // A killed group's socket can outlive it for a moment: retry until the port is free again.
       for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
         try {
-          return (nodes[i] = await start(i))
+          return (nodes[i] = await start(i, vars))
         } catch (err) {
           if (!/is in use/.test(String(err)) || Date.now() > until) throw err
         }

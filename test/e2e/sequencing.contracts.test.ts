@@ -361,9 +361,12 @@ describe('SequencerPool', () => {
       0n,
     ).catch((e: unknown) => e)
     expect(stranger).toBeInstanceOf(AdminKeyError)
-    expect(String((stranger as Error).message).trim().split('\n').slice(1)).toEqual([
-      `  VerifierStaking.POOL() is ${d.sequencing.pool}, not ${other.contractAddress}`,
-    ])
+    expect(
+      String((stranger as Error).message)
+        .trim()
+        .split('\n')
+        .slice(1),
+    ).toEqual([`  VerifierStaking.POOL() is ${d.sequencing.pool}, not ${other.contractAddress}`])
     const timelock = await timelockWallet(chain, d.dac.timelock)
     await timelock.writeContract({
       ...pool(),

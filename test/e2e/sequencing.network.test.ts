@@ -1,20 +1,24 @@
 import {
   bytesToHex,
   createPublicClient,
+  createWalletClient,
   http,
   keccak256,
   parseEther,
   type Address,
   type Hex,
   type PublicClient,
+  publicActions,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
 import { describe, expect, it } from 'vitest'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
+import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { poolBatchSubmittedEvent, readBatches } from '../../shared/derivation/deriveFromL1.js'
 import { encodeBatch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config } from '../../scripts/deploy-l1.js'
-import { BATCHER } from './bridge.fixtures.js'
+import { BATCHER, defineEdgeL2 } from './bridge.fixtures.js'
 import { devAccount, l1Wallet } from './l1.fixtures.js'
 import { POOL_CHAIN_ID, steadyLoad, usePoolDevnet } from './pool.fixtures.js'
 import { startNode } from './processes.js'
@@ -23,10 +27,12 @@ import { startNode } from './processes.js'
  * The sequencer pool on real nodes (issue 13): three verifier operators' nodes and a keyless peer,
  * separate `wrangler dev` processes on one anvil L1, in a pool-sequenced shard. Nobody is configured
  * as the sequencer: each node reads the pool's turn from L1, sequences in its operator's turn,
- * batches through the pool, and forwards to and follows the holder's published URL. Epochs of 12 L1
- * blocks (12 s) and a skip after 6 silent blocks keep the test short (the devnet's are 20 and 8).
+ * batches through the pool, and forwards to and follows the holder's published URL. Epochs of 20 L1
+ * blocks (20 s), a skip after 6 silent blocks and a sequencing window of 10 keep the test short (the
+ * devnet's are 20, 8 and 24).
  */
-const d = usePoolDevnet({ sequencing: { epochLength: 12n, maxSilence: 6n } })
+const SEQUENCING = { epochLength: 20n, maxSilence: 6n, sequencingWindow: 10n }
+const d = usePoolDevnet({ sequencing: SEQUENCING })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -117,7 +123,7 @@ describe('sequencer pool', () => {
       intervalMs: 300,
       firstNonces: await nextNonces(senders),
     })
-    // Until the turn has changed hands three times (epochs of 12 s; each draw is stake-weighted).
+    // Until the turn has changed hands three times (epochs of 20 s; each draw is stake-weighted).
     const holders: Address[] = []
     await waitFor(
       'three handovers',
@@ -288,7 +294,7 @@ describe('sequencer pool', () => {
         address: pool,
         abi: sequencerPoolAbi,
         functionName: 'submitBatch',
-        args: [BigInt(POOL_CHAIN_ID), 1n, data],
+        args: [BigInt(POOL_CHAIN_ID), 1n, block1.l1OriginNumber, data],
       }),
     ).rejects.toThrow(/NotScheduled/)
     // The inbox's batcher key (dev account 8) still can post to the inbox.
@@ -334,4 +340,136 @@ describe('sequencer pool', () => {
       await inboxReader.stop()
     }
   }, 300_000)
+
+  it('a sequencer that leaves deposits out: past the sequencing window the pool refuses its batches, it is skipped as silent and the deposit reaches L2; a challenge against it is upheld', async () => {
+    const f = 2
+    await d.stopNode(f)
+    await d.startNode(f, { SEQUENCER_FAULT: 'stale-origin' })
+    const faulty = d.operators[f].address
+    // Its turn, with most of the epoch ahead (the draw is random: this may take a few epochs).
+    await waitFor(
+      'the faulty operator’s turn',
+      async () => {
+        const [turn, head] = await Promise.all([d.turn(), d.l1.getBlockNumber()])
+        return (
+          turn.holder.toLowerCase() === faulty.toLowerCase() && head + 17n < turn.nextEpochStart
+        )
+      },
+      300_000,
+    )
+    const shard = d.deployment.shards[0]
+    const l2Chain = defineEdgeL2(`${d.peer.url}/chain/${POOL_CHAIN_ID}`, d.l1Chain.id, shard)
+    const depositor = devAccount(6)
+    const l1 = createWalletClient({
+      account: depositor,
+      chain: d.l1Chain,
+      transport: http(d.anvil.url),
+    })
+      .extend(publicActions)
+      .extend(walletActionsL1())
+    // A light load through the peer: the faulty holder seals blocks (on its old origin) and batches
+    // them until the origin is older than the window.
+    const load = steadyLoad(() => d.peer.url, {
+      senders: [7],
+      intervalMs: 500,
+      firstNonces: await nextNonces([7]),
+    })
+    await sleep(3_000)
+    const hash = await l1.depositTransaction({
+      request: { gas: 50_000n, mint: parseEther('3'), to: depositor.address },
+      targetChain: l2Chain,
+    })
+    const receipt = await l1.waitForTransactionReceipt({ hash })
+    const [l2Hash] = getL2TransactionHashes(receipt)
+
+    const staking = {
+      address: d.deployment.verifiers.staking,
+      abi: verifierStakingAbi,
+    } as const
+    const bondedBefore = await d.l1.readContract({
+      ...staking,
+      functionName: 'bondedOf',
+      args: [faulty],
+    })
+    // An honest operator challenges it; two token holders vote for; anyone resolves after the vote.
+    const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
+    const honest = l1Wallet(d.l1Chain, privateKeyToAccount(d.operators[0].key))
+    const bond = await d.l1.readContract({ ...pool, functionName: 'challengeBond' })
+    const id = await d.l1.readContract({ ...pool, functionName: 'challengeCount' })
+    await honest.waitForTransactionReceipt({
+      hash: await honest.writeContract({
+        ...pool,
+        functionName: 'challenge',
+        args: [BigInt(POOL_CHAIN_ID), 'leaves L1 deposits out (its blocks keep an old L1 origin)'],
+        value: bond,
+      }),
+    })
+    for (const voter of [0, 1]) {
+      const w = l1Wallet(d.l1Chain, devAccount(voter))
+      await w.waitForTransactionReceipt({
+        hash: await w.writeContract({ ...pool, functionName: 'vote', args: [id, true] }),
+      })
+    }
+
+    // The deposit is on L2, in a batch that landed within the window (plus the silence and a handover).
+    const peer = client(d.peer.url)
+    const l2Receipt = await waitFor(
+      'the deposit on L2',
+      () => peer.getTransactionReceipt({ hash: l2Hash }),
+      120_000,
+    )
+    await waitFor(
+      'the deposit’s block batched',
+      async () => (await peer.getBlock({ blockTag: 'safe' })).number! >= l2Receipt.blockNumber,
+      60_000,
+    )
+    const acked = [...(await load.stop())]
+    await minedEverywhere(acked, [d.peer.url])
+    const carrier = (await poolBatches()).find((b) =>
+      b.batch!.blocks.some((x) => x.number === l2Receipt.blockNumber),
+    )!
+    expect(carrier.sequencer.toLowerCase()).not.toBe(faulty.toLowerCase())
+    const delay = carrier.l1Block - receipt.blockNumber
+    console.log(
+      `deposit in L1 block ${receipt.blockNumber}, on L2 through the batch in L1 block ${carrier.l1Block} (${delay} blocks)`,
+    )
+    expect(delay).toBeLessThanOrEqual(SEQUENCING.sequencingWindow + SEQUENCING.maxSilence + 8n)
+    // Replaced for silence (or by the challenge, whichever came first).
+    const changes = await d.l1.getContractEvents({
+      ...pool,
+      eventName: 'SequencerChanged',
+      fromBlock: receipt.blockNumber - 20n,
+    })
+    expect(changes.some((c) => c.args.previous?.toLowerCase() === faulty.toLowerCase())).toBe(true)
+
+    // The challenge: upheld once its vote has run.
+    const resolutionPeriod = await d.l1.readContract({ ...pool, functionName: 'resolutionPeriod' })
+    await sleep(Number(resolutionPeriod) * 1000 + 2_000)
+    const resolved = await honest.waitForTransactionReceipt({
+      hash: await honest.writeContract({ ...pool, functionName: 'resolve', args: [id] }),
+    })
+    const challenge = await d.l1.readContract({ ...pool, functionName: 'getChallenge', args: [id] })
+    expect(challenge.outcome).toBe(1) // Upheld
+    // Ejected for the epoch current at the resolution.
+    const epoch = await d.l1.readContract({
+      ...pool,
+      functionName: 'epochAt',
+      args: [resolved.blockNumber],
+    })
+    expect(
+      await d.l1.readContract({
+        ...pool,
+        functionName: 'isEjected',
+        args: [BigInt(POOL_CHAIN_ID), epoch, faulty],
+      }),
+    ).toBe(true)
+    // …and slashed (devnet: all of its bond).
+    const bondedAfter = await d.l1.readContract({
+      ...staking,
+      functionName: 'bondedOf',
+      args: [faulty],
+    })
+    expect(bondedAfter).toBeLessThan(bondedBefore)
+    await d.stopNode(f)
+  }, 600_000)
 })

@@ -1,0 +1,46 @@
+import { zeroAddress, type Address } from 'viem'
+import { describe, expect, it } from 'vitest'
+import { DRAIN_BLOCKS, dutyOf, sameAccount, type Turn } from './turn.js'
+
+const A = '0x00000000000000000000000000000000000000aa' as Address
+const B = '0x00000000000000000000000000000000000000bb' as Address
+
+const turn = (over: Partial<Turn>): Turn => ({
+  head: 100n,
+  epoch: 5n,
+  holder: A,
+  url: 'http://a',
+  skippableAt: 108n,
+  nextEpochStart: 120n,
+  nextHolder: B,
+  ...over,
+})
+
+describe('dutyOf', () => {
+  it('the holder seals until DRAIN_BLOCKS before its epoch ends, unless it holds the next one too', () => {
+    expect(dutyOf(turn({}), A)).toEqual({ holds: true, seal: true, skip: false })
+    const late = turn({ head: 120n - DRAIN_BLOCKS })
+    expect(dutyOf(late, A)).toEqual({ holds: true, seal: false, skip: false })
+    expect(dutyOf({ ...late, nextHolder: A }, A).seal).toBe(true)
+    expect(dutyOf(turn({ head: 120n - DRAIN_BLOCKS - 1n }), A).seal).toBe(true)
+  })
+
+  it('another operator skips the holder from skippableAt on; a keyless node never does', () => {
+    expect(dutyOf(turn({ head: 107n }), B).skip).toBe(false)
+    expect(dutyOf(turn({ head: 108n }), B)).toEqual({ holds: false, seal: false, skip: true })
+    expect(dutyOf(turn({ head: 108n }), A).skip).toBe(false)
+    expect(dutyOf(turn({ head: 108n }), undefined).skip).toBe(false)
+  })
+
+  it('nobody holds a turn with no holder, and there is no one to skip', () => {
+    const none = turn({ holder: zeroAddress, head: 200n })
+    expect(dutyOf(none, A)).toEqual({ holds: false, seal: false, skip: false })
+    expect(dutyOf(none, zeroAddress).holds).toBe(false)
+  })
+
+  it('compares addresses whatever their case', () => {
+    expect(sameAccount(A.toUpperCase().replace('0X', '0x') as Address, A)).toBe(true)
+    expect(sameAccount(A, B)).toBe(false)
+    expect(sameAccount(undefined, A)).toBe(false)
+  })
+})
