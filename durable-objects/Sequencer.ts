@@ -22,7 +22,7 @@ import { Outbox } from '../shared/forwarding/outbox.js'
 import { rewindIndex } from '../shared/db/indexBlocks.js'
 import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
-import { decodeRawTransaction } from '../shared/txpool/decodeRawTransaction.js'
+import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
 import {
   dutyOf,
   readTurn,
@@ -702,14 +702,12 @@ export class Sequencer extends DurableObject<Env> {
   private async stepDown(chain: ChainCore, say: (line: string) => void): Promise<void> {
     await this.sealing
     this.jobs.cancel('seal')
-    const handed = this.sequencing?.drain() ?? []
+    this.outbox ??= new Outbox(this.ctx.storage.sql)
+    const handed = this.sequencing ? handPoolToOutbox(this.sequencing, this.outbox, Date.now()) : 0
     this.sequencing = undefined
     this.role = 'peer'
-    this.outbox ??= new Outbox(this.ctx.storage.sql)
-    const now = Date.now()
-    for (const e of handed) this.outbox.add(e.hash, e.raw, now, 0)
     say(
-      `turn over at head ${chain.headHeader.number}: ${handed.length} pooled transactions go to the next sequencer`,
+      `turn over at head ${chain.headHeader.number}: ${handed} pooled transactions go to the next sequencer`,
     )
     this.followHolder()
   }
@@ -725,20 +723,14 @@ export class Sequencer extends DurableObject<Env> {
     const sequencing = Sequencing.open(chain, undefined, this.config.sequencerFault)
     this.sequencing = sequencing
     this.role = 'sequencer'
-    let adopted = 0
-    const outbox = this.outbox
-    for (const f of outbox?.all() ?? []) {
-      outbox!.remove(f.hash)
-      if (chain.store.tx(f.hash)) continue
-      try {
-        await sequencing.submit(
-          decodeRawTransaction(bytesToHex(f.raw), chain.chainId, recoverPublicKeyWasm),
-        )
-        adopted++
-      } catch (err) {
-        say(`outbox: ${f.hash} not taken (${err instanceof Error ? err.message : String(err)})`)
-      }
-    }
+    this.outbox ??= new Outbox(this.ctx.storage.sql)
+    const { adopted, refused } = await adoptOutbox(
+      chain,
+      sequencing,
+      this.outbox,
+      recoverPublicKeyWasm,
+    )
+    for (const why of refused) say(`outbox: not taken into the pool: ${why}`)
     say(
       `sequencing from head ${chain.headHeader.number} (safe ${chain.safeHead()}); ${adopted} forwarded transactions taken into the pool`,
     )

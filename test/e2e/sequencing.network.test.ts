@@ -341,7 +341,7 @@ describe('sequencer pool', () => {
     }
   }, 300_000)
 
-  it('a sequencer that leaves deposits out: past the sequencing window the pool refuses its batches, it is skipped as silent and the deposit reaches L2; a challenge against it is upheld', async () => {
+  it('a sequencer that leaves deposits out (its blocks keep an old L1 origin) is replaced and the deposit reaches L2 within the sequencing window plus the silence before a skip; a challenge against it is upheld and slashes it (the pool refusing stale-origin batches is tested on the contract, sequencing.contracts)', async () => {
     const f = 2
     await d.stopNode(f)
     await d.startNode(f, { SEQUENCER_FAULT: 'stale-origin' })
@@ -357,6 +357,22 @@ describe('sequencer pool', () => {
       },
       300_000,
     )
+    // At once (a challenge accuses the current holder): an honest operator challenges it; two token
+    // holders vote for it below; anyone resolves it after the vote.
+    const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
+    const honest = l1Wallet(d.l1Chain, privateKeyToAccount(d.operators[0].key))
+    const bond = await d.l1.readContract({ ...pool, functionName: 'challengeBond' })
+    const id = await d.l1.readContract({ ...pool, functionName: 'challengeCount' })
+    const { request: challengeRequest } = await honest.simulateContract({
+      ...pool,
+      functionName: 'challenge',
+      args: [BigInt(POOL_CHAIN_ID), 'leaves L1 deposits out (its blocks keep an old L1 origin)'],
+      value: bond,
+    })
+    const challenged = await honest.waitForTransactionReceipt({
+      hash: await honest.writeContract(challengeRequest),
+    })
+    expect(challenged.status).toBe('success')
     const shard = d.deployment.shards[0]
     const l2Chain = defineEdgeL2(`${d.peer.url}/chain/${POOL_CHAIN_ID}`, d.l1Chain.id, shard)
     const depositor = devAccount(6)
@@ -390,19 +406,6 @@ describe('sequencer pool', () => {
       ...staking,
       functionName: 'bondedOf',
       args: [faulty],
-    })
-    // An honest operator challenges it; two token holders vote for; anyone resolves after the vote.
-    const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
-    const honest = l1Wallet(d.l1Chain, privateKeyToAccount(d.operators[0].key))
-    const bond = await d.l1.readContract({ ...pool, functionName: 'challengeBond' })
-    const id = await d.l1.readContract({ ...pool, functionName: 'challengeCount' })
-    await honest.waitForTransactionReceipt({
-      hash: await honest.writeContract({
-        ...pool,
-        functionName: 'challenge',
-        args: [BigInt(POOL_CHAIN_ID), 'leaves L1 deposits out (its blocks keep an old L1 origin)'],
-        value: bond,
-      }),
     })
     for (const voter of [0, 1]) {
       const w = l1Wallet(d.l1Chain, devAccount(voter))
