@@ -27,6 +27,7 @@ import {
   dutyOf,
   readTurn,
   sameAccount,
+  poolStep,
   stepSkip,
   type Duty,
   type Turn,
@@ -595,7 +596,7 @@ export class Sequencer extends DurableObject<Env> {
     if (this.pooled) {
       // Not to itself: a node taking over answers its writes once it has derived up to its turn.
       if (!this.turn?.url || this.duty.holds) return undefined
-      return `${this.turn.url.replace(/\/+$/, '')}/chain/${chainId}`
+      return `${this.turn.url}/chain/${chainId}`
     }
     return this.config.sequencerUrl && `${this.config.sequencerUrl}/chain/${chainId}`
   }
@@ -659,11 +660,16 @@ export class Sequencer extends DurableObject<Env> {
         this.outbox?.resendAll()
         this.followHolder()
       }
-      if (this.role === 'sequencer' && !this.duty.holds) await this.stepDown(chain, say)
-      if (this.role === 'peer' && this.duty.holds) {
-        this.takeoverAt ??= turn.head
-        if (derivedThrough(chain) >= this.takeoverAt) await this.stepUp(chain, say)
-      } else this.takeoverAt = undefined
+      const next = poolStep({
+        role: this.role,
+        holds: this.duty.holds,
+        head: turn.head,
+        derivedThrough: derivedThrough(chain),
+        takeoverAt: this.takeoverAt,
+      })
+      this.takeoverAt = next.takeoverAt
+      if (next.step === 'stepDown') await this.stepDown(chain, say)
+      if (next.step === 'stepUp') await this.stepUp(chain, say)
       if (wallet) {
         const skip = await stepSkip(
           { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
@@ -718,7 +724,6 @@ export class Sequencer extends DurableObject<Env> {
    * holds into its pool.
    */
   private async stepUp(chain: ChainCore, say: (line: string) => void): Promise<void> {
-    this.takeoverAt = undefined
     this.followHolder()
     const sequencing = Sequencing.open(chain, undefined, this.config.sequencerFault)
     this.sequencing = sequencing

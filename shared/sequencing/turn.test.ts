@@ -1,6 +1,6 @@
 import { zeroAddress, type Address } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { DRAIN_BLOCKS, dutyOf, sameAccount, type Turn } from './turn.js'
+import { DRAIN_BLOCKS, dutyOf, poolStep, sameAccount, type Turn } from './turn.js'
 
 const A = '0x00000000000000000000000000000000000000aa' as Address
 const B = '0x00000000000000000000000000000000000000bb' as Address
@@ -42,5 +42,36 @@ describe('dutyOf', () => {
     expect(sameAccount(A.toUpperCase().replace('0X', '0x') as Address, A)).toBe(true)
     expect(sameAccount(A, B)).toBe(false)
     expect(sameAccount(undefined, A)).toBe(false)
+  })
+})
+
+describe('poolStep', () => {
+  const base = { head: 50n, derivedThrough: 40n }
+  it('a sequencer hands over when its turn has gone, and only then', () => {
+    expect(poolStep({ ...base, role: 'sequencer', holds: false }).step).toBe('stepDown')
+    expect(poolStep({ ...base, role: 'sequencer', holds: true }).step).toBe('none')
+  })
+
+  it('a peer whose turn began takes over once it has derived up to where it first saw the turn', () => {
+    const first = poolStep({ ...base, role: 'peer', holds: true })
+    expect(first).toEqual({ step: 'none', takeoverAt: 50n })
+    // The L1 head moves on; the mark stays where the turn was first seen.
+    const later = poolStep({
+      role: 'peer',
+      holds: true,
+      head: 60n,
+      derivedThrough: 49n,
+      takeoverAt: 50n,
+    })
+    expect(later).toEqual({ step: 'none', takeoverAt: 50n })
+    expect(
+      poolStep({ role: 'peer', holds: true, head: 61n, derivedThrough: 50n, takeoverAt: 50n }).step,
+    ).toBe('stepUp')
+  })
+
+  it('a peer out of its turn forgets a mark it had', () => {
+    expect(poolStep({ ...base, role: 'peer', holds: false, takeoverAt: 30n })).toEqual({
+      step: 'none',
+    })
   })
 })

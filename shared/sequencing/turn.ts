@@ -18,7 +18,10 @@ import {
 export type Turn = {
   head: bigint
   epoch: bigint
-  /** The holder now (zero: nobody, e.g. before any verifier staked) and the URL it published. */
+  /**
+   * The holder now (zero: nobody, e.g. before any verifier staked) and the URL it published, without
+   * a trailing slash ('' when none or not http(s)).
+   */
   holder: Address
   url: string
   /** The L1 block from which `skip` may replace the holder. */
@@ -34,6 +37,31 @@ export type Turn = {
  * builds on it instead of replacing it.
  */
 export const DRAIN_BLOCKS = 3n
+
+/**
+ * The role change a pool member makes this round: hand over when its turn has gone; take over once
+ * it has derived L1 up to the head at which it first saw its turn (`takeoverAt`, kept between rounds
+ * and returned updated), so it builds on every batch of the previous holder.
+ */
+export function poolStep(s: {
+  role: 'sequencer' | 'peer'
+  holds: boolean
+  head: bigint
+  derivedThrough: bigint
+  takeoverAt?: bigint
+}): { step: 'stepDown' | 'stepUp' | 'none'; takeoverAt?: bigint } {
+  if (s.role === 'sequencer') return { step: s.holds ? 'none' : 'stepDown' }
+  if (!s.holds) return { step: 'none' }
+  const takeoverAt = s.takeoverAt ?? s.head
+  return s.derivedThrough >= takeoverAt ? { step: 'stepUp' } : { step: 'none', takeoverAt }
+}
+
+/** A URL the holder published, if it is an http(s) one (anything else: none; it is L1 data anyone wrote). */
+function httpUrl(value: string): string {
+  if (!URL.canParse(value)) return ''
+  const u = new URL(value)
+  return u.protocol === 'http:' || u.protocol === 'https:' ? value.replace(/\/+$/, '') : ''
+}
 
 /** Reads the shard's turn at the L1 head (one L1 block for every read). */
 export async function readTurn(l1: L1Client, pool: Hex, chainId: number): Promise<Turn> {
@@ -59,7 +87,7 @@ export async function readTurn(l1: L1Client, pool: Hex, chainId: number): Promis
     head,
     epoch,
     holder: now[0],
-    url: now[4],
+    url: httpUrl(now[4]),
     skippableAt: now[3],
     nextEpochStart,
     nextHolder: next[0],

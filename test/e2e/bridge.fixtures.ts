@@ -27,6 +27,7 @@ import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac
 import { devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
 import { deployDevnet, devAccount } from './l1.fixtures.js'
 import {
+  restartNodeOnPort,
   startAnvil,
   startNode,
   type Anvil,
@@ -166,15 +167,7 @@ export async function startBridgeDevnet(
     async restartNode(signal, vars) {
       if (vars) Object.assign(nodeVars, vars)
       await devnet.node.stop(signal)
-      // A killed group's socket can outlive it for a moment: retry until the port is free again.
-      for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
-        try {
-          devnet.node = await startNode({ vars: nodeVars, persistDir, port: devnet.node.port })
-          break
-        } catch (err) {
-          if (!/is in use/.test(String(err)) || Date.now() > until) throw err
-        }
-      }
+      devnet.node = await restartNodeOnPort({ vars: nodeVars, persistDir, port: devnet.node.port })
       devnet.l2Chain = defineEdgeL2(`${devnet.node.url}/chain/901`, l1Chain.id, shard)
     },
     async startPeer(o = {}) {

@@ -22,7 +22,14 @@ import {
 } from '../../scripts/sequencing-params.js'
 import { BATCHER, GENESIS_LOCK } from './bridge.fixtures.js'
 import { deployDevnet, devAccount } from './l1.fixtures.js'
-import { getFreePort, startAnvil, startNode, type Anvil, type L2Node } from './processes.js'
+import {
+  getFreePort,
+  restartNodeOnPort,
+  startAnvil,
+  startNode,
+  type Anvil,
+  type L2Node,
+} from './processes.js'
 
 /**
  * A pool-sequenced devnet as `npm start` runs it, with test timings: anvil mining a block a second;
@@ -107,9 +114,14 @@ export async function startPoolDevnet(
     VERIFIER_KEY: operators[i].key,
     PUBLIC_URL: `http://127.0.0.1:${ports[i]}`,
   })
-  const start = (i: number, vars: Record<string, string> = {}) =>
-    startNode({ port: ports[i], persistDir: dirs[i], vars: { ...varsOf(i), ...vars } })
-  const nodes: (L2Node | undefined)[] = await Promise.all(operators.map((_, i) => start(i)))
+  const startOptions = (i: number, vars: Record<string, string> = {}) => ({
+    port: ports[i],
+    persistDir: dirs[i],
+    vars: { ...varsOf(i), ...vars },
+  })
+  const nodes: (L2Node | undefined)[] = await Promise.all(
+    operators.map((_, i) => startNode(startOptions(i))),
+  )
   const peer = await startNode({ persistDir: path.join(dir, 'peer'), vars: base })
   const pool = deployment.sequencing.pool
   const devnet: PoolDevnet = {
@@ -153,14 +165,7 @@ export async function startPoolDevnet(
       nodes[i] = undefined
     },
     async startNode(i, vars) {
-      // A killed group's socket can outlive it for a moment: retry until the port is free again.
-      for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
-        try {
-          return (nodes[i] = await start(i, vars))
-        } catch (err) {
-          if (!/is in use/.test(String(err)) || Date.now() > until) throw err
-        }
-      }
+      return (nodes[i] = await restartNodeOnPort(startOptions(i, vars)))
     },
     async stop() {
       if (process.env.DEBUG_NODE)

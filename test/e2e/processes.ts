@@ -143,6 +143,22 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
 }
 
 /**
+ * Starts a node again on the port a stopped one had: a killed group's socket can outlive it for a
+ * moment, so a port still in use is retried for up to a minute.
+ */
+export async function restartNodeOnPort(
+  opts: StartNodeOptions & { port: number },
+): Promise<L2Node> {
+  for (let until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
+    try {
+      return await startNode(opts)
+    } catch (err) {
+      if (!/is in use/.test(String(err)) || Date.now() > until) throw err
+    }
+  }
+}
+
+/**
  * Starts the L2 node: applies the D1 migrations to `persistDir`, then runs `wrangler dev` with
  * `--test-scheduled` on 127.0.0.1 (and a free inspector port, so nodes can run side by side), and
  * resolves once `GET /health` answers 200. A stopped node starts again on the same `persistDir`.
