@@ -118,9 +118,18 @@ export class Sequencer extends DurableObject<Env> {
    * Admits a transaction the Worker decoded; the hash is returned once the pool row is stored. With
    * `waitMs` (eth_sendRawTransactionSync, EIP-7966) the answer is the receipt once a seal mines it.
    */
-  async submit(chainId: number, s: Submission, waitMs?: number): Promise<RpcResult> {
+  async submit(
+    chainId: number,
+    s: Submission,
+    waitMs?: number,
+    forwarded = false,
+  ): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
+      if (this.role === 'peer' && this.pooled && forwarded)
+        throw new SequencerUnavailableError(
+          'this node is not the sequencer now (the pool is handing over); a forwarded transaction is not forwarded again',
+        )
       if (this.role === 'peer') return await this.forward(chain, s, waitMs)
       // A synchronous caller is answered from a durable block, or after its row is written.
       const sequencing = this.sequencing!
@@ -485,6 +494,15 @@ export class Sequencer extends DurableObject<Env> {
     )
     if (this.role === 'peer') {
       this.outbox = new Outbox(storage.sql)
+      // A pool member that sequenced before a restart starts as a peer: what its pool still holds
+      // (hashes it returned) goes to the outbox, to the holder, or back into its pool in its turn.
+      if (this.pooled) {
+        const handed = handPoolToOutbox(Sequencing.open(chain), this.outbox, Date.now())
+        if (handed > 0)
+          console.log(
+            `[pool ${chainId}] ${handed} pooled transactions from before a restart go to the outbox`,
+          )
+      }
       this.ctx.waitUntil(this.connectFeed())
     }
     return chain

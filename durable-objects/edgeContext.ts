@@ -16,9 +16,15 @@ export function shardStubs(env: Env, chainId: number) {
 
 /**
  * Builds the edge's view of a shard from bindings: used by the Worker for HTTP and by the feed
- * Durable Object for websocket requests, so both answer every method the same way.
+ * Durable Object for websocket requests, so both answer every method the same way. `forwarded`: the
+ * request came from another node's forward (`FORWARDED_HEADER`).
  */
-export function createEdgeContext(env: Env, config: Config, chainId: number): EdgeContext {
+export function createEdgeContext(
+  env: Env,
+  config: Config,
+  chainId: number,
+  opts: { forwarded?: boolean } = {},
+): EdgeContext {
   const { sequencer, feed } = shardStubs(env, chainId)
   return {
     chainId,
@@ -26,8 +32,8 @@ export function createEdgeContext(env: Env, config: Config, chainId: number): Ed
     recover: recoverPublicKeyWasm,
     sequencer: {
       rpc: (method, params) => sequencer.rpc(chainId, method, params),
-      submit: (s) => sequencer.submit(chainId, s),
-      submitSync: (s, timeoutMs) => sequencer.submit(chainId, s, timeoutMs),
+      submit: (s) => sequencer.submit(chainId, s, undefined, opts.forwarded),
+      submitSync: (s, timeoutMs) => sequencer.submit(chainId, s, timeoutMs, opts.forwarded),
       blockHashes: (from, to) => sequencer.blockHashes(chainId, from, to),
     },
     feed: {

@@ -23,6 +23,7 @@ import {
 import { createL1Clients } from '../durable-objects/l1Clients.js'
 import { readNetworkWithPool, type PoolView } from '../shared/sequencing/poolView.js'
 import { withdrawals } from './withdrawals.js'
+import { FORWARDED_HEADER } from '../shared/forwarding/forwardRpc.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
 export { Feed } from '../durable-objects/Feed.js'
@@ -174,7 +175,8 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
       413,
     )
   const body = await c.req.text()
-  const dispatch = createEdgeDispatch(createEdgeContext(c.env, config, chainId))
+  const forwarded = c.req.header(FORWARDED_HEADER) !== undefined
+  const dispatch = createEdgeDispatch(createEdgeContext(c.env, config, chainId, { forwarded }))
   const response = await handleJsonRpc(body, dispatch, {
     maxBatch: config.rpcMaxBatch,
     maxBodyBytes: config.rpcMaxBodyBytes,

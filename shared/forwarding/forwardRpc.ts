@@ -2,6 +2,13 @@ import { SequencerUnavailableError } from '../errors.js'
 import type { RpcResult } from '../rpc/edgeMethods.js'
 
 /**
+ * The header a forwarded call carries: a pool member that is not the sequencer answers such a write
+ * with -32002 instead of forwarding it again, so a holder publishing another node's URL (or two nodes
+ * briefly disagreeing on the holder) cannot make writes go round in circles.
+ */
+export const FORWARDED_HEADER = 'x-edge-forwarded'
+
+/**
  * Sends one JSON-RPC call to the sequencer's node and returns its answer as data (result or error,
  * as the sequencer gave it). An unreachable, slow or garbled sequencer throws
  * `SequencerUnavailableError` after at most `timeoutMs`: a peer reports that, it never hangs.
@@ -17,7 +24,7 @@ export async function forwardRpc(
   try {
     const res = await fetchFn(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: '1' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
       signal: AbortSignal.timeout(timeoutMs),
     })

@@ -341,6 +341,62 @@ describe('sequencer pool', () => {
     }
   }, 300_000)
 
+  it('a write another node forwarded to one that is not the sequencer is refused (-32002), not forwarded again', async () => {
+    await waitFor(
+      'the first blocks on the peer',
+      async () => (await client(d.peer.url).getBlockNumber()) > 2n,
+      120_000,
+    )
+    // A live holder with L1 blocks of its epoch to spare: the other node stays a non-sequencer meanwhile.
+    const holder = await waitFor(
+      'a live holder early in its epoch',
+      async () => {
+        const [i, turn, head] = await Promise.all([
+          d.holderIndex(),
+          d.turn(),
+          d.l1.getBlockNumber(),
+        ])
+        return i >= 0 && d.nodes[i] && head + 8n < turn.nextEpochStart ? i : undefined
+      },
+      90_000,
+    )
+    const other = d.nodes.findIndex((n, i) => n && i !== holder)
+    const nonce = (await nextNonces([8])).get(8)!
+    const raw = await devAccount(8).signTransaction!({
+      chainId: POOL_CHAIN_ID,
+      type: 'eip1559',
+      to: devAccount(18).address,
+      value: 1n,
+      nonce,
+      gas: 21_000n,
+      maxFeePerGas: 50_000_000_000n,
+      maxPriorityFeePerGas: 1n,
+    })
+    const send = (headers: Record<string, string>) =>
+      fetch(`${d.nodes[other]!.url}/chain/${POOL_CHAIN_ID}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'eth_sendRawTransaction',
+          params: [raw],
+        }),
+      }).then((r) => r.json() as Promise<{ result?: Hex; error?: { code: number } }>)
+    expect((await send({ 'x-edge-forwarded': '1' })).error?.code).toBe(-32002)
+    await expect(
+      client(d.peer.url).getTransactionReceipt({ hash: keccak256(raw) }),
+    ).rejects.toThrow()
+    // The same write from a wallet is forwarded to the holder and mined.
+    const answer = await waitFor(
+      'the holder to take the write',
+      () => send({}).then((a) => a.result),
+      30_000,
+    )
+    expect(answer).toBe(keccak256(raw))
+    await minedEverywhere([keccak256(raw)], [d.peer.url])
+  }, 120_000)
+
   it('a sequencer that leaves deposits out (its blocks keep an old L1 origin) is replaced and the deposit reaches L2 within the sequencing window plus the silence before a skip; a challenge against it is upheld and slashes it (the pool refusing stale-origin batches is tested on the contract, sequencing.contracts)', async () => {
     const f = 2
     await d.stopNode(f)
