@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { afterAll, beforeAll } from 'vitest'
+import { perFile } from './perFile.js'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import {
@@ -182,7 +182,7 @@ export async function startBridgeDevnet(
       return peer
     },
     async stop() {
-      if (process.env.DEBUG_NODE) for (const p of peers) console.log(p.logs())
+      if (process.env.DEBUG_NODE) for (const p of [devnet.node, ...peers]) console.log(p.logs())
       await Promise.all([devnet.node.stop(), devnet.anvil.stop(), ...peers.map((p) => p.stop())])
       rmSync(dir, { recursive: true, force: true })
     },
@@ -196,20 +196,7 @@ export async function startBridgeDevnet(
  * stays current across `restartL1` and `restartNode`.
  */
 export function useBridgeDevnet(opts: Parameters<typeof startBridgeDevnet>[0] = {}): BridgeDevnet {
-  let devnet: BridgeDevnet | undefined
-  beforeAll(async () => {
-    devnet = await startBridgeDevnet(opts)
-  }, 120_000)
-  afterAll(async () => {
-    if (process.env.DEBUG_NODE) console.log(devnet?.node.logs())
-    await devnet?.stop()
-  })
-  return new Proxy({} as BridgeDevnet, {
-    get: (_, key) => {
-      if (!devnet) throw new Error('the bridge devnet is not started yet')
-      return devnet[key as keyof BridgeDevnet]
-    },
-  })
+  return perFile('bridge devnet', () => startBridgeDevnet(opts), 120_000)
 }
 
 /** The shard as a viem OP Stack chain (deposit formatters included), as GET /chains describes it. */

@@ -11,7 +11,7 @@ import {
   type Hex,
   type PublicClient,
 } from 'viem'
-import { afterAll, beforeAll } from 'vitest'
+import { perFile } from './perFile.js'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { devnetVerifierParams } from '../../scripts/dac-params.js'
@@ -179,19 +179,7 @@ export async function startPoolDevnet(
 
 /** The pool devnet of one test file: started before its tests, stopped after them. */
 export function usePoolDevnet(opts: Parameters<typeof startPoolDevnet>[0] = {}): PoolDevnet {
-  let devnet: PoolDevnet | undefined
-  beforeAll(async () => {
-    devnet = await startPoolDevnet(opts)
-  }, 180_000)
-  afterAll(async () => {
-    await devnet?.stop()
-  })
-  return new Proxy({} as PoolDevnet, {
-    get: (_, key) => {
-      if (!devnet) throw new Error('the pool devnet is not started yet')
-      return devnet[key as keyof PoolDevnet]
-    },
-  })
+  return perFile('pool devnet', () => startPoolDevnet(opts), 180_000)
 }
 
 /** One JSON-RPC call to a node's shard; throws the node's error message. */

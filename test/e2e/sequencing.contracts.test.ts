@@ -35,7 +35,7 @@ import {
 } from '../../scripts/sequencing-params.js'
 import { createChainCommon } from '../../shared/chain/chainCommon.js'
 import { blockSigningHash, signBlock } from '../../shared/derivation/signedBlock.js'
-import { timelockWallet } from './l1.fixtures.js'
+import { timelockWallet, type L1Wallet } from './l1.fixtures.js'
 import {
   A,
   B,
@@ -265,6 +265,20 @@ async function vote(id: bigint, support: boolean, voters = dev.slice(0, 2)) {
 }
 
 /** Waits out the vote and resolves (dev 3, a bystander); returns the receipt. */
+/** Each of `wallets` calling VerifierStaking.slash on `verifier` is refused: only the quorum and the pool slash. */
+async function expectNotSlashers(wallets: L1Wallet[], verifier: Address) {
+  for (const wallet of wallets)
+    await expectError(
+      wallet.writeContract({
+        ...staking(),
+        functionName: 'slash',
+        args: [verifier, wallet.account.address],
+      }),
+      'NotSlasher',
+      [wallet.account.address],
+    )
+}
+
 async function resolve(id: bigint) {
   await testClient.increaseTime({ seconds: Number(PARAMS.resolutionPeriod) })
   await testClient.mine({ blocks: 1 })
@@ -849,16 +863,7 @@ describe('SequencerPool', () => {
     expect(await bondedOf(cheat.address)).toBe(stake - amount)
     // Only the OutputQuorum and the pool slash: not the prover, the Timelock or the slashed itself.
     const timelock = await timelockWallet(chain, d.dac.timelock)
-    for (const wallet of [dev[4], timelock, cheat.wallet])
-      await expectError(
-        wallet.writeContract({
-          ...staking(),
-          functionName: 'slash',
-          args: [order[1].address, wallet.account.address],
-        }),
-        'NotSlasher',
-        [wallet.account.address],
-      )
+    await expectNotSlashers([dev[4], timelock, cheat.wallet], order[1].address)
     expect(await bondedOf(order[1].address)).toBe(stakeOf(order[1]))
     await expectError(submit(cheat), 'NotScheduled', [cheat.address, order[1].address])
     // Going round the draw skips the ejected one.
@@ -993,16 +998,7 @@ describe('SequencerPool', () => {
     )
     // Nobody else slashes: not the challenger, the resolver, nor the Timelock.
     const timelock = await timelockWallet(chain, d.dac.timelock)
-    for (const wallet of [challenger.wallet, dev[3], timelock])
-      await expectError(
-        wallet.writeContract({
-          ...staking(),
-          functionName: 'slash',
-          args: [order[2].address, wallet.account.address],
-        }),
-        'NotSlasher',
-        [wallet.account.address],
-      )
+    await expectNotSlashers([challenger.wallet, dev[3], timelock], order[2].address)
     expect(await bondedOf(order[2].address)).toBe(stakeOf(order[2]))
   })
 
