@@ -277,6 +277,6 @@ if (runs('failover') && !process.env.BENCH_SKIP_FAILOVER) {
     `| holder SIGKILLed under load → next sequencer's first block at a peer (${f.length} kills; median, max) | ${(ms[Math.floor(ms.length / 2)] / 1000).toFixed(1)} s, ${(ms[ms.length - 1] / 1000).toFixed(1)} s |`,
   )
   console.log(
-    `| transactions acknowledged before the kill and never mined (${f.reduce((a, r) => a + r.acked, 0)} acknowledged) | ${f.reduce((a, r) => a + r.lost, 0)} |`,
+    `| transactions acknowledged before a kill and never mined (all acknowledged so far, checked at each kill: ${f.map((r) => r.acked).join(', ')}) | ${f.reduce((a, r) => a + r.lost, 0)} |`,
   )
 }
