@@ -333,10 +333,7 @@ export class Sequencer extends DurableObject<Env> {
     let sealed: SealResult | undefined
     this.sealing = (async () => {
       try {
-        sealed = await sequencing.seal(
-          BigInt(Math.floor(Date.now() / 1000)),
-          genesis.coinbase as `0x${string}`,
-        )
+        sealed = await sequencing.seal(BigInt(Math.floor(Date.now() / 1000)), this.feeRecipient())
       } catch (err) {
         // A node fault (storage, a bug; not a transaction's invalidity, which drops it): nothing was
         // committed and the pool is as it was. The block is tried again later, not in a hot loop.
@@ -512,6 +509,18 @@ export class Sequencer extends DurableObject<Env> {
   private feedKey(): `0x${string}` | undefined {
     return this.pooled ? this.config.verifierKey : this.config.sequencerKey
   }
+
+  /**
+   * Who earns the fees of the blocks this node seals: in a pool-sequenced shard the operator (each
+   * sequencer names itself in its blocks, and derivation keeps what a block names), else the
+   * genesis coinbase.
+   */
+  private feeRecipient(): Hex {
+    const key = this.pooled && this.config.verifierKey
+    if (!key) return genesis.coinbase as Hex
+    return (this.operatorAddress ??= privateKeyToAddress(key))
+  }
+  private operatorAddress: Hex | undefined
 
   /** Whether sealing is allowed now: always for a fixed sequencer, in its turn for a pool member. */
   private maySeal(): boolean {

@@ -9,7 +9,8 @@ import { decodeRawTransaction } from '../txpool/decodeRawTransaction.js'
  * Re-creates a block from what a batch (or the live feed) carries of it, on the chain's head: its L1
  * origin must be a watched L1 block that can follow the head's, its deposits are the ones that
  * origin brings, and its transactions run in the given order at the given timestamp. With
- * `expectHash` the block must come out with that hash. Throws `InvalidBlockError` (not retryable:
+ * `expectHash` the block must come out with that hash. Its fee recipient is the one it names, else
+ * `coinbase`. Throws `InvalidBlockError` (not retryable:
  * the data is wrong, not the node), changing nothing, when the block cannot be derived.
  * Deterministic: the same batches and L1 blocks give the sequencer's block hashes (invariant 3).
  */
@@ -45,7 +46,7 @@ export async function deriveBlock(
   }
   const outcome = await core.build(parent, candidates, {
     timestamp: b.timestamp,
-    coinbase,
+    coinbase: b.coinbase ?? coinbase,
     deposits: core.blockDeposits(next),
   })
   if (i < ready.length || outcome.block.header.timestamp !== b.timestamp) {

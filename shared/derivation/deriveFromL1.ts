@@ -150,6 +150,7 @@ export type DeriveContext = {
   l1: L1Client
   batches: BatchSource
   l1StartBlock: bigint
+  /** The fee recipient of a block that names none (the genesis coinbase). */
   coinbase: Hex
   log?: (line: string) => void
 }
@@ -227,7 +228,7 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
     const n = block.number
     const local = chain.store.blockByNumber(n)
     if (local) {
-      if (sameBatchBlock(batchBlocks(chain, n, n)[0], block)) {
+      if (sameBatchBlock(batchBlocks(chain, n, n)[0], block, ctx.coinbase)) {
         report.confirmed++
         good = n
         continue

@@ -36,6 +36,8 @@ export type SignedBlockJson = {
   l1OriginNumber: Hex
   l1OriginHash: Hex
   transactions: Hex[]
+  /** The fee recipient, only when the block names one (see `BatchBlock.coinbase`). */
+  coinbase?: Hex
   signature: Hex
 }
 
@@ -86,6 +88,7 @@ export function toSignedBlockJson(b: SignedBlock): SignedBlockJson {
     l1OriginNumber: numberToHex(b.block.l1OriginNumber),
     l1OriginHash: b.block.l1OriginHash,
     transactions: b.block.txs,
+    ...(b.block.coinbase && { coinbase: b.block.coinbase }),
     signature: b.signature,
   }
 }
@@ -113,6 +116,11 @@ export function parseSignedBlock(v: unknown): SignedBlock | undefined {
       ? (o.signature as Hex)
       : undefined
   const txs = o.transactions
+  const coinbase =
+    typeof o.coinbase === 'string' && /^0x[0-9a-fA-F]{40}$/.test(o.coinbase)
+      ? (o.coinbase as Hex)
+      : undefined
+  if (o.coinbase !== undefined && !coinbase) return undefined
   if (
     chainId === undefined ||
     number === undefined ||
@@ -132,6 +140,13 @@ export function parseSignedBlock(v: unknown): SignedBlock | undefined {
     hash,
     parentHash,
     signature,
-    block: { number, timestamp, l1OriginNumber, l1OriginHash, txs: (txs as Hex[]).slice() },
+    block: {
+      number,
+      timestamp,
+      l1OriginNumber,
+      l1OriginHash,
+      txs: (txs as Hex[]).slice(),
+      ...(coinbase && { coinbase }),
+    },
   }
 }

@@ -222,6 +222,11 @@ describe('encodeBatch', () => {
       /timestamp -1 is not a uint64/,
     ],
     ['chain id 0', { ...batch, chainId: 0 }, /chainId 0 is not a positive integer/],
+    [
+      'a short coinbase',
+      { ...batch, blocks: [{ ...block0, coinbase: '0x1234' }] },
+      /block 0: coinbase 0x1234 is not 20 bytes/,
+    ],
   ])('behavior: rejects %s', async (_, bad, message) => {
     await expect(encodeBatch(bad)).rejects.toThrow(message)
   })
@@ -230,6 +235,22 @@ describe('encodeBatch', () => {
 describe('decodeBatch', () => {
   test('default', async () => {
     expect(await decodeBatch(await encodeBatch(batch))).toEqual(batch)
+  })
+
+  test('behavior: a block names its fee recipient only when it has its own, in a fifth item', async () => {
+    const named: Batch = {
+      ...batch,
+      blocks: batch.blocks.map((b, i) =>
+        i === 1 ? { ...b, coinbase: bob.toLowerCase() as Hex } : b,
+      ),
+    }
+    const bytes = await encodeBatch(named)
+    expect(await decodeBatch(bytes)).toEqual(named)
+    const items = RLP.decode(inflateSync(bytes.subarray(1))) as unknown as Uint8Array[][][]
+    expect(items[3].map((block) => block.length)).toEqual([4, 5, 4])
+    expect(bytesToHex(items[3][1][4] as unknown as Uint8Array)).toBe(bob.toLowerCase())
+    // A batch without fee recipients is byte for byte what it was before they existed.
+    expect(inflateSync((await encodeBatch(batch)).subarray(1))).toEqual(Buffer.from(batchRlp))
   })
 
   test('behavior: reads a batch compressed by another zlib', async () => {
@@ -299,9 +320,19 @@ describe('decodeBatch', () => {
       /block 0: expected a list/,
     ],
     [
-      'a block of five items',
-      wrap(oneBlock([1000, 5, hash32, [], 0])),
-      /block 0: expected a list of 4 items, got 5/,
+      'a block of six items',
+      wrap(oneBlock([1000, 5, hash32, [], bob, 0])),
+      /block 0: expected a list of 4 or 5 items, got 6/,
+    ],
+    [
+      'a 19-byte coinbase',
+      wrap(oneBlock([1000, 5, hash32, [], bob.slice(0, 40)])),
+      /block 0 coinbase: expected 20 bytes, got 19/,
+    ],
+    [
+      'a coinbase that is a list',
+      wrap(oneBlock([1000, 5, hash32, [], [bob]])),
+      /block 0 coinbase: expected a byte string/,
     ],
     [
       'txs that are not a list',

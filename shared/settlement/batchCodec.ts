@@ -12,6 +12,12 @@ export type BatchBlock = {
   l1OriginHash: Hex
   /** Raw signed EIP-2718 transactions of the block other than deposits (type 0x7e never appears here), in block order. */
   txs: Hex[]
+  /**
+   * The block's fee recipient (its header's coinbase), 20 bytes; absent: the shard's default, the
+   * genesis coinbase. A pool-sequenced shard's sequencers name themselves, so each earns the fees of
+   * the blocks it sealed, whoever batches them.
+   */
+  coinbase?: Hex
 }
 
 /**
@@ -39,8 +45,9 @@ export class BatchDecodeError extends BaseError {
 /**
  * Encodes sealed L2 blocks as BatchInbox calldata: the version byte 0x00 followed by zlib (RFC 1950,
  * `CompressionStream('deflate')`) of the RLP payload `[chainId, parentHash, firstNumber, [[time,
- * l1OriginNumber, l1OriginHash, [tx, ...]], ...]]`, where `time` is block 0's timestamp and every
- * later block's increase over its predecessor. Rejects what `decodeBatch` would, so no bad batch is
+ * l1OriginNumber, l1OriginHash, [tx, ...], coinbase?], ...]]`, where `time` is block 0's timestamp and
+ * every later block's increase over its predecessor, and the 20-byte `coinbase` is there only for a
+ * block that names its own fee recipient. Rejects what `decodeBatch` would, so no bad batch is
  * ever posted.
  */
 export async function encodeBatch(batch: Batch): Promise<Uint8Array> {
@@ -56,6 +63,7 @@ export async function encodeBatch(batch: Batch): Promise<Uint8Array> {
       b.l1OriginNumber,
       hexToBytes(b.l1OriginHash),
       b.txs.map((tx) => hexToBytes(tx)),
+      ...(b.coinbase === undefined ? [] : [hexToBytes(b.coinbase)]),
     ]),
   ])
   if (payload.length > MAX_PAYLOAD_BYTES)
@@ -113,6 +121,8 @@ function checkBatch(batch: Batch): string | undefined {
     if (!isUint64(b.l1OriginNumber))
       return `${at}: l1OriginNumber ${b.l1OriginNumber} is not a uint64`
     if (!isBytes32(b.l1OriginHash)) return `${at}: l1OriginHash ${b.l1OriginHash} is not 32 bytes`
+    if (b.coinbase !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(b.coinbase))
+      return `${at}: coinbase ${b.coinbase} is not 20 bytes`
     for (const [j, tx] of b.txs.entries()) {
       if (!/^0x(?:[0-9a-fA-F]{2})*$/.test(tx)) return `${at} tx ${j}: not hex bytes`
       if (tx.length === 2) return `${at} tx ${j}: empty transaction`
@@ -141,7 +151,12 @@ function parsePayload(payload: Uint8Array): Batch {
   const first = uint(firstNumber, 'firstNumber')
   let timestamp = 0n
   const blocks = list(blockItems, 'blocks').map((item, i): BatchBlock => {
-    const [time, originNumber, originHash, txs] = list(item, `block ${i}`, 4)
+    const fields = list(item, `block ${i}`)
+    if (fields.length !== 4 && fields.length !== 5)
+      throw new BatchDecodeError(
+        `block ${i}: expected a list of 4 or 5 items, got ${fields.length}`,
+      )
+    const [time, originNumber, originHash, txs, coinbase] = fields
     timestamp += uint(time, `block ${i} time`)
     return {
       number: first + BigInt(i),
@@ -149,6 +164,9 @@ function parsePayload(payload: Uint8Array): Batch {
       l1OriginNumber: uint(originNumber, `block ${i} l1OriginNumber`),
       l1OriginHash: bytesToHex(bytes(originHash, `block ${i} l1OriginHash`, 32)),
       txs: list(txs, `block ${i} txs`).map((tx, j) => bytesToHex(bytes(tx, `block ${i} tx ${j}`))),
+      ...(coinbase !== undefined && {
+        coinbase: bytesToHex(bytes(coinbase, `block ${i} coinbase`, 20)),
+      }),
     }
   })
   return {

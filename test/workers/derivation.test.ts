@@ -147,6 +147,13 @@ describe('derivation from batches', () => {
       const forged = { ...decoded.blocks[1], l1OriginHash: keccak256('0xbad') as Hex }
       await expect(deriveBlock(chain.core, forged, COINBASE)).rejects.toThrow(/L1 origin/)
       expect(chain.core.headHeader.number).toBe(1n)
+      // A block that names its fee recipient is derived with that coinbase (another block), in
+      // place of the default given.
+      const elsewhere = '0x00000000000000000000000000000000000000e1'
+      const named = { ...decoded.blocks[1], coinbase: elsewhere } as const
+      expect((await deriveBlock(chain.core, named, COINBASE)).indexed.hash).not.toBe(hashes[1])
+      expect(chain.core.headHeader.coinbase.toString()).toBe(elsewhere)
+      await chain.core.unwindTo(1n)
       expect((await deriveBlock(chain.core, decoded.blocks[1], COINBASE)).indexed.hash).toBe(
         hashes[1],
       )
