@@ -24,6 +24,7 @@ import { createL1Clients } from '../durable-objects/l1Clients.js'
 import { readNetworkWithPool, type PoolView } from '../shared/sequencing/poolView.js'
 import { withdrawals } from './withdrawals.js'
 import { FORWARDED_HEADER } from '../shared/forwarding/forwardRpc.js'
+import { renderStatusPage, wantsHtml } from './status/renderStatusPage.js'
 
 export { Sequencer } from '../durable-objects/Sequencer.js'
 export { Feed } from '../durable-objects/Feed.js'
@@ -159,6 +160,9 @@ async function serve(c: import('hono').Context<AppEnv>, chainId: number): Promis
     headers.set('x-chain-id', String(chainId))
     return shardStubs(c.env, chainId).feed.fetch(new Request(c.req.raw.url, { headers }))
   }
+  // A browser gets the shard's status page (workers/status/); any other GET the endpoint's note.
+  if (c.req.method === 'GET' && wantsHtml(c.req.header('accept')))
+    return c.html(await renderStatusPage(c.env, config, chainId))
   if (c.req.method === 'GET')
     return c.json({ chainId, rpc: 'POST JSON-RPC 2.0 here, or open a websocket' })
   const length = Number(c.req.header('content-length') ?? 0)
