@@ -2,7 +2,8 @@
 // anvil (the L1) on 127.0.0.1:8545 with the L1 contracts (the ETH of each shard's L2 genesis locked
 // in its portal), applies the D1 migrations to .devnet/, runs the L2 node (`wrangler dev`) on
 // 127.0.0.1:9545 persisting there, and prints the shards and the dev accounts once the node
-// answers. `--reset` wipes .devnet/ first; Ctrl-C stops everything. The process handling is the
+// answers. `--reset` wipes .devnet/ first; `--dir` and `--l1-port` move the state and the L1 (a
+// second devnet beside a developer's, as the status page's browser test runs); Ctrl-C stops everything. The process handling is the
 // one the end-to-end tests use (test/e2e/processes.ts), loaded through tsx.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -13,7 +14,6 @@ import { createWalletClient, http, publicActions, toHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const devnetDir = path.join(root, '.devnet')
 const mnemonic = 'test test test test test test test test test test test junk'
 
 const { values: args } = parseArgs({
@@ -21,17 +21,28 @@ const { values: args } = parseArgs({
     reset: { type: 'boolean', default: false },
     port: { type: 'string', default: '9545' },
     peers: { type: 'string', default: '2' },
+    dir: { type: 'string', default: '.devnet' },
+    'l1-port': { type: 'string', default: '8545' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 if (args.help) {
-  console.log(`usage: npm start -- [--reset] [--port 9545] [--peers 2]
+  console.log(`usage: npm start -- [--reset] [--port 9545] [--peers 2] [--dir .devnet] [--l1-port 8545]
 
-  --reset   wipe the local state in .devnet/ first
-  --port    port of the sequencer node on 127.0.0.1 (default 9545); peers take the next ports
-  --peers   how many peer nodes to run beside it (default 2), each its own process and state;
-            the sequencer and the first two peers are the three staked verifier operators`)
+  --reset    wipe the local state in .devnet/ (or --dir) first
+  --port     port of the sequencer node on 127.0.0.1 (default 9545); peers take the next ports
+  --peers    how many peer nodes to run beside it (default 2), each its own process and state;
+             the sequencer and the first two peers are the three staked verifier operators
+  --dir      the devnet's state directory, relative to the repository (default .devnet)
+  --l1-port  port of the L1 (anvil) on 127.0.0.1 (default 8545)`)
   process.exit(0)
+}
+const devnetDir = path.resolve(root, args.dir)
+const stateName = `${path.relative(root, devnetDir) || '.'}/`
+const l1Port = Number(args['l1-port'])
+if (!Number.isSafeInteger(l1Port) || l1Port <= 0) {
+  console.error(`--l1-port must be a port number, not ${args['l1-port']}`)
+  process.exit(1)
 }
 
 // The L1 contracts' ABIs and bytecode (generated/contracts/) are imported by the deploy script and
@@ -74,9 +85,9 @@ const L1_CHAIN_ID = 900
 const batcher = mnemonicToAccount(mnemonic, { addressIndex: 8 })
 const stakeFunder = mnemonicToAccount(mnemonic, { addressIndex: 9 })
 const operators = [0, 1, 2].map(devnetOperator)
-console.log('starting the L1 (anvil) on 127.0.0.1:8545 …')
+console.log(`starting the L1 (anvil) on 127.0.0.1:${l1Port} …`)
 const anvil = await startAnvil({
-  port: 8545,
+  port: l1Port,
   chainId: L1_CHAIN_ID,
   hardfork: 'osaka',
   stateFile: path.join(devnetDir, 'l1-state.json'),
@@ -110,7 +121,7 @@ if (!Number.isSafeInteger(peerCount) || peerCount < 0) {
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 let streaming = false
-console.log(`starting the sequencer node on 127.0.0.1:${args.port} (state in .devnet/) …`)
+console.log(`starting the sequencer node on 127.0.0.1:${args.port} (state in ${stateName}) …`)
 const node = await startNode({
   port: Number(args.port),
   persistDir: devnetDir,
@@ -127,7 +138,9 @@ const peers = await Promise.all(
     const port = Number(args.port) + 1 + i
     const dir = path.join(devnetDir, `peer-${i + 1}`)
     mkdirSync(dir, { recursive: true })
-    console.log(`starting peer ${i + 1} on 127.0.0.1:${port} (state in .devnet/peer-${i + 1}/) …`)
+    console.log(
+      `starting peer ${i + 1} on 127.0.0.1:${port} (state in ${stateName}peer-${i + 1}/) …`,
+    )
     return startNode({
       port,
       persistDir: dir,
@@ -201,7 +214,7 @@ async function ensureL1Contracts(rpcUrl) {
             s.sequencing === 'pool',
         )
       )
-        return saved
+        return { ...saved, rpcUrl } // the L1's port may differ from the last start (--l1-port)
       console.error(
         '.devnet/ was made by an older edge-l2 (other batcher, genesis ETH not locked on L1, no DAC, no verifiers or no sequencer pool); run: npm start -- --reset',
       )
@@ -273,10 +286,10 @@ function summary(url, chains, peers) {
   ]
   peers.forEach((p, i) =>
     lines.push(
-      `  peer ${i + 1}    ${p.url}  (state .devnet/peer-${i + 1}/; follows ${url}${operator(i + 1)})`,
+      `  peer ${i + 1}    ${p.url}  (state ${stateName}peer-${i + 1}/; follows ${url}${operator(i + 1)})`,
     ),
   )
-  lines.push(`  state     .devnet/  (npm start -- --reset wipes it)`)
+  lines.push(`  state     ${stateName}  (npm start -- --reset wipes it)`)
   const first = Array.isArray(chains) ? chains[0] : undefined
   if (first?.l1)
     lines.push(
