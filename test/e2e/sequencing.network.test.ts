@@ -95,17 +95,19 @@ async function minedEverywhere(hashes: Hex[], urls: string[], timeoutMs = 90_000
 /** The pool's batches on L1 with their sequencer, in L1 order. */
 async function poolBatches() {
   const pool = d.deployment.sequencing.pool
+  // One L1 range for both reads: a batch landing between them would shift every pairing.
+  const toBlock = await d.l1.getBlockNumber()
   const logs = await d.l1.getLogs({
     address: pool,
     event: poolBatchSubmittedEvent,
     fromBlock: 0n,
-    toBlock: 'latest',
+    toBlock,
   })
   const batches = await readBatches(
     d.l1,
     { kind: 'pool', address: pool, chainId: POOL_CHAIN_ID },
     0n,
-    await d.l1.getBlockNumber(),
+    toBlock,
   )
   return batches.map((b, i) => ({ ...b, sequencer: logs[i].args.sequencer as Address }))
 }
@@ -185,6 +187,25 @@ describe('sequencer pool', () => {
       )
     const reference = await hashesOf(d.peer.url)
     for (const url of liveUrls()) expect(await hashesOf(url)).toEqual(reference)
+
+    // Fees: every block names the operator that sealed it as its coinbase (several, over the
+    // rotation), and that operator's L2 balance grows by the block's priority fees.
+    const operators = d.operators.map((o) => o.address.toLowerCase())
+    const loaded = all.filter(
+      (b) => b.number <= lastMined && b.transactions.some((h) => acked.includes(h)),
+    )
+    for (const b of loaded) expect(operators).toContain(b.miner.toLowerCase())
+    expect(new Set(loaded.map((b) => b.miner.toLowerCase())).size).toBeGreaterThanOrEqual(2)
+    const last = loaded.at(-1)!
+    const receipts = await Promise.all(
+      last.transactions.map((hash) => peer.getTransactionReceipt({ hash })),
+    )
+    const tips = receipts
+      .filter((r) => r.effectiveGasPrice > 0n) // not the block's deposits
+      .reduce((sum, r) => sum + (r.effectiveGasPrice - last.baseFeePerGas!) * r.gasUsed, 0n)
+    expect(tips).toBeGreaterThan(0n)
+    const balanceAt = (blockNumber: bigint) => peer.getBalance({ address: last.miner, blockNumber })
+    expect((await balanceAt(last.number)) - (await balanceAt(last.number - 1n))).toBe(tips)
   }, 600_000)
 
   it('SIGKILL of the sequencing node: another operator takes over within a minute and every transaction acknowledged before the kill is mined', async () => {
