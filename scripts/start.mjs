@@ -38,7 +38,8 @@ if (args.help) {
   process.exit(0)
 }
 const devnetDir = path.resolve(root, args.dir)
-const stateName = `${path.relative(root, devnetDir) || '.'}/`
+const inRoot = path.relative(root, devnetDir)
+const stateName = `${inRoot && !inRoot.startsWith('..') ? inRoot : devnetDir}/`
 const l1Port = Number(args['l1-port'])
 if (!Number.isSafeInteger(l1Port) || l1Port <= 0) {
   console.error(`--l1-port must be a port number, not ${args['l1-port']}`)

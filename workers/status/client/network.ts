@@ -34,12 +34,13 @@ export function createNetworkViews(k: Kit) {
     const { n, shard, none } = report(s)
     if (!n || !shard) return none
     const period = Number(shard.finalizationPeriodSeconds)
-    const quorum = BigInt(n.quorumStake)
+    const quorumPct = Math.ceil((Number(n.quorumStake) * 100) / Math.max(1, Number(n.activeStake)))
     const rows = shard.outputs.map((o, i) => {
       const prev = shard.outputs[i + 1]
       const from = prev ? Number(prev.l2BlockNumber) + 1 : 0
       const left = Number(o.proposedAt) + period - Number(n.l1Timestamp)
-      const pct = quorum > 0n ? Number((BigInt(o.signedStake) * 100n) / quorum) : 0
+      const active = BigInt(n.activeStake)
+      const pct = active > 0n ? Number((BigInt(o.signedStake) * 100n) / active) : 0
       const state = o.challenge
         ? badge(`challenged #${o.challenge}`, 'bad')
         : o.frozen
@@ -55,8 +56,12 @@ export function createNetworkViews(k: Kit) {
         el(
           'span',
           { title: o.attestations.map((a) => a.verifier).join('\n') },
-          `${o.attestations.length} · ${Math.min(pct, 999)}% of quorum`,
-          o.quorum ? ' ✓' : '',
+          `${o.attestations.length} signed · ${pct}% of stake `,
+          o.index === '0'
+            ? badge('genesis')
+            : o.quorum
+              ? badge('quorum', 'ok')
+              : badge(`quorum needs ${quorumPct}%`),
         ),
         state,
         ttf === undefined ? '—' : duration(ttf),
