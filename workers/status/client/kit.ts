@@ -54,6 +54,7 @@ export function createKit() {
   /** Wei (hex or decimal) in whole units with up to 4 decimals: 1.5 ETH, 100,000 EDGE. */
   function units(v: unknown, symbol: string): string {
     const wei = big(v)
+    if (wei > 0n && wei < 10n ** 14n) return `${wei.toLocaleString('en-US')} wei`
     const whole = wei / 10n ** 18n
     const frac = Number((wei % 10n ** 18n) / 10n ** 14n)
     const f = frac ? `.${String(frac).padStart(4, '0').replace(/0+$/, '')}` : ''
