@@ -60,10 +60,11 @@ import {
  * failover): epochs, seeding, the stake-weighted draw every node computes alike, URLs, the batch entry
  * point, forced inclusion (the sequencing window on a batch's declared L1 origin), failover after
  * silence or inactivity, ejection and slashing by equivocation proof and by challenge and vote, the
- * bond of a frivolous challenge, reward credit. Operators A, B, C (devnet keys 10-12) bond 100,000,
- * 200,000 and 300,000 EDGE; the first epoch is bootstrapped with them; every test starts from that
- * state (an anvil snapshot, reverted after each test). Automine: one transaction, one L1 block, and
- * eth_estimateGas (hence `expectError` on a write) runs in that block too (the latest + 1).
+ * bond of a frivolous challenge (the reward's credit and payout: sequencing.rewards.test.ts).
+ * Operators A, B, C (devnet keys 10-12) bond 100,000, 200,000 and 300,000 EDGE; the first epoch is
+ * bootstrapped with them; every test starts from that state (an anvil snapshot, reverted after each
+ * test). Automine: one transaction, one L1 block, and eth_estimateGas (hence `expectError` on a
+ * write) runs in that block too (the latest + 1).
  */
 
 /** Devnet values, with longer epochs so a test's transactions fit in one, and 1 EDGE a block. */
@@ -826,9 +827,18 @@ describe('SequencerPool', () => {
       'NotEquivocation',
     )
 
+    // It batched in the epoch: the proof forfeits that credit, so no payout can take it later.
+    await testClient.increaseTime({ seconds: 30 })
+    await mined(await submit(cheat, 5n))
     const reporter = dev[4].account.address
     const reporterBefore = await edge(reporter)
     const receipt = await mined(await prove(a.rlp, sigA, b.rlp, sigB))
+    expect(eventsOf(receipt, 'RewardForfeited')[0].args).toEqual({
+      sequencer: cheat.address,
+      chainId: 901n,
+      epoch: e,
+      amount: 5n * PARAMS.rewardPerBlock,
+    })
     expect(eventsOf(receipt, 'EquivocationProven')[0].args).toEqual({
       chainId: 901n,
       l2BlockNumber: 7n,
@@ -873,6 +883,12 @@ describe('SequencerPool', () => {
     await mineTo((await read.turnOf(901n, e)).skippableAt)
     await mined(await skip())
     expect((await read.turnOf(901n, e)).sequencer).toBe(order[1].address)
+    await nextEpoch()
+    await expectError(
+      relayer.writeContract({ ...pool(), functionName: 'payout', args: [901n, e, cheat.address] }),
+      'NothingToPay',
+      [901n, e, cheat.address],
+    )
   })
 
   test('behavior: two signed feed blocks at one height on different parents are no equivocation and eject nobody', async () => {
@@ -1092,45 +1108,5 @@ describe('SequencerPool', () => {
       args: [second],
     })
     expect(challengeRecord).toMatchObject({ accused: order[0].address, epoch: e, chainId: 901n })
-  })
-
-  test('behavior: the sequencer is credited per batched L2 block, never past one block per L2 block time', async () => {
-    const e = await nextEpoch()
-    const holder = operatorOf((await read.turnOf(901n, e)).sequencer)
-    const { registeredAt } = await read.shard(901n)
-    await testClient.increaseTime({ seconds: 100 })
-    let receipt = await mined(await submit(holder, 10n))
-    expect(eventsOf(receipt, 'RewardCredited')[0].args).toEqual({
-      sequencer: holder.address,
-      chainId: 901n,
-      epoch: e,
-      blocks: 10n,
-      amount: 10n * PARAMS.rewardPerBlock,
-    })
-    // Blocks already credited earn nothing again.
-    receipt = await mined(await submit(holder, 10n))
-    expect(eventsOf(receipt, 'RewardCredited')).toEqual([])
-    receipt = await mined(await submit(holder, 4n))
-    expect(eventsOf(receipt, 'RewardCredited')).toEqual([])
-    // A claim far ahead is capped at the blocks time allows since the shard's registration.
-    receipt = await mined(await submit(holder, 10n ** 12n))
-    const { timestamp } = await relayer.getBlock({ blockNumber: receipt.blockNumber })
-    const allowed = timestamp - registeredAt
-    expect(eventsOf(receipt, 'RewardCredited')[0].args.blocks).toBe(allowed - 10n)
-    expect(await read.shard(901n)).toMatchObject({
-      highestL2Block: allowed,
-      creditedBlocks: allowed,
-    })
-    expect(await read.owed(holder.address)).toBe(allowed * PARAMS.rewardPerBlock)
-    expect(await relayer.readContract({ ...pool(), functionName: 'totalCredited' })).toBe(
-      allowed * PARAMS.rewardPerBlock,
-    )
-    expect(
-      await relayer.readContract({
-        ...pool(),
-        functionName: 'earnedIn',
-        args: [901n, e, holder.address],
-      }),
-    ).toBe(allowed * PARAMS.rewardPerBlock)
   })
 })

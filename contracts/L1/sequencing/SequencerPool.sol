@@ -10,6 +10,7 @@ import { Memory } from "@openzeppelin/contracts/utils/Memory.sol";
 import { ChallengeVote } from "../dac/ChallengeVote.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
+import { SequencerRewards } from "./SequencerRewards.sol";
 
 /**
  * @title SequencerPool
@@ -75,33 +76,32 @@ import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
  *   jailed, hence inactive and skippable at once on every shard. A key with nothing left to slash
  *   (never staked, or emptied by an earlier slash) is slashed for 0 (a no-op that does not revert):
  *   the ejection stands. Each proven (shard, height, signer) and each upheld challenge slashes once.
- * - Rewards (credit only): a batch declares its last L2 block (derivation ignores a batch whose blocks
- *   end elsewhere); the holder is credited `rewardPerBlock` for each block past the shard's highest
- *   credited one, at most one block per L2 block time of L1 time since the shard's registration, so a
- *   false declaration cannot credit more than time allows. Payout is not here yet.
+ * - Rewards (SequencerRewards: credit, forfeiture, payout): a batch declares its last L2 block
+ *   (derivation ignores a batch whose blocks end elsewhere); the holder is credited `rewardPerBlock`
+ *   for each block past the shard's highest credited one, at most one block per L2 block time of L1
+ *   time since the shard's registration, so a false declaration cannot credit more than time allows.
+ *   An upheld challenge or a proven equivocation forfeits a credit as above; once its epoch is over
+ *   and no challenge opened in it against the sequencer is open, anyone's `payout` moves it to
+ *   VerifierStaking, where the sequencer claims it from the mining vault's releases.
  * Owner: the DAC's Timelock (parameters, shards). Invariants: a batch is accepted only from the holder
  * of its shard's turn, an active verifier, in the current epoch; an epoch's seed and candidates are
  * fixed before it starts (or derived from earlier ones) and never change, its candidates before its
  * seed is known; a holder is replaced only after `maxSilence` blocks of silence, inactivity, an upheld
  * challenge or a proven equivocation; an ejected candidate never holds the turn again in that epoch;
  * an accepted batch's declared L1 origin is one of the `sequencingWindow` L1 blocks before its own;
- * credited blocks never exceed elapsed time over the L2 block time, per shard.
+ * credited blocks never exceed elapsed time over the L2 block time, per shard (and SequencerRewards'
+ * invariants on credit and payout).
  */
-contract SequencerPool is ChallengeVote {
+contract SequencerPool is ChallengeVote, SequencerRewards {
     using SafeCast for uint256;
 
     /// @notice Longest URL (and challenge reason), in bytes.
     uint256 public constant MAX_TEXT_BYTES = 256;
 
-    /// @notice The verifier set: the candidates.
-    VerifierStaking public immutable STAKING;
-
     /// @notice L1 blocks per epoch (the latest value set; it applies from the epoch after the change).
     uint256 public epochLength;
     /// @notice L1 blocks without a batch after which the holder of a turn may be skipped.
     uint256 public maxSilence;
-    /// @notice Reward tokens credited per L2 block batched.
-    uint256 public rewardPerBlock;
     /// @notice L1 blocks a batch's declared last L1 origin may lag behind the batch (> maxSilence).
     uint256 public sequencingWindow;
 
@@ -179,15 +179,9 @@ contract SequencerPool is ChallengeVote {
     mapping(uint256 => mapping(uint256 => Turn)) internal turns;
     /// @dev keccak(chainId, epoch, account) → ejected for that epoch.
     mapping(bytes32 => bool) internal ejected;
-    /// @dev keccak(chainId, epoch, account) → reward credited there.
-    mapping(bytes32 => uint256) internal earned;
     /// @dev keccak(chainId, l2 block, signer) → an equivocation already proven.
     mapping(bytes32 => bool) internal equivocationProven;
     mapping(address => string) internal urls;
-    /// @notice Reward credited to each sequencer and not forfeited (payout: see the report / README).
-    mapping(address => uint256) public rewardsOwed;
-    /// @notice Sum of `rewardsOwed`.
-    uint256 public totalCredited;
     /// @dev By challenge id.
     Charge[] internal charges;
     /// @notice Open challenge id + 1 against `account` on shard `chainId` (0: none).
@@ -245,8 +239,6 @@ contract SequencerPool is ChallengeVote {
     event EquivocationProven(
         uint256 indexed chainId, uint256 indexed l2BlockNumber, address indexed signer, bytes32 hashA, bytes32 hashB, address reporter
     );
-    event RewardCredited(address indexed sequencer, uint256 indexed chainId, uint256 epoch, uint256 blocks, uint256 amount);
-    event RewardForfeited(address indexed sequencer, uint256 indexed chainId, uint256 epoch, uint256 amount);
 
     /**
      * @param _staking  The verifier set.
@@ -264,8 +256,7 @@ contract SequencerPool is ChallengeVote {
         uint256[] memory _chainIds,
         address[] memory _oracles,
         uint256[7] memory _params
-    ) Ownable(_owner) ChallengeVote(_token) {
-        STAKING = _staking;
+    ) Ownable(_owner) ChallengeVote(_token) SequencerRewards(_staking) {
         if (_chainIds.length != _oracles.length) revert InvalidParameters();
         for (uint256 i = 0; i < _chainIds.length; i++) {
             _addShard(_chainIds[i], _oracles[i]);
@@ -348,7 +339,7 @@ contract SequencerPool is ChallengeVote {
         t.since = uint64(block.number);
         turns[_chainId][epoch] = t;
         emit BatchSubmitted(_chainId, keccak256(_data), msg.sender, epoch, _lastL2Block, _lastL1Origin);
-        _credit(s, _chainId, epoch, msg.sender, _lastL2Block);
+        _credit(_chainId, epoch, msg.sender, _creditable(s, _lastL2Block));
     }
 
     /// @notice Replaces the holder of shard `_chainId`'s turn once it is silent or no longer active (anyone).
@@ -450,7 +441,7 @@ contract SequencerPool is ChallengeVote {
     }
 
     /// @notice The epoch of the current L1 block.
-    function currentEpoch() public view returns (uint256) {
+    function currentEpoch() public view override returns (uint256) {
         return epochAt(block.number);
     }
 
@@ -555,11 +546,6 @@ contract SequencerPool is ChallengeVote {
     /// @notice Whether `_account` is ejected from shard `_chainId` for epoch `_epoch`.
     function isEjected(uint256 _chainId, uint256 _epoch, address _account) external view returns (bool) {
         return ejected[_key(_chainId, _epoch, _account)];
-    }
-
-    /// @notice Reward credited to `_account` for shard `_chainId` in epoch `_epoch` (0 once forfeited).
-    function earnedIn(uint256 _chainId, uint256 _epoch, address _account) external view returns (uint256) {
-        return earned[_key(_chainId, _epoch, _account)];
     }
 
     /// @notice Challenge `_id`.
@@ -687,34 +673,29 @@ contract SequencerPool is ChallengeVote {
         if (t.sequencer == _who) _advance(_chainId, _epoch, t, _why);
     }
 
-    function _credit(Shard storage s, uint256 _chainId, uint256 _epoch, address _to, uint256 _lastL2Block) internal {
-        if (_lastL2Block <= s.highestL2Block) return;
+    /**
+     * @dev The blocks a batch ending at `_lastL2Block` adds to shard `s`'s credited ones (past its highest
+     * credited block, within one per L2 block time since its registration), counted as credited.
+     */
+    function _creditable(Shard storage s, uint256 _lastL2Block) internal returns (uint256 blocks) {
+        if (_lastL2Block <= s.highestL2Block) return 0;
         uint256 allowance = (block.timestamp - s.registeredAt) / s.l2BlockTime - s.creditedBlocks;
-        uint256 blocks = _lastL2Block - s.highestL2Block;
+        blocks = _lastL2Block - s.highestL2Block;
         if (blocks > allowance) blocks = allowance;
-        if (blocks == 0) return;
         s.highestL2Block += uint64(blocks);
         s.creditedBlocks += uint64(blocks);
-        uint256 amount = blocks * rewardPerBlock;
-        if (amount == 0) return;
-        rewardsOwed[_to] += amount;
-        totalCredited += amount;
-        earned[_key(_chainId, _epoch, _to)] += amount;
-        emit RewardCredited(_to, _chainId, _epoch, blocks, amount);
     }
 
-    function _forfeit(uint256 _chainId, uint256 _epoch, address _who) internal {
-        bytes32 k = _key(_chainId, _epoch, _who);
-        uint256 amount = earned[k];
-        if (amount == 0) return;
-        earned[k] = 0;
-        rewardsOwed[_who] -= amount;
-        totalCredited -= amount;
-        emit RewardForfeited(_who, _chainId, _epoch, amount);
-    }
-
-    function _key(uint256 _chainId, uint256 _n, address _account) internal pure returns (bytes32) {
-        return keccak256(abi.encode(_chainId, _n, _account));
+    /// @dev The open challenge against `_account` on `_chainId`, if one is open and was opened in `_epoch`.
+    function _challengeOpenIn(uint256 _chainId, uint256 _epoch, address _account)
+        internal
+        view
+        override
+        returns (bool, uint256)
+    {
+        uint256 open = openChallengeOf[_chainId][_account];
+        if (open == 0 || charges[open - 1].epoch != _epoch) return (false, 0);
+        return (true, open - 1);
     }
 
     // ---------------------------------------------------------------- ChallengeVote hooks

@@ -15,16 +15,19 @@ import { MiningVault } from "../dac/MiningVault.sol";
  * neither jailed nor slashed out. Unbonding leaves the active set at once and pays out after
  * `unbondingDelay`; stake that unbonds stays slashable until it is withdrawn.
  * Rewards: the mining vault's recipient is this contract; the quorum credits verifiers for accepted
- * outputs (`credit`), and `claimRewards` pays credited rewards from the released tokens (releasing
- * more from the vault when short). What is owed beyond what the vault has vested stays owed.
- * Jailing and crediting are the quorum's (it holds the evidence: missed outputs, accepted outputs).
+ * outputs (`recordOutput`, `recordLateAttestation`), the pool credits sequencers the mining reward of
+ * their batched blocks once it can no longer be forfeited (`creditSequencer`, from SequencerPool's
+ * `payout`), and `claimRewards` pays either credit from the released tokens (releasing more from the
+ * vault when short). What is owed beyond what the vault has vested stays owed.
+ * Jailing is the quorum's (it holds the evidence: missed outputs); crediting is the quorum's (accepted
+ * outputs) and the pool's (batched blocks).
  * Slashing has two callers, both immutable: the quorum (an output equivocation, a lost output
  * challenge) and the SequencerPool, POOL (a sequencer's block equivocation, an upheld challenge
  * against a sequencer). A slash jails too. The parameters are the owner's, the DAC's Timelock.
  * Invariants: token balance ≥ totalBonded + totalUnbonding (rewards are paid only from the rest);
- * activeStake() == the sum of `bonded` over active verifiers; only the quorum and the pool slash, and
- * only the quorum jails otherwise or credits; a verifier's tokens leave only to itself (withdraw), to
- * a challenger or reporter (its share of a slash) or stay as reward reserve.
+ * activeStake() == the sum of `bonded` over active verifiers; only the quorum and the pool slash, only
+ * the quorum jails otherwise, and only the quorum or the pool credits; a verifier's tokens leave only
+ * to itself (withdraw), to a challenger or reporter (its share of a slash) or stay as reward reserve.
  */
 contract VerifierStaking is Ownable2Step {
     using SafeERC20 for IERC20;
@@ -38,7 +41,7 @@ contract VerifierStaking is Ownable2Step {
     MiningVault public immutable VAULT;
     /// @notice The OutputQuorum: the only caller of recordOutput and recordLateAttestation, and a slasher.
     address public immutable QUORUM;
-    /// @notice The SequencerPool: the other caller of slash (sequencers' faults).
+    /// @notice The SequencerPool: the other caller of slash (sequencers' faults), and of creditSequencer.
     address public immutable POOL;
 
     /// @notice Least bonded stake of an active verifier.
@@ -83,6 +86,7 @@ contract VerifierStaking is Ownable2Step {
 
     error OnlyQuorum();
     error NotSlasher(address caller);
+    error NotPool(address caller);
     error ZeroAmount();
     error InsufficientBond(uint256 bonded);
     error TooManyVerifiers();
@@ -283,6 +287,15 @@ contract VerifierStaking is Ownable2Step {
         if (!_isActive(v) || totalActive == 0) return;
         v.missed = 0;
         _credit(_signer, (_reward * v.bonded) / totalActive);
+    }
+
+    /**
+     * @notice Credits `_sequencer` its mining reward `_amount` for batched blocks, paid by `claimRewards`
+     * like a verifier's. POOL only (SequencerPool's `payout`, once the credit can no longer be forfeited).
+     */
+    function creditSequencer(address _sequencer, uint256 _amount) external {
+        if (msg.sender != POOL) revert NotPool(msg.sender);
+        _credit(_sequencer, _amount);
     }
 
     function _credit(address _verifier, uint256 _amount) internal {
