@@ -132,6 +132,8 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
       'slash(address,address)': { guard: 'NotSlasher' },
       'recordOutput(address[],uint256)': { guard: 'OnlyQuorum' },
       'recordLateAttestation(address,uint256)': { guard: 'OnlyQuorum' },
+      // The SequencerPool pays a sequencer's credit out through it.
+      'creditSequencer(address,uint256)': { guard: 'NotPool' },
     },
   },
   OutputQuorum: {
@@ -169,6 +171,9 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
       'resolve(uint256)': { user: 'anyone, once the vote has ended' },
       'proveEquivocation(uint256,bytes,bytes,bytes,bytes)': {
         user: "anyone who shows one key's feed signatures on two blocks at one height",
+      },
+      'payout(uint256,uint256,address)': {
+        user: 'anyone, once the epoch is over and no challenge of it is open; pays only the account',
       },
     },
   },
@@ -435,10 +440,10 @@ describe('no admin key', () => {
           }
       }
     }
-    // 61 guarded entries (7 per SystemConfig, 3 per oracle, 1 per inbox on two shards; 4 vault,
-    // 10 governor, 8 timelock, 7 staking, 5 quorum, 5 pool) by 11 callers, minus the batcher's own
+    // 62 guarded entries (7 per SystemConfig, 3 per oracle, 1 per inbox on two shards; 4 vault,
+    // 10 governor, 8 timelock, 8 staking, 5 quorum, 5 pool) by 11 callers, minus the batcher's own
     // on 2 shards.
-    expect(checked).toBe(((7 + 3 + 1) * 2 + 4 + 10 + 8 + 7 + 5 + 5) * 11 - 2)
+    expect(checked).toBe(((7 + 3 + 1) * 2 + 4 + 10 + 8 + 8 + 5 + 5) * 11 - 2)
   })
 
   test('behavior: assertNoAdminKeys passes on the deployment and names every admin power an EOA gets', async () => {
