@@ -23,6 +23,7 @@ import { rewindIndex } from '../shared/db/indexBlocks.js'
 import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
+import { recordEquivocation, stepProveEquivocation } from '../shared/sequencing/equivocation.js'
 import {
   dutyOf,
   readTurn,
@@ -386,8 +387,18 @@ export class Sequencer extends DurableObject<Env> {
     const news = { pending, sealed: sealed && blockNews(sealed) }
     // Signed only while a peer follows (signing costs the sequencer's thread); one in order after another.
     const sign = sealed && this.feedWantsBlocks && this.feedKey()
+    // Test only (SEQUENCER_FAULT=equivocate): a signed sibling goes out before the real block.
+    const sibling = sealed && this.sequencing?.takeSibling()
     this.publishing = this.publishing
       .then(async () => {
+        if (sign && sibling) {
+          const { hash, parentHash, block } = sibling
+          const signed = await signBlock(sign, chain.chainId, hash, parentHash, block)
+          await this.feed().publish(chain.chainId, {
+            pending: [],
+            block: toSignedBlockJson(signed),
+          })
+        }
         const block = sign ? await this.signedBlock(chain, BigInt(sealed.header.number)) : undefined
         const reply = await this.feed().publish(chain.chainId, { ...news, block })
         this.feedWantsBlocks = reply.blockSubscribers > 0
@@ -707,6 +718,9 @@ export class Sequencer extends DurableObject<Env> {
           say(
             `the sequencer ${turn.holder} is silent since L1 block ${turn.skippableAt}: skip sent`,
           )
+        const proof = await stepProveEquivocation({ l1: ctx.l1, wallet, meta: chain.store, pool })
+        if (proof.kind !== 'idle' && proof.kind !== 'waiting')
+          say(`equivocation proof at height ${proof.pending.tag.number}: ${proof.kind}`)
       }
       await this.schedule()
     } catch (err) {
@@ -842,6 +856,19 @@ export class Sequencer extends DurableObject<Env> {
               console.error('D1 rewind failed; indexing catches up', err),
             ),
           ),
+        equivocation: (e) => {
+          let kept = false
+          chain.transact(() => {
+            kept = recordEquivocation(chain.store, {
+              ...e,
+              chainId: chain.chainId,
+              number: String(e.number),
+            })
+          })
+          console.log(
+            `[pool ${chain.chainId}] equivocation by ${signer} at ${e.number}: ${kept ? 'proof to send' : 'another proof is pending'}`,
+          )
+        },
         log: (line) => console.log(line),
       },
     )

@@ -100,8 +100,11 @@ export type Config = {
   publicUrl?: string
   /** Test only (VERIFIER_FAULT=wrong-root): the verifier signs a corrupted root, to play a faulty one. */
   verifierFault?: 'wrong-root'
-  /** Test only (SEQUENCER_FAULT=stale-origin): the sequencer never moves its L1 origin (leaves deposits out). */
-  sequencerFault?: 'stale-origin'
+  /**
+   * Test only (SEQUENCER_FAULT): `stale-origin`, the sequencer never moves its L1 origin (leaves
+   * deposits out); `equivocate`, it signs a second child of each parent on its live feed.
+   */
+  sequencerFault?: SequencerFault
 }
 
 type ConfigEnv = {
@@ -189,10 +192,17 @@ function fault(value: string | undefined): 'wrong-root' | undefined {
   return value
 }
 
-function sequencerFault(value: string | undefined): 'stale-origin' | undefined {
+/**
+ * Test only (SEQUENCER_FAULT): `stale-origin` plays a sequencer that leaves L1 deposits out by never
+ * moving its blocks' L1 origin forward; `equivocate` one that signs two children of each parent on
+ * its live feed (an empty sibling first, then its real block).
+ */
+export type SequencerFault = 'stale-origin' | 'equivocate'
+
+function sequencerFault(value: string | undefined): SequencerFault | undefined {
   if (!value) return undefined
-  if (value !== 'stale-origin')
-    throw new Error(`SEQUENCER_FAULT must be stale-origin (test only), not ${value}`)
+  if (value !== 'stale-origin' && value !== 'equivocate')
+    throw new Error(`SEQUENCER_FAULT must be stale-origin or equivocate (test only), not ${value}`)
   return value
 }
 

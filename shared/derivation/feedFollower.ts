@@ -1,3 +1,4 @@
+import { bytesToHex, type Hex } from 'viem'
 import type { SealResult, ChainCore } from '../chain/chainCore.js'
 import { applyFeedBlock, type FollowOptions } from './followFeed.js'
 import { parseSignedBlock, type SignedBlock } from './signedBlock.js'
@@ -17,7 +18,21 @@ export type FeedFollowerIo = {
   applied(sealed: SealResult): void
   /** Unsafe blocks above `head` were unwound for a replacing feed block (`replaceUnsafe`). */
   unwound?(head: bigint): void
+  /**
+   * The signer signed two different children of one parent: both RLP headers and signatures, what
+   * `SequencerPool.proveEquivocation` takes.
+   */
+  equivocation?(proof: FeedEquivocation): void
   log(line: string): void
+}
+
+/** Two blocks of one height and parent from one signer's feed (RLP headers, signatures). */
+export type FeedEquivocation = {
+  number: bigint
+  headerA: Hex
+  signatureA: Hex
+  headerB: Hex
+  signatureB: Hex
 }
 
 /**
@@ -28,6 +43,8 @@ export type FeedFollowerIo = {
  */
 export class FeedFollower {
   private readonly held = new Map<bigint, SignedBlock>()
+  /** The signed feed blocks this follower applied, by height (the unsafe ones: evidence if the signer equivocates). */
+  private readonly fromFeed = new Map<bigint, SignedBlock>()
   private gapInFlight = false
   private lastGapMs = 0
   private nextId = 1
@@ -106,13 +123,17 @@ export class FeedFollower {
           const first = await applyFeedBlock(this.chain, b, this.opts)
           if (first.kind !== 'replaces') return first
           const head = this.chain.headHeader.number
+          const sibling = this.siblingOf(b)
           await this.chain.unwindTo(b.block.number - 1n)
           this.io.unwound?.(b.block.number - 1n)
           this.io.log(
             `live feed: block ${b.block.number} replaces unsafe blocks ${b.block.number}..${head}`,
           )
           const then = await applyFeedBlock(this.chain, b, this.opts)
-          if (then.kind === 'applied') this.io.applied(then.sealed)
+          if (then.kind === 'applied') {
+            this.applied(b, then.sealed)
+            if (sibling) this.reportEquivocation(sibling, b)
+          }
           return then
         })
         if (outcome.kind === 'ignored')
@@ -136,7 +157,7 @@ export class FeedFollower {
         const outcome = await applyFeedBlock(this.chain, next, this.opts)
         if (outcome.kind === 'waiting') break
         this.held.delete(head + 1n)
-        if (outcome.kind === 'applied') this.io.applied(outcome.sealed)
+        if (outcome.kind === 'applied') this.applied(next, outcome.sealed)
         else if (outcome.kind === 'ignored') {
           this.ignore(`feed block ${next.block.number}: ${outcome.reason}`)
           // Everything held above it builds on it: useless now.
@@ -145,6 +166,41 @@ export class FeedFollower {
       }
     })
     if (this.held.size > 0 && !this.held.has(this.chain.headHeader.number + 1n)) this.requestGap()
+  }
+
+  private applied(b: SignedBlock, sealed: SealResult): void {
+    this.fromFeed.set(b.block.number, b)
+    const safe = this.chain.safeHead()
+    for (const n of this.fromFeed.keys())
+      if (n <= safe || this.fromFeed.size > MAX_HELD) this.fromFeed.delete(n)
+    this.io.applied(sealed)
+  }
+
+  /**
+   * The block this node has at `b`'s height from the same signer's feed, when it is `b`'s sibling
+   * (same parent, another hash): with its RLP header, read before `b` replaces it.
+   */
+  private siblingOf(b: SignedBlock): { signed: SignedBlock; header: Hex } | undefined {
+    const n = b.block.number
+    const mine = this.fromFeed.get(n)
+    const stored = this.chain.store.blockByNumber(n)
+    if (!mine || !stored || stored.hash !== mine.hash) return undefined
+    if (mine.parentHash !== b.parentHash || mine.hash === b.hash) return undefined
+    return { signed: mine, header: bytesToHex(this.chain.header(stored).serialize()) }
+  }
+
+  private reportEquivocation(first: { signed: SignedBlock; header: Hex }, b: SignedBlock): void {
+    const stored = this.chain.store.blockByNumber(b.block.number)!
+    this.io.log(
+      `live feed: the sequencer signed two blocks with parent ${b.parentHash} at height ${b.block.number} (${first.signed.hash}, ${b.hash}): equivocation`,
+    )
+    this.io.equivocation?.({
+      number: b.block.number,
+      headerA: first.header,
+      signatureA: first.signed.signature,
+      headerB: bytesToHex(this.chain.header(stored).serialize()),
+      signatureB: b.signature,
+    })
   }
 
   /** Asks for the blocks after the head; `progress`: the last answer moved the head (no throttle). */

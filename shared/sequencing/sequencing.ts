@@ -1,6 +1,11 @@
 import { hexToBytes } from '@ethereumjs/util'
-import type { Hex } from 'viem'
+import { bytesToHex, type Hex } from 'viem'
+import type { SequencerFault } from '../config.js'
+import type { BatchBlock } from '../settlement/batchCodec.js'
+import type { BlockHeader } from '@ethereumjs/block'
 import type { ChainCore, SealResult } from '../chain/chainCore.js'
+import type { DepositTx } from '../chain/depositTx.js'
+import type { NextOrigin } from '../chain/l1Origins.js'
 import { TransactionRejectedError } from '../errors.js'
 import { BlockBuildFault } from '../execution/buildBlock.js'
 import { blobToBytes } from '../state/sql.js'
@@ -14,11 +19,11 @@ import {
 } from '../txpool/txPool.js'
 import { validateTransaction } from '../txpool/validateTransaction.js'
 
-/**
- * Test only (SEQUENCER_FAULT): `stale-origin` plays a sequencer that leaves L1 deposits out by never
- * moving its blocks' L1 origin forward.
- */
-export type SequencerFault = 'stale-origin'
+/** A block built beside the sealed one on the same parent and never stored (the `equivocate` fault). */
+export type Sibling = { hash: Hex; parentHash: Hex; block: BatchBlock }
+
+/** The fee recipient of the `equivocate` fault's sibling blocks (any other than the real one's). */
+const SIBLING_COINBASE: Hex = '0x000000000000000000000000000000000000dead'
 
 /** Node faults in a row after which a transaction is dropped instead of retried. */
 export const MAX_FAULTS = 3
@@ -238,6 +243,8 @@ export class Sequencing {
     if (this.core.deps.l1 && !l1) return undefined
     if (!candidates.peek() && l1?.seq !== 0n) return undefined
     const deposits = l1 ? this.core.blockDeposits(l1) : []
+    if (this.fault === 'equivocate' && l1 && parent.number > 0n)
+      this.sibling = await this.buildSibling(parent, timestamp, l1, deposits)
     let outcome
     try {
       outcome = await this.core.build(parent, candidates, { timestamp, coinbase, deposits })
@@ -259,6 +266,40 @@ export class Sequencing {
     for (const t of sealed.indexed.transactions) this.unpool(t.hash)
     for (const d of dropped) this.unpool(d.hash)
     return sealed
+  }
+
+  /** The `equivocate` fault's sibling of the block sealed last, once (then undefined). */
+  takeSibling(): Sibling | undefined {
+    const sibling = this.sibling
+    this.sibling = undefined
+    return sibling
+  }
+
+  private sibling: Sibling | undefined
+
+  /** Test only: an empty block on `parent` with another fee recipient, executed and discarded. */
+  private async buildSibling(
+    parent: BlockHeader,
+    timestamp: bigint,
+    l1: NextOrigin,
+    deposits: DepositTx[],
+  ): Promise<Sibling> {
+    const none = { peek: () => undefined, shift: () => {}, pop: () => {} }
+    const coinbase = SIBLING_COINBASE
+    const { block } = await this.core.build(parent, none, { timestamp, coinbase, deposits })
+    await this.core.discard(parent)
+    return {
+      hash: bytesToHex(block.hash()),
+      parentHash: bytesToHex(parent.hash()),
+      block: {
+        number: parent.number + 1n,
+        timestamp,
+        l1OriginNumber: l1.origin.number,
+        l1OriginHash: l1.origin.hash,
+        txs: [],
+        coinbase,
+      },
+    }
   }
 
   /**

@@ -554,4 +554,73 @@ describe('sequencer pool', () => {
     expect(bondedAfter).toBeLessThan(bondedBefore)
     await d.stopNode(f)
   }, 600_000)
+
+  it('a sequencer that signs two children of one parent on its live feed is proven on L1 by an operator that received both: ejected and slashed at once, and the chain goes on', async () => {
+    const f = 1
+    await d.stopNode(f)
+    await d.startNode(f, { SEQUENCER_FAULT: 'equivocate' })
+    const faulty = d.operators[f].address
+    const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
+    const staking = {
+      address: d.deployment.verifiers.staking,
+      abi: verifierStakingAbi,
+    } as const
+    const from = await d.l1.getBlockNumber()
+    const bondedBefore = await d.l1.readContract({
+      ...staking,
+      functionName: 'bondedOf',
+      args: [faulty],
+    })
+    const load = steadyLoad(() => d.peer.url, {
+      senders: [8],
+      intervalMs: 500,
+      firstNonces: await nextNonces([8]),
+    })
+    // Its turn comes by the draw; each block it seals then has a signed sibling on its feed.
+    const proven = await waitFor(
+      'the equivocation proven on L1',
+      async () =>
+        (
+          await d.l1.getContractEvents({
+            ...pool,
+            eventName: 'EquivocationProven',
+            fromBlock: from,
+          })
+        ).find((e) => e.args.signer?.toLowerCase() === faulty.toLowerCase()),
+      420_000,
+    )
+    const honest = d.operators.filter((_, i) => i !== f).map((o) => o.address.toLowerCase())
+    expect(honest).toContain(proven.args.reporter!.toLowerCase())
+    expect(proven.args.hashA).not.toBe(proven.args.hashB)
+    // The proof's epoch: ejected, jailed, slashed, and another operator sequences.
+    const epoch = await d.l1.readContract({
+      ...pool,
+      functionName: 'epochAt',
+      args: [proven.blockNumber],
+    })
+    expect(
+      await d.l1.readContract({
+        ...pool,
+        functionName: 'isEjected',
+        args: [BigInt(POOL_CHAIN_ID), epoch, faulty],
+      }),
+    ).toBe(true)
+    expect(await d.l1.readContract({ ...staking, functionName: 'isActive', args: [faulty] })).toBe(
+      false,
+    )
+    expect(
+      await d.l1.readContract({ ...staking, functionName: 'bondedOf', args: [faulty] }),
+    ).toBeLessThan(bondedBefore)
+    await waitFor(
+      'another sequencer',
+      async () => (await d.turn()).holder.toLowerCase() !== faulty.toLowerCase(),
+      60_000,
+    )
+    // Every write acknowledged through the peer is mined, before and after the ejection.
+    await sleep(5_000)
+    const acked = [...(await load.stop())]
+    expect(acked.length).toBeGreaterThan(0)
+    await minedEverywhere(acked, [d.peer.url])
+    await d.stopNode(f)
+  }, 900_000)
 })
