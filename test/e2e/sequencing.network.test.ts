@@ -92,6 +92,28 @@ async function minedEverywhere(hashes: Hex[], urls: string[], timeoutMs = 90_000
   return blocks
 }
 
+/**
+ * `account` is ejected from the shard for the epoch of L1 block `at`, jailed (inactive) and slashed
+ * below `bondedBefore`.
+ */
+async function expectPunished(account: Address, at: bigint, bondedBefore: bigint) {
+  const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
+  const staking = { address: d.deployment.verifiers.staking, abi: verifierStakingAbi } as const
+  const epoch = await d.l1.readContract({ ...pool, functionName: 'epochAt', args: [at] })
+  const chainId = BigInt(POOL_CHAIN_ID)
+  const read = (functionName: 'isActive' | 'bondedOf') =>
+    d.l1.readContract({ ...staking, functionName, args: [account] })
+  expect(
+    await d.l1.readContract({
+      ...pool,
+      functionName: 'isEjected',
+      args: [chainId, epoch, account],
+    }),
+  ).toBe(true)
+  expect(await read('isActive')).toBe(false)
+  expect(await read('bondedOf')).toBeLessThan(bondedBefore)
+}
+
 /** The pool's batches on L1 with their sequencer, in L1 order. */
 async function poolBatches() {
   const pool = d.deployment.sequencing.pool
@@ -532,26 +554,8 @@ describe('sequencer pool', () => {
     })
     const challenge = await d.l1.readContract({ ...pool, functionName: 'getChallenge', args: [id] })
     expect(challenge.outcome).toBe(1) // Upheld
-    // Ejected for the epoch current at the resolution.
-    const epoch = await d.l1.readContract({
-      ...pool,
-      functionName: 'epochAt',
-      args: [resolved.blockNumber],
-    })
-    expect(
-      await d.l1.readContract({
-        ...pool,
-        functionName: 'isEjected',
-        args: [BigInt(POOL_CHAIN_ID), epoch, faulty],
-      }),
-    ).toBe(true)
-    // …and slashed (devnet: all of its bond).
-    const bondedAfter = await d.l1.readContract({
-      ...staking,
-      functionName: 'bondedOf',
-      args: [faulty],
-    })
-    expect(bondedAfter).toBeLessThan(bondedBefore)
+    // Ejected for the epoch current at the resolution, jailed and slashed (devnet: all of its bond).
+    await expectPunished(faulty, resolved.blockNumber, bondedBefore)
     await d.stopNode(f)
   }, 600_000)
 
@@ -592,25 +596,8 @@ describe('sequencer pool', () => {
     const honest = d.operators.filter((_, i) => i !== f).map((o) => o.address.toLowerCase())
     expect(honest).toContain(proven.args.reporter!.toLowerCase())
     expect(proven.args.hashA).not.toBe(proven.args.hashB)
-    // The proof's epoch: ejected, jailed, slashed, and another operator sequences.
-    const epoch = await d.l1.readContract({
-      ...pool,
-      functionName: 'epochAt',
-      args: [proven.blockNumber],
-    })
-    expect(
-      await d.l1.readContract({
-        ...pool,
-        functionName: 'isEjected',
-        args: [BigInt(POOL_CHAIN_ID), epoch, faulty],
-      }),
-    ).toBe(true)
-    expect(await d.l1.readContract({ ...staking, functionName: 'isActive', args: [faulty] })).toBe(
-      false,
-    )
-    expect(
-      await d.l1.readContract({ ...staking, functionName: 'bondedOf', args: [faulty] }),
-    ).toBeLessThan(bondedBefore)
+    // Ejected for the proof's epoch, jailed and slashed; another operator sequences.
+    await expectPunished(faulty, proven.blockNumber, bondedBefore)
     await waitFor(
       'another sequencer',
       async () => (await d.turn()).holder.toLowerCase() !== faulty.toLowerCase(),
