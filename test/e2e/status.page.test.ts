@@ -134,6 +134,16 @@ afterAll(async () => {
         process.kill(-devnet.pid, 'SIGKILL')
       } catch {}
   }
+  // Stopped means its ports are free again (anvil and every wrangler dev gone).
+  for (const port of [L1_PORT, NODE_PORT, NODE_PORT + 1, NODE_PORT + 2])
+    for (let end = Date.now() + 15_000; Date.now() < end; await sleep(250))
+      if (
+        await getFreePort(port).then(
+          () => true,
+          () => false,
+        )
+      )
+        break
   if (dir) rmSync(dir, { recursive: true, force: true })
 }, 90_000)
 
@@ -175,6 +185,11 @@ describe('status page', () => {
     expect(await page.locator('#detail').innerText()).toContain(hash)
     expect(await page.locator('#home').isVisible()).toBe(false)
     await page.screenshot({ path: path.join(shots, 'desktop-transaction.png'), fullPage: true })
+    await page.locator(`#detail a[href="#/block/${receipt.blockNumber}"]`).first().click()
+    await page
+      .locator('#detail h2', { hasText: `Block #${receipt.blockNumber.toLocaleString('en-US')}` })
+      .waitFor()
+    await page.screenshot({ path: path.join(shots, 'desktop-block.png'), fullPage: true })
     expect(problems).toEqual([])
     await page.close()
   })

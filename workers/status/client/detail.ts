@@ -53,8 +53,7 @@ export function createDetailViews(k: Kit, node: NodeApi) {
         el(
           'span',
           { class: 'nav' },
-          n > 0n ? link(`#/block/${n - 1n}`, '← prev') : null,
-          ' ',
+          n > 0n ? [link(`#/block/${n - 1n}`, '← prev'), ' · '] : null,
           link(`#/block/${n + 1n}`, 'next →'),
         ),
       ),

@@ -29,6 +29,10 @@ export function createHomeViews(k: Kit) {
     const l1Head = net ? Number(net.l1Block) : undefined
     const behind = l1Head !== undefined && s.l1Seen !== undefined ? l1Head - s.l1Seen : undefined
     const c = s.chain
+    // A verifier's node is the operator whose published pool URL is this page's origin.
+    const turns = net?.sequencing?.shards.flatMap((x) => [x.current, x.next, ...x.schedule]) ?? []
+    const operator = turns.find((t) => t.url.replace(/\/+$/, '') === s.origin)?.sequencer
+    const verifier = net?.verifiers.find((x) => x.address === operator)
     return [
       el(
         'div',
@@ -42,6 +46,15 @@ export function createHomeViews(k: Kit) {
         { class: 'role' },
         'This node: ',
         c?.role ? badge(c.role, c.role === 'sequencer' ? 'ok' : 'plain') : badge('…'),
+        verifier
+          ? [
+              ' ',
+              badge(
+                `verifier ${short(verifier.address, 4)} · ${verifier.status}`,
+                verifier.status === 'active' ? 'ok' : 'bad',
+              ),
+            ]
+          : null,
         c?.sequencing ? [' ', badge(`${c.sequencing} sequencing`)] : null,
         c?.follows ? [' follows ', link(c.follows, c.follows)] : null,
         ' · L1 ',

@@ -27,6 +27,7 @@ export type Views = {
  */
 export function startStatus(k: Kit, node: NodeApi, v: Views, keep: number) {
   const s: PageState = {
+    origin: window.location.origin,
     heads: {},
     blocks: new Map(),
     batches: new Map(),

@@ -31,6 +31,8 @@ export type RollupEvent = { type: string; l1Tx?: string; l2BlockNumber?: string 
 
 /** What the page knows, all of it read from the node (JSON-RPC, websocket, GET endpoints). */
 export type PageState = {
+  /** The page's origin: this node's URL as an operator publishes it in the pool. */
+  origin: string
   chain?: ChainEntry
   heads: { latest?: Block; safe?: Block; finalized?: Block }
   /** optimism_syncStatus: the L1 block the node has read up to. */
