@@ -3,13 +3,11 @@ pragma solidity ^0.8.26;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
-import { BlockHeader } from "@openzeppelin/contracts/utils/BlockHeader.sol";
-import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import { Memory } from "@openzeppelin/contracts/utils/Memory.sol";
 import { ChallengeVote } from "../dac/ChallengeVote.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
+import { SequencerEquivocation } from "./SequencerEquivocation.sol";
 import { SequencerRewards } from "./SequencerRewards.sol";
 
 /**
@@ -62,14 +60,9 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  *   loses what it earned in the challenged epoch and is slashed (see Slashing), and the bond is
  *   returned. Rejected (frivolous): the bond goes to the owner, the Timelock. No vote quorum: nothing
  *   happens, the bond is returned.
- * - Equivocation: the live feed's signature is secp256k1 over keccak256("edge-l2 block" ‖ chainId as
- *   uint256 ‖ blockHash), which covers neither the block number nor the parent; so a proof carries both
- *   RLP headers (their hashes are what was signed, and each names its number and parent). Two different
- *   headers with one parent (hence at one height) signed by one key eject it from the shard for the
- *   current epoch at once, with that epoch's credit. One height is not enough: after a handover a
- *   sequencer may rightly sign a block at a height where it signed another earlier, on a branch since
- *   replaced, and the new block's parent is then another. An honest sequencer never signs two children
- *   of one parent: it always builds on its own head, and a replaced branch's blocks have other parents.
+ * - Equivocation (SequencerEquivocation: the proof): two different L2 headers with one parent (hence
+ *   at one height) signed by one key on the live feed eject it from the shard for the current epoch at
+ *   once, with that epoch's credit (`proveEquivocation`, anyone).
  * - Slashing: a proven equivocation and an upheld challenge also slash the signer or the accused
  *   through VerifierStaking (`slash`, of which this contract is the POOL, the other slasher beside
  *   the OutputQuorum): slashBps of its stake, reporterBps of that to the prover or the challenger, and
@@ -92,7 +85,7 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  * credited blocks never exceed elapsed time over the L2 block time, per shard (and SequencerRewards'
  * invariants on credit and payout).
  */
-contract SequencerPool is ChallengeVote, SequencerRewards {
+contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation {
     using SafeCast for uint256;
 
     /// @notice Longest URL (and challenge reason), in bytes.
@@ -179,8 +172,6 @@ contract SequencerPool is ChallengeVote, SequencerRewards {
     mapping(uint256 => mapping(uint256 => Turn)) internal turns;
     /// @dev keccak(chainId, epoch, account) → ejected for that epoch.
     mapping(bytes32 => bool) internal ejected;
-    /// @dev keccak(chainId, l2 block, signer) → an equivocation already proven.
-    mapping(bytes32 => bool) internal equivocationProven;
     mapping(address => string) internal urls;
     /// @dev By challenge id.
     Charge[] internal charges;
@@ -202,8 +193,6 @@ contract SequencerPool is ChallengeVote, SequencerRewards {
     error SelfChallenge();
     error AlreadyChallenged(uint256 id);
     error AccusedCannotVote(address accused);
-    error NotEquivocation();
-    error AlreadyProven(address signer, uint256 l2BlockNumber);
     error StaleOrigin(uint256 lastL1Origin, uint256 oldestAllowed);
     error FutureOrigin(uint256 lastL1Origin);
 
@@ -235,9 +224,6 @@ contract SequencerPool is ChallengeVote, SequencerRewards {
     );
     event Challenged(
         uint256 indexed id, uint256 indexed chainId, address indexed accused, uint256 epoch, address challenger, string reason
-    );
-    event EquivocationProven(
-        uint256 indexed chainId, uint256 indexed l2BlockNumber, address indexed signer, bytes32 hashA, bytes32 hashB, address reporter
     );
 
     /**
@@ -379,54 +365,21 @@ contract SequencerPool is ChallengeVote, SequencerRewards {
 
     // ---------------------------------------------------------------- equivocation
 
-    /**
-     * @notice Proves that one key signed two different L2 blocks of shard `_chainId` with the same parent
-     * (hence at one height) on its live feed: `_headerA` and `_headerB` are the blocks' RLP headers,
-     * `_sigA` and `_sigB` the feed signatures of their hashes. Ejects the signer from the shard for the
-     * current epoch (and forfeits its credit there), then slashes it through VerifierStaking with the
-     * caller as reporter. Once per (shard, height, signer); anyone.
-     * @dev Two blocks at one height with different parents are not equivocation (`NotEquivocation`): an
-     * honest sequencer never signs two children of one parent, since it always builds on its own head,
-     * but after a handover it may sign a block at a height where it signed another on a branch that was
-     * replaced since, and the replacing branch's block has another parent.
-     */
-    function proveEquivocation(
-        uint256 _chainId,
-        bytes calldata _headerA,
-        bytes calldata _sigA,
-        bytes calldata _headerB,
-        bytes calldata _sigB
-    ) external {
+    /// @dev SequencerEquivocation's shard check: a registered shard.
+    function _checkShard(uint256 _chainId) internal view override {
         _shard(_chainId);
-        bytes32 hashA = keccak256(_headerA);
-        bytes32 hashB = keccak256(_headerB);
-        if (hashA == hashB) revert NotEquivocation();
-        uint256 number = _siblingsHeight(_headerA, _headerB);
-        address signer = ECDSA.recover(blockSigningHash(_chainId, hashA), _sigA);
-        if (ECDSA.recover(blockSigningHash(_chainId, hashB), _sigB) != signer) revert NotEquivocation();
-        bytes32 k = _key(_chainId, number, signer);
-        if (equivocationProven[k]) revert AlreadyProven(signer, number);
-        equivocationProven[k] = true;
-        emit EquivocationProven(_chainId, number, signer, hashA, hashB, msg.sender);
+    }
+
+    /**
+     * @dev Forfeits the proven signer's credit in the current epoch and ejects it from the shard for that
+     * epoch, then slashes it through VerifierStaking with the prover as reporter.
+     */
+    function _punishEquivocation(uint256 _chainId, address _signer) internal override {
         uint256 epoch = currentEpoch();
-        _forfeit(_chainId, epoch, signer);
-        _eject(_chainId, epoch, signer, Change.Equivocated);
+        _forfeit(_chainId, epoch, _signer);
+        _eject(_chainId, epoch, _signer, Change.Equivocated);
         // After the ejection (a slash jails, and a jailed holder would be passed by unannounced).
-        STAKING.slash(signer, msg.sender);
-    }
-
-    /// @dev The height of two RLP headers with one number and one parent; else reverts `NotEquivocation`.
-    function _siblingsHeight(bytes calldata _headerA, bytes calldata _headerB) internal pure returns (uint256 number) {
-        Memory.Slice[] memory a = BlockHeader.parseHeader(_headerA);
-        Memory.Slice[] memory b = BlockHeader.parseHeader(_headerB);
-        number = BlockHeader.getNumber(a);
-        if (BlockHeader.getNumber(b) != number) revert NotEquivocation();
-        if (BlockHeader.getParentHash(b) != BlockHeader.getParentHash(a)) revert NotEquivocation();
-    }
-
-    /// @notice What a sequencer signs for an L2 block on its feed (shared/derivation/signedBlock.ts).
-    function blockSigningHash(uint256 _chainId, bytes32 _blockHash) public pure returns (bytes32) {
-        return keccak256(abi.encodePacked("edge-l2 block", _chainId, _blockHash));
+        STAKING.slash(_signer, msg.sender);
     }
 
     // ---------------------------------------------------------------- views
