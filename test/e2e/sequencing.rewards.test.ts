@@ -1,31 +1,32 @@
-import {
-  isAddressEqual,
-  parseEther,
-  parseEventLogs,
-  type Abi,
-  type Address,
-  type Hex,
-  type TransactionReceipt,
-} from 'viem'
+import { isAddressEqual, parseEther, parseEventLogs } from 'viem'
 import { describe, expect, test } from 'vitest'
-import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
-import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
-import { stakeOperators } from '../../scripts/devnet-verifiers.js'
-import {
-  devnetSequencingParams,
-  type SequencingParameters,
-} from '../../scripts/sequencing-params.js'
 import { timelockWallet } from './l1.fixtures.js'
+import {
+  PARAMS,
+  challenge,
+  claimRewards as claim,
+  eventsOf,
+  mineTo,
+  nextEpoch,
+  operatorOf,
+  pool,
+  read,
+  resolve,
+  skip,
+  submit,
+  useSequencingDevnet,
+  vote,
+} from './sequencing.fixtures.js'
 import {
   A,
   B,
   C,
+  Outcome,
   advance,
   chain,
   d,
   dev,
-  edge,
   expectError,
   mined,
   now,
@@ -34,7 +35,6 @@ import {
   relayer,
   staking,
   testClient,
-  useStakingDevnet,
   vault,
   type Operator,
 } from './verifiers.fixtures.js'
@@ -45,84 +45,24 @@ import {
  * batched L2 block, capped by time; `payout` to VerifierStaking once the epoch is over and no
  * challenge opened in it against the sequencer is open; the claim from the mining vault; and the
  * attacks on it: the current epoch, a second payout, a payout during a challenge, a forfeited or
- * paid credit, a credit from anyone but the pool. The devnet of sequencing.contracts.test.ts: A, B, C
- * bond 100,000, 200,000 and 300,000 EDGE, the first epoch is bootstrapped with them, every test starts
- * from that state (an anvil snapshot); automine, so eth_estimateGas runs in the latest block + 1.
+ * paid credit, a credit from anyone but the pool. The devnet of sequencing.fixtures.ts: A, B, C bond
+ * 100,000, 200,000 and 300,000 EDGE, the first epoch is bootstrapped with them, every test starts from
+ * that state (an anvil snapshot); automine, so eth_estimateGas runs in the latest block + 1.
  */
 
-/** Devnet values, with longer epochs so a test's transactions fit in one, and 1 EDGE a block. */
-const PARAMS: SequencingParameters = {
-  ...devnetSequencingParams,
-  epochLength: 40n,
-  maxSilence: 5n,
-  rewardPerBlock: parseEther('1'),
-}
-const VERIFIERS: VerifierParameters = { ...devnetVerifierParams, slashBps: 5000n }
-const STAKES = [parseEther('100000'), parseEther('200000'), parseEther('300000')]
-const Outcome = { Open: 0, Upheld: 1, Rejected: 2, NoQuorum: 3 } as const
-const BATCH = '0x00deadbeef' as Hex
-
-const pool = () => ({ address: d.sequencing.pool, abi: sequencerPoolAbi }) as const
-
-useStakingDevnet({
-  name: 'sequencing rewards',
-  deploy: { sequencing: PARAMS, verifiers: VERIFIERS },
-  errors: [...sequencerPoolAbi, ...verifierStakingAbi] as Abi,
-  setup: async () => {
-    const contracts = { token: d.dac.token, staking: d.verifiers.staking }
-    await stakeOperators(dev[9], contracts, [A.address], STAKES[0])
-    await stakeOperators(dev[9], contracts, [B.address], STAKES[1])
-    await stakeOperators(dev[7], contracts, [C.address], STAKES[2])
-    // No epoch had candidates yet: the current one is seeded during itself.
-    const e = await epochAt((await latestBlock()) + 1n)
-    await mined(await relayer.writeContract({ ...pool(), functionName: 'seedEpoch', args: [e] }))
-  },
-})
+useSequencingDevnet('sequencing rewards')
 
 // ---------------------------------------------------------------------------------------- helpers
 
-/** The pool's events named `eventName` in a receipt. */
-function eventsOf(receipt: TransactionReceipt, eventName: string) {
-  const logs = parseEventLogs({ abi: sequencerPoolAbi, logs: receipt.logs }) as {
-    eventName: string
-    args: Record<string, any>
-  }[]
-  return logs.filter((e) => e.eventName === eventName)
-}
-
-const latestBlock = () => relayer.getBlockNumber({ cacheTime: 0 })
-const epochAt = (b: bigint) =>
-  relayer.readContract({ ...pool(), functionName: 'epochAt', args: [b] })
-const currentEpoch = () => relayer.readContract({ ...pool(), functionName: 'currentEpoch' })
 const holderOf = async (e: bigint, chainId = 901n) =>
   operatorOf(
     await relayer.readContract({ ...pool(), functionName: 'sequencerOf', args: [chainId, e] }),
   )
-const operatorOf = (a: Address) => operators.find((o) => isAddressEqual(o.address, a))!
 /** The pool's credit of `op` not yet paid out or forfeited, in all and in shard 901's epoch `e`. */
-const poolOwed = (op: Operator) =>
-  relayer.readContract({ ...pool(), functionName: 'rewardsOwed', args: [op.address] })
+const poolOwed = (op: Operator) => read.owed(op.address)
 const earnedIn = (e: bigint, op: Operator) =>
   relayer.readContract({ ...pool(), functionName: 'earnedIn', args: [901n, e, op.address] })
 const totalCredited = () => relayer.readContract({ ...pool(), functionName: 'totalCredited' })
-
-/** Mines until the latest block is the first of the next epoch (so views and transactions agree on it). */
-async function nextEpoch(): Promise<bigint> {
-  const latest = await latestBlock()
-  const epoch = (await epochAt(latest)) + 1n
-  const start = await relayer.readContract({ ...pool(), functionName: 'epochStart', args: [epoch] })
-  await testClient.mine({ blocks: Number(start - latest) })
-  expect(await currentEpoch()).toBe(epoch)
-  return epoch
-}
-
-/** `op` posts a batch of shard 901 ending at L2 block `lastL2Block`, its L1 origin the latest block. */
-const submit = async (op: Operator, lastL2Block: bigint) =>
-  op.wallet.writeContract({
-    ...pool(),
-    functionName: 'submitBatch',
-    args: [901n, lastL2Block, await latestBlock(), BATCH],
-  })
 
 /** Skips shard 901's silent holders of epoch `e` until `op` holds the turn. */
 async function turnTo(op: Operator, e: bigint) {
@@ -131,14 +71,8 @@ async function turnTo(op: Operator, e: bigint) {
     i < operators.length && !isAddressEqual((await holderOf(e)).address, op.address);
     i++
   ) {
-    const [, , , skippableAt] = await relayer.readContract({
-      ...pool(),
-      functionName: 'turnOf',
-      args: [901n, e],
-    })
-    const latest = await latestBlock()
-    if (skippableAt > latest) await testClient.mine({ blocks: Number(skippableAt - latest) })
-    await mined(await relayer.writeContract({ ...pool(), functionName: 'skip', args: [901n] }))
+    await mineTo((await read.turnOf(901n, e)).skippableAt)
+    await mined(await skip())
   }
   expect((await holderOf(e)).address).toBe(op.address)
 }
@@ -146,41 +80,34 @@ async function turnTo(op: Operator, e: bigint) {
 const payout = (e: bigint, op: Operator, by = dev[3]) =>
   by.writeContract({ ...pool(), functionName: 'payout', args: [901n, e, op.address] })
 
-/** `by` challenges shard 901's holder; returns the challenge id. */
-async function challenge(by: Operator) {
-  const receipt = await mined(
-    await by.wallet.writeContract({
-      ...pool(),
-      functionName: 'challenge',
-      args: [901n, 'left deposit 0x01 out past the window'],
-      value: PARAMS.challengeBond,
-    }),
-  )
-  return eventsOf(receipt, 'Challenged')[0].args.id as bigint
+/**
+ * Starts the next epoch; 30 s in, shard 901's holder batches its first `blocks` blocks. Returns the
+ * epoch, the holder and its credit.
+ */
+async function batchedEpoch(blocks: bigint) {
+  const e = await nextEpoch()
+  const holder = await holderOf(e)
+  await testClient.increaseTime({ seconds: 30 })
+  await mined(await submit(holder, blocks))
+  return { e, holder, credit: blocks * PARAMS.rewardPerBlock }
 }
 
-/** Dev 0 and 1 (the vote quorum) vote on `id`, the vote is waited out, dev 3 resolves it. */
-async function voteAndResolve(id: bigint, support: boolean, voters = dev.slice(0, 2)) {
-  for (const voter of voters)
-    await mined(await voter.writeContract({ ...pool(), functionName: 'vote', args: [id, support] }))
-  await advance(PARAMS.resolutionPeriod)
-  return mined(await dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }))
+/**
+ * `batchedEpoch`, then another operator challenges the holder; once the next epoch starts the payout
+ * is held (`ChallengePending`). Returns the epoch, the holder, its credit and the challenge id.
+ */
+async function challengedEpoch(blocks: bigint) {
+  const { e, holder, credit } = await batchedEpoch(blocks)
+  const id = await challenge([A, B, C].find((o) => o !== holder)!)
+  await nextEpoch()
+  await expectError(payout(e, holder), 'ChallengePending', [id])
+  return { e, holder, credit, id }
 }
 
-/** `op` claims its VerifierStaking rewards; returns the EDGE it received and the vault's state then. */
-async function claim(op: Operator) {
-  const before = await edge(op.address)
-  const receipt = await mined(
-    await op.wallet.writeContract({ ...staking(), functionName: 'claimRewards' }),
-  )
-  const { timestamp } = await relayer.getBlock({ blockNumber: receipt.blockNumber })
-  const released = await relayer.readContract({ ...vault(), functionName: 'released' })
-  const vested = await relayer.readContract({
-    ...vault(),
-    functionName: 'vestedAmount',
-    args: [timestamp],
-  })
-  return { paid: (await edge(op.address)) - before, released, vested }
+/** The vote quorum votes on `id`, the vote is waited out, dev 3 resolves it; returns the receipt. */
+async function voteAndResolve(id: bigint, support: boolean) {
+  await vote(id, support)
+  return resolve(id)
 }
 
 // ---------------------------------------------------------------------------------------- tests
@@ -242,14 +169,7 @@ describe('SequencerPool rewards', () => {
   test('behavior: the sequencer is credited per batched L2 block, never past one block per L2 block time', async () => {
     const e = await nextEpoch()
     const holder = await holderOf(e)
-    const shard = async () => {
-      const [, , registeredAt, highestL2Block, creditedBlocks] = await relayer.readContract({
-        ...pool(),
-        functionName: 'shards',
-        args: [901n],
-      })
-      return { registeredAt, highestL2Block, creditedBlocks }
-    }
+    const shard = () => read.shard(901n)
     const { registeredAt } = await shard()
     await testClient.increaseTime({ seconds: 100 })
     let receipt = await mined(await submit(holder, 10n))
@@ -277,11 +197,7 @@ describe('SequencerPool rewards', () => {
   })
 
   test('behavior: no payout of the current or a later epoch, none twice, none of nothing', async () => {
-    const e = await nextEpoch()
-    const holder = await holderOf(e)
-    await testClient.increaseTime({ seconds: 30 })
-    await mined(await submit(holder, 5n))
-    const credit = 5n * PARAMS.rewardPerBlock
+    const { e, holder, credit } = await batchedEpoch(5n)
     // The epoch is not over: a challenge may still name it.
     await expectError(payout(e, holder), 'EpochNotOver', [e, e])
     await expectError(payout(e + 1n, holder), 'EpochNotOver', [e + 1n, e])
@@ -306,16 +222,7 @@ describe('SequencerPool rewards', () => {
   })
 
   test('behavior: a challenge opened in the epoch holds its payout; upheld, it forfeits the credit and nothing is paid', async () => {
-    const e = await nextEpoch()
-    const accused = await holderOf(e)
-    const challenger = [A, B, C].find((o) => o !== accused)!
-    await testClient.increaseTime({ seconds: 30 })
-    await mined(await submit(accused, 20n))
-    const credit = 20n * PARAMS.rewardPerBlock
-    const id = await challenge(challenger)
-
-    await nextEpoch()
-    await expectError(payout(e, accused), 'ChallengePending', [id])
+    const { e, holder: accused, id, credit } = await challengedEpoch(20n)
     const receipt = await voteAndResolve(id, true)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args.outcome).toBe(Outcome.Upheld)
     expect(eventsOf(receipt, 'RewardForfeited')[0].args).toEqual({
@@ -331,26 +238,15 @@ describe('SequencerPool rewards', () => {
   })
 
   test('behavior: a challenge that is not upheld releases the payout', async () => {
-    const e = await nextEpoch()
-    const holder = await holderOf(e)
-    const challenger = [A, B, C].find((o) => o !== holder)!
-    await testClient.increaseTime({ seconds: 30 })
-    await mined(await submit(holder, 5n))
-    const id = await challenge(challenger)
-    await nextEpoch()
-    await expectError(payout(e, holder), 'ChallengePending', [id])
+    const { e, holder, id, credit } = await challengedEpoch(5n)
     const receipt = await voteAndResolve(id, false)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args.outcome).toBe(Outcome.Rejected)
     await mined(await payout(e, holder))
-    expect(await owed(holder)).toBe(5n * PARAMS.rewardPerBlock)
+    expect(await owed(holder)).toBe(credit)
   })
 
   test('behavior: a paid credit is never forfeited: a later upheld challenge takes only its own epoch', async () => {
-    const e = await nextEpoch()
-    const seq = await holderOf(e)
-    await testClient.increaseTime({ seconds: 30 })
-    await mined(await submit(seq, 10n))
-    const paid = 10n * PARAMS.rewardPerBlock
+    const { e, holder: seq, credit: paid } = await batchedEpoch(10n)
 
     // Next epoch: the same sequencer holds the turn again, earns more, and is challenged. The open
     // challenge names this epoch, so the last one's credit is paid out all the same.

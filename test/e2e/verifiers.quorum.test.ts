@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { outputDigest } from '../../shared/verifiers/attestation.js'
+import { claimRewards } from './sequencing.fixtures.js'
 import {
   A,
   B,
@@ -13,7 +14,6 @@ import {
   attest,
   candidate,
   domain,
-  edge,
   expectError,
   honestRoot,
   mined,
@@ -106,19 +106,9 @@ describe('OutputQuorum fast path', () => {
     expect(await owed(A)).toBe(share)
 
     const claim = async (op: Operator) => {
-      const before = await edge(op.address)
-      const receipt = await mined(
-        await op.wallet.writeContract({ ...staking(), functionName: 'claimRewards' }),
-      )
-      const { timestamp } = await relayer.getBlock({ blockNumber: receipt.blockNumber })
-      const released = await relayer.readContract({ ...vault(), functionName: 'released' })
-      const vested = await relayer.readContract({
-        ...vault(),
-        functionName: 'vestedAmount',
-        args: [timestamp],
-      })
-      expect(released).toBeLessThanOrEqual(vested)
-      return { paid: (await edge(op.address)) - before, released, vested }
+      const claimed = await claimRewards(op)
+      expect(claimed.released).toBeLessThanOrEqual(claimed.vested)
+      return claimed
     }
 
     // Right after the deployment the vault has vested less than a share (~0.016 EDGE a second):
