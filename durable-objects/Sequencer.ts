@@ -24,6 +24,7 @@ import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
 import { recordEquivocation, stepProveEquivocation } from '../shared/sequencing/equivocation.js'
+import { SignedChildren } from '../shared/sequencing/signedChildren.js'
 import {
   dutyOf,
   readTurn,
@@ -410,12 +411,18 @@ export class Sequencer extends DurableObject<Env> {
   /** Whether the feed had signed-block subscribers when it last answered (the first publish asks). */
   private feedWantsBlocks = true
 
-  /** A stored block as the live feed carries it, signed with the sequencer's key. */
-  private async signedBlock(chain: ChainCore, n: bigint): Promise<SignedBlockJson> {
-    const stored = chain.store.blockByNumber(n)!
+  /**
+   * A stored block as the live feed carries it, signed with the sequencer's key; undefined when the
+   * key signed another child of its parent before (`SignedChildren`: never two).
+   */
+  private async signedBlock(chain: ChainCore, n: bigint): Promise<SignedBlockJson | undefined> {
+    const stored = chain.store.blockByNumber(n)
+    if (!stored) return undefined
     const cached = this.signed.get(n)
     if (cached?.hash === stored.hash) return cached
     const parentHash = bytesToHex(chain.header(stored).parentHash)
+    this.signedChildren ??= new SignedChildren(this.ctx.storage.sql)
+    if (!this.signedChildren.claim(parentHash, stored.hash as Hex, n)) return undefined
     const [block] = batchBlocks(chain, n, n)
     const json = toSignedBlockJson(
       await signBlock(this.feedKey()!, chain.chainId, stored.hash, parentHash, block),
@@ -428,6 +435,7 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   private readonly signed = new Map<bigint, SignedBlockJson>()
+  private signedChildren?: SignedChildren
 
   /**
    * Stored blocks `from..from+count-1` (at most the head) as the live feed carries them: how a peer
@@ -439,8 +447,12 @@ export class Sequencer extends DurableObject<Env> {
       if (this.role !== 'sequencer' || !this.feedKey() || !chain.origins.latest())
         throw new SequencerUnavailableError('this node is not the sequencer: it signs no blocks')
       const out: SignedBlockJson[] = []
-      for (let n = from; n <= chain.headHeader.number && out.length < count; n++)
-        if (n > 0n) out.push(await this.signedBlock(chain, n))
+      for (let n = from > 0n ? from : 1n; n <= chain.headHeader.number && out.length < count; n++) {
+        const signed = await this.signedBlock(chain, n)
+        // Not signable (its key signed another child of its parent): the rest builds on it; L1 brings them.
+        if (!signed) break
+        out.push(signed)
+      }
       return { result: out }
     } catch (err) {
       return { error: toRpcError(err) }
