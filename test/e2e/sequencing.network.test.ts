@@ -197,6 +197,11 @@ describe('sequencer pool', () => {
     }
     expect(next).toBeGreaterThan(lastMined)
     expect(new Set(batches.map((b) => b.sequencer.toLowerCase())).size).toBeGreaterThanOrEqual(2)
+    // Handovers replace unsafe blocks, yet no honest operator ever signed two children of a parent.
+    const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
+    expect(
+      await d.l1.getContractEvents({ ...pool, eventName: 'EquivocationProven', fromBlock: 0n }),
+    ).toEqual([])
 
     // The same chain on every node, block by block, up to the last mined transaction's block.
     const hashesOf = (url: string) =>
