@@ -73,6 +73,9 @@ const RESEND_MS = 10_000
 const OUTBOX_EXPIRY_MS = 3_600_000
 /** How long a plain forward waits for the sequencer before saying it is unreachable. */
 const FORWARD_TIMEOUT_MS = 5_000
+/** How long a pooled peer keeps trying a write that meets a sequencer handover, and how often. */
+const HANDOVER_WAIT_MS = 10_000
+const HANDOVER_RETRY_MS = 500
 /** Delay before the live feed's websocket is opened again after it closed. */
 const FEED_RECONNECT_MS = 1_000
 
@@ -128,11 +131,28 @@ export class Sequencer extends DurableObject<Env> {
   ): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
-      if (this.role === 'peer' && this.pooled && forwarded)
-        throw new SequencerUnavailableError(
-          'this node is not the sequencer now (the pool is handing over); a forwarded transaction is not forwarded again',
-        )
-      if (this.role === 'peer') return await this.forward(chain, s, waitMs)
+      // In a pool, a write that meets a handover (the holder it went to has just passed the turn on,
+      // or is gone) waits for the next holder, as a wallet would, for up to HANDOVER_WAIT_MS; this
+      // node may be that holder.
+      for (const until = Date.now() + HANDOVER_WAIT_MS; this.role === 'peer';) {
+        if (this.pooled && forwarded)
+          throw new SequencerUnavailableError(
+            'this node is not the sequencer now (the pool is handing over); a forwarded transaction is not forwarded again',
+          )
+        const retry = this.pooled && Date.now() < until
+        try {
+          const answer = await this.forward(chain, s, waitMs)
+          if (
+            !retry ||
+            !('error' in answer) ||
+            answer.error.code !== SequencerUnavailableError.code
+          )
+            return answer
+        } catch (err) {
+          if (!retry || !(err instanceof SequencerUnavailableError)) throw err
+        }
+        await new Promise((r) => setTimeout(r, HANDOVER_RETRY_MS))
+      }
       // A synchronous caller is answered from a durable block, or after its row is written.
       const sequencing = this.sequencing!
       const hash = await sequencing.submit(s, { persist: waitMs === undefined })
