@@ -208,6 +208,18 @@ export class Sequencing {
     return out
   }
 
+  /**
+   * The time a block sealed now carries: this node's clock, or the newest watched L1 block's time if
+   * that is later. An L1 whose clock runs ahead of this node's (anvil after a burst of automined
+   * blocks, a server clock that lags) would otherwise hold the L1 origin back (an origin is not after
+   * its L2 block's time), and an origin that lags L1 by a sequencing window is overtaken by forced
+   * deposit-only blocks (pool-sequenced shards). Like OP's sequencer, L2 time keeps up with L1's.
+   */
+  private clock(nowSeconds: bigint): bigint {
+    const newest = this.core.deps.l1 ? this.core.origins.latest()?.timestamp : undefined
+    return newest !== undefined && newest > nowSeconds ? newest : nowSeconds
+  }
+
   /** Whether a block sealed now would include anything: pooled transactions or a new L1 origin. */
   async hasWork(): Promise<boolean> {
     const l1 = this.core.deps.l1
@@ -216,7 +228,7 @@ export class Sequencing {
       this.core.origins.newOriginDue(
         this.core.headOrigin(),
         l1.startBlock,
-        BigInt(Math.floor(Date.now() / 1000)),
+        this.clock(BigInt(Math.floor(Date.now() / 1000))),
       )
     )
       return true
@@ -234,7 +246,8 @@ export class Sequencing {
     const nonces = await this.senderNonces()
     const candidates = this.pool.candidates(nonces, this.core.nextBaseFee())
     const parent = this.core.headHeader
-    const timestamp = nowSeconds > parent.timestamp ? nowSeconds : parent.timestamp + 1n
+    const now = this.clock(nowSeconds)
+    const timestamp = now > parent.timestamp ? now : parent.timestamp + 1n
     // The test-only fault keeps the first origin: no later L1 block's deposits ever enter.
     const stale = this.fault === 'stale-origin' && parent.number > 0n
     const l1 = this.core.nextOrigin(stale ? 0n : timestamp)
