@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers'
 import type { Hex, RpcLog } from 'viem'
 import genesis from '../genesis.json'
 import { buildConfig, nodeRole, poolSequenced, shardL1, type Config } from '../shared/config.js'
-import { bytesToHex, type Address } from 'viem'
+import { bytesToHex, hexToBytes, keccak256, type Address } from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
 import { batchBlocks } from '../shared/derivation/batchBlocks.js'
 import {
@@ -242,7 +242,8 @@ export class Sequencer extends DurableObject<Env> {
       try {
         const report = await settle(ctx)
         if (report.watched > 0) await this.schedule()
-        if (this.role === 'peer') await this.peerRound(ctx)
+        // Pool-sequenced, the holder derives too: its safe head is what L1 says (forced inclusion).
+        if (this.role === 'peer' || this.pooled) await this.peerRound(ctx)
         if (this.pooled) await this.poolRound(ctx)
         await this.verifierRound(ctx)
         await this.rollupRound(ctx)
@@ -355,7 +356,11 @@ export class Sequencer extends DurableObject<Env> {
     let sealed: SealResult | undefined
     this.sealing = (async () => {
       try {
-        sealed = await sequencing.seal(BigInt(Math.floor(Date.now() / 1000)), this.feeRecipient())
+        const now = BigInt(Math.floor(Date.now() / 1000))
+        // Pool-sequenced, L1 derivation may unwind this node's blocks: never while one is sealed.
+        sealed = this.pooled
+          ? await this.exclusive(() => sequencing.seal(now, this.feeRecipient()))
+          : await sequencing.seal(now, this.feeRecipient())
       } catch (err) {
         // A node fault (storage, a bug; not a transaction's invalidity, which drops it): nothing was
         // committed and the pool is as it was. The block is tried again later, not in a hot loop.
@@ -680,23 +685,44 @@ export class Sequencer extends DurableObject<Env> {
     const chain = ctx.chain
     const contracts = ctx.contracts
     const startMs = Date.now()
-    const report: DeriveReport = await this.exclusive(() =>
-      deriveFromL1({
-        chain,
-        l1: ctx.l1,
-        batches: batchSourceOf(contracts, chain.chainId),
-        l1StartBlock: BigInt(contracts.l1StartBlock),
-        coinbase: genesis.coinbase as `0x${string}`,
-        log: (line) => console.log(`[derive ${chain.chainId}] ${line}`),
-      }),
-    )
+    const report: DeriveReport = await deriveFromL1({
+      chain,
+      l1: ctx.l1,
+      batches: batchSourceOf(contracts, chain.chainId),
+      l1StartBlock: BigInt(contracts.l1StartBlock),
+      coinbase: genesis.coinbase as `0x${string}`,
+      exclusive: (fn) => this.exclusive(fn),
+      log: (line) => console.log(`[derive ${chain.chainId}] ${line}`),
+    })
     this.deriveMore = report.more
     if (report.unwoundTo !== undefined)
       await rewindIndex(this.env.DB, chain.chainId, report.unwoundTo)
+    if (this.pooled && report.unwoundTxs.length > 0) await this.resequence(chain, report.unwoundTxs)
     for (const sealed of report.derived) this.afterBlock(chain, sealed)
     this.logSync(chain, report, startMs)
     await this.follower?.retry()
     await this.resendForwarded(chain)
+  }
+
+  /**
+   * Pool-sequenced: transactions of unsafe blocks L1 replaced (a batch with other blocks, or blocks
+   * forced past the sequencing window) are sequenced again: they go to the outbox, sent to the sequencer from there
+   * or, when this node sequences, taken into its own pool at once (invariant 5).
+   */
+  private async resequence(chain: ChainCore, raws: Hex[]): Promise<void> {
+    const outbox = (this.outbox ??= new Outbox(this.ctx.storage.sql))
+    const now = Date.now()
+    for (const raw of raws) outbox.add(keccak256(raw), hexToBytes(raw), now, 0)
+    if (this.role !== 'sequencer' || !this.sequencing) return
+    const { adopted, refused } = await adoptOutbox(
+      chain,
+      this.sequencing,
+      outbox,
+      recoverPublicKeyWasm,
+    )
+    console.log(
+      `[derive ${chain.chainId}] ${adopted} transactions of replaced blocks back in the pool${refused.length ? `; ${refused.length} refused` : ''}`,
+    )
   }
 
   // ── Pool role (a pool-sequenced shard) ───────────────────────────────────────────────────────

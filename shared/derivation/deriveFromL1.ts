@@ -1,4 +1,6 @@
 import {
+  BaseError,
+  ContractFunctionZeroDataError,
   decodeFunctionData,
   hexToBytes,
   isAddressEqual,
@@ -6,13 +8,14 @@ import {
   parseAbiItem,
   type Hex,
 } from 'viem'
-import { getLogs, getTransaction } from 'viem/actions'
+import { getLogs, getTransaction, readContract } from 'viem/actions'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { SAFE_KEY, type SealResult, type ChainCore } from '../chain/chainCore.js'
 import type { StoredBatch } from '../chain/chainStore.js'
 import { decodeBatch, type Batch } from '../settlement/batchCodec.js'
 import { batchBlocks, sameBatchBlock } from './batchBlocks.js'
 import { deriveBlock } from './deriveBlock.js'
+import { forceDeposits, unsafeTxs } from './forcedBlocks.js'
 import type { L1Client } from '../settlement/l1Sender.js'
 import type { ShardL1 } from '../config.js'
 
@@ -152,6 +155,11 @@ export type DeriveContext = {
   l1StartBlock: bigint
   /** The fee recipient of a block that names none (the genesis coinbase). */
   coinbase: Hex
+  /**
+   * Runs the part that writes the chain while nothing else does (a sequencing node's seal): L1 is
+   * read before, so an L1 that hangs never holds the chain.
+   */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>
   log?: (line: string) => void
 }
 
@@ -165,6 +173,10 @@ export type DeriveReport = {
   derived: SealResult[]
   /** Set when blocks from the feed were unwound because L1 says otherwise: the new head before re-deriving. */
   unwoundTo?: bigint
+  /** The non-deposit transactions of the unwound blocks (to be sequenced again). */
+  unwoundTxs: Hex[]
+  /** Deposit-only blocks L1 forced past the sequencing window (pool-sequenced shards). */
+  forced: number
   /** Whether more L1 data is waiting for the next round. */
   more: boolean
 }
@@ -181,24 +193,73 @@ export type DeriveReport = {
  */
 export async function deriveFromL1(ctx: DeriveContext): Promise<DeriveReport> {
   const { chain } = ctx
-  const report: DeriveReport = { batches: 0, confirmed: 0, derived: [], more: false }
+  const report: DeriveReport = {
+    batches: 0,
+    confirmed: 0,
+    derived: [],
+    more: false,
+    unwoundTxs: [],
+    forced: 0,
+  }
   const watched = chain.origins.latest()
   if (!watched) return report
   const cursor = BigInt(chain.store.getMeta(DERIVED_L1_KEY) ?? String(ctx.l1StartBlock - 1n))
   const to = watched.number < cursor + MAX_L1_RANGE ? watched.number : cursor + MAX_L1_RANGE
   const batches = await readBatches(ctx.l1, ctx.batches, cursor + 1n, to)
+  // Pool-sequenced: the deposit-only blocks due before each batch and up to `to` (`forceDeposits`).
+  const source = ctx.batches
+  const safeOrigin = chain.origins.originOf(chain.safeHead())?.l1Number ?? ctx.l1StartBlock - 1n
+  // Read before the chain is locked (the window of the next origin due: usually all it needs).
+  if (source.kind === 'pool') await sequencingWindow(ctx.l1, source.address, safeOrigin + 1n)
+  const exclusive = ctx.exclusive ?? ((fn) => fn())
+  return exclusive(() => applyRange(ctx, batches, to, watched.number, report))
+}
+
+/** Applies the batches read for L1 blocks up to `to` and the blocks forced among them. */
+async function applyRange(
+  ctx: DeriveContext,
+  batches: L1Batch[],
+  to: bigint,
+  watched: bigint,
+  report: DeriveReport,
+): Promise<DeriveReport> {
+  const { chain } = ctx
+  const source = ctx.batches
+  const force = (through: bigint) =>
+    source.kind !== 'pool'
+      ? Promise.resolve(true)
+      : forceDeposits(
+          chain,
+          {
+            windowAt: (at) => sequencingWindow(ctx.l1, source.address, at),
+            l1StartBlock: ctx.l1StartBlock,
+            coinbase: ctx.coinbase,
+            through,
+            maxBlocks: MAX_BLOCKS_PER_ROUND,
+          },
+          report,
+        )
   let done = to
   let applied = 0
   for (const b of batches) {
-    if (applied >= MAX_BATCHES_PER_ROUND || report.derived.length >= MAX_BLOCKS_PER_ROUND) {
+    if (
+      applied >= MAX_BATCHES_PER_ROUND ||
+      report.derived.length >= MAX_BLOCKS_PER_ROUND ||
+      !(await force(b.l1Block - 1n))
+    ) {
       done = b.l1Block - 1n
       report.more = true
       break
     }
     if (await applyBatch(ctx, b, report)) applied++
   }
+  if (!report.more && !(await force(done))) report.more = true
+  if (report.forced > 0)
+    ctx.log?.(
+      `${report.forced} deposit-only block(s) forced past the sequencing window: safe head ${chain.safeHead()}, L1 origin ${chain.origins.originOf(chain.safeHead())?.l1Number}`,
+    )
   chain.transact(() => chain.store.setMeta(DERIVED_L1_KEY, String(done)))
-  if (done < watched.number) report.more = true
+  if (done < watched) report.more = true
   return report
 }
 
@@ -234,6 +295,7 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
         continue
       }
       const head = chain.headHeader.number
+      report.unwoundTxs.push(...unsafeTxs(chain, n - 1n))
       await chain.unwindTo(n - 1n)
       report.unwoundTo = n - 1n
       ctx.log?.(
@@ -259,6 +321,35 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
   report.batches++
   return true
 }
+
+/**
+ * The pool's sequencing window (L1 blocks) as it was at L1 block `at`, cached (a confirmed block's
+ * state never changes). Before the pool existed (the shard's first L1 blocks can precede its
+ * deployment): the window it was deployed with, the first block that has it.
+ */
+async function sequencingWindow(l1: L1Client, pool: Hex, at: bigint): Promise<bigint> {
+  const key = `${pool}:${at}`
+  let window = windows.get(key)
+  for (let n = at; window === undefined; n++) {
+    try {
+      window = await readContract(l1, {
+        address: pool,
+        abi: sequencerPoolAbi,
+        functionName: 'sequencingWindow',
+        blockNumber: n,
+      })
+    } catch (err) {
+      const noCode =
+        err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionZeroDataError)
+      if (!noCode || n - at >= 64n) throw err
+    }
+  }
+  windows.set(key, window)
+  if (windows.size > 1024) windows.delete(windows.keys().next().value!)
+  return window
+}
+
+const windows = new Map<string, bigint>()
 
 /** The last L1 block whose batches this node has applied (-1: none yet). */
 export function derivedThrough(chain: ChainCore): bigint {

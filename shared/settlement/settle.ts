@@ -34,6 +34,12 @@ export type SettleContext = {
 export type BatchTag = { first: number; last: number; bytes: number }
 
 const BATCH_PENDING = 'settle.batch'
+/**
+ * Pool-sequenced shards: the last block this node's batches put on L1, with its hash. There the safe
+ * head is only what L1 derivation says (a batch that landed past the sequencing window may not
+ * count), so the next batch starts after this one, as long as the block is still in the chain.
+ */
+const BATCHED_KEY = 'settle.batched'
 
 /** Most L2 blocks and bytes (compressed) per batch: one L1 transaction stays well under 128 KiB. */
 const MAX_BATCH_BLOCKS = 256
@@ -71,10 +77,11 @@ export async function stepBatcher(
 ): Promise<StepResult<BatchTag>> {
   const { chain } = ctx
   const sender = new L1Sender<BatchTag>(wallet, chain.store, BATCH_PENDING)
+  const source = batchSourceOf(ctx.contracts, chain.chainId)
   const result = await sender.step(async () => {
     if (ctx.batching === false) return undefined
-    await reconcileBatches(ctx)
-    const first = chain.safeHead() + 1n
+    if (source.kind === 'inbox') await reconcileBatches(ctx)
+    const first = batchedThrough(chain) + 1n
     const head = chain.headHeader.number
     if (first > head) return undefined
     let last =
@@ -88,7 +95,6 @@ export async function stepBatcher(
       if (data.length <= MAX_BATCH_BYTES || last === first) {
         const tag = { first: Number(first), last: Number(last), bytes: data.length }
         const lastOrigin = chain.origins.originOf(last)?.l1Number ?? 0n
-        const source = batchSourceOf(ctx.contracts, chain.chainId)
         if (source.kind === 'inbox') return { to: source.address, data: bytesToHex(data), tag }
         return {
           to: source.address,
@@ -103,7 +109,11 @@ export async function stepBatcher(
       last = first + (last - first) / 2n
     }
   })
-  if (result.kind === 'mined') {
+  if (result.kind === 'mined' && source.kind === 'pool') {
+    const last = BigInt(result.pending.tag.last)
+    const hash = chain.store.blockHash(last)
+    if (hash) chain.transact(() => chain.store.setMeta(BATCHED_KEY, `${last}:${hash}`))
+  } else if (result.kind === 'mined') {
     const { tag } = result.pending
     recordSafe(chain, {
       ...tag,
@@ -112,6 +122,15 @@ export async function stepBatcher(
     })
   }
   return result
+}
+
+/** The last block on L1 by this node's batches or derivation: the safe head or, pool-sequenced, later. */
+export function batchedThrough(chain: ChainCore): bigint {
+  const safe = chain.safeHead()
+  const [n, hash] = (chain.store.getMeta(BATCHED_KEY) ?? '').split(':')
+  if (!hash) return safe
+  const last = BigInt(n)
+  return last > safe && chain.store.blockHash(last) === hash ? last : safe
 }
 
 /**

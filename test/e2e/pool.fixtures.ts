@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import {
@@ -114,15 +114,27 @@ export async function startPoolDevnet(
     VERIFIER_KEY: operators[i].key,
     PUBLIC_URL: `http://127.0.0.1:${ports[i]}`,
   })
+  // POOL_NODE_LOGS=<dir> keeps every line each node printed in <dir>/node-<i>.log and peer.log.
+  const logTo = (name: string) => {
+    const logs = process.env.POOL_NODE_LOGS
+    if (!logs) return undefined
+    mkdirSync(logs, { recursive: true })
+    return (line: string) => appendFileSync(path.join(logs, `${name}.log`), `${line}\n`)
+  }
   const startOptions = (i: number, vars: Record<string, string> = {}) => ({
     port: ports[i],
     persistDir: dirs[i],
     vars: { ...varsOf(i), ...vars },
+    onLog: logTo(`node-${i}`),
   })
   const nodes: (L2Node | undefined)[] = await Promise.all(
     operators.map((_, i) => startNode(startOptions(i))),
   )
-  const peer = await startNode({ persistDir: path.join(dir, 'peer'), vars: base })
+  const peer = await startNode({
+    persistDir: path.join(dir, 'peer'),
+    vars: base,
+    onLog: logTo('peer'),
+  })
   const pool = deployment.sequencing.pool
   const devnet: PoolDevnet = {
     anvil,

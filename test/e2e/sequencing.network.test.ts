@@ -28,10 +28,10 @@ import { startNode } from './processes.js'
  * separate `wrangler dev` processes on one anvil L1, in a pool-sequenced shard. Nobody is configured
  * as the sequencer: each node reads the pool's turn from L1, sequences in its operator's turn,
  * batches through the pool, and forwards to and follows the holder's published URL. Epochs of 20 L1
- * blocks (20 s), a skip after 6 silent blocks and a sequencing window of 10 keep the test short (the
+ * blocks (20 s), a skip after 6 silent blocks and a sequencing window of 16 keep the test short (the
  * devnet's are 20, 8 and 24).
  */
-const SEQUENCING = { epochLength: 20n, maxSilence: 6n, sequencingWindow: 10n }
+const SEQUENCING = { epochLength: 20n, maxSilence: 6n, sequencingWindow: 16n }
 const d = usePoolDevnet({ sequencing: SEQUENCING })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -187,21 +187,39 @@ describe('sequencer pool', () => {
       },
       60_000,
     )
+    // Blocks L1 forced past the sequencing window (a slow start or handover) are in no batch: they
+    // have the default coinbase, genesis's, and nothing but deposits.
+    const defaultCoinbase = (await peer.getBlock({ blockNumber: 0n })).miner
+    const forced = new Set(all.filter((b) => b.miner === defaultCoinbase).map((b) => b.number))
     const batches = await poolBatches()
     let next = 1n
+    const pastForced = () => {
+      while (forced.has(next)) next++
+    }
+    pastForced()
+    let late = 0
     for (const b of batches) {
       expect(b.batch, b.invalid).toBeDefined()
-      expect(b.batch!.blocks[0].number).toBe(next)
+      expect(b.lastL2Block).toBe(b.batch!.blocks.at(-1)!.number)
+      // A batch that landed after L1 forced blocks in its place continues nothing: not applied.
+      if (b.batch!.blocks[0].number !== next) {
+        late++
+        continue
+      }
       next = b.batch!.blocks.at(-1)!.number + 1n
-      expect(b.lastL2Block).toBe(next - 1n)
+      pastForced()
     }
     expect(next).toBeGreaterThan(lastMined)
-    expect(new Set(batches.map((b) => b.sequencer.toLowerCase())).size).toBeGreaterThanOrEqual(2)
-    // Handovers replace unsafe blocks, yet no honest operator ever signed two children of a parent.
+    if (forced.size === 0) expect(late).toBe(0)
+    // Handovers, late batches and forced blocks replace unsafe blocks, yet no honest operator ever
+    // signed two children of one parent.
     const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
     expect(
       await d.l1.getContractEvents({ ...pool, eventName: 'EquivocationProven', fromBlock: 0n }),
     ).toEqual([])
+    for (const b of all.filter((b) => forced.has(b.number)))
+      expect(b.transactions.filter((h) => acked.includes(h))).toEqual([])
+    expect(new Set(batches.map((b) => b.sequencer.toLowerCase())).size).toBeGreaterThanOrEqual(2)
 
     // The same chain on every node, block by block, up to the last mined transaction's block.
     const hashesOf = (url: string) =>
@@ -311,9 +329,15 @@ describe('sequencer pool', () => {
 
   it('a batch from a key that is not scheduled changes nothing on any node: the pool refuses it, and the inbox (where an inbox-mode node would take it) is not read', async () => {
     const pool = d.deployment.sequencing.pool
-    const [first] = await poolBatches()
-    const block1 = first.batch!.blocks[0]
     const genesis = await client(d.peer.url).getBlock({ blockNumber: 0n })
+    // Block 1 may be one L1 forced (in no batch): the rogue one takes the shard's first L1 block.
+    const start = await d.l1.getBlock({ blockNumber: d.deployment.shards[0].l1StartBlock })
+    const block1 = {
+      number: 1n,
+      timestamp: start.timestamp > genesis.timestamp ? start.timestamp : genesis.timestamp + 1n,
+      l1OriginNumber: start.number,
+      l1OriginHash: start.hash,
+    }
     // A valid block 1 on genesis with a transfer the real chain never had.
     const intruder = devAccount(7)
     const rogueTx = await intruder.signTransaction!({
@@ -445,6 +469,66 @@ describe('sequencer pool', () => {
     await minedEverywhere([keccak256(raw)], [d.peer.url])
   }, 120_000)
 
+  it('forced inclusion: with every operator stopped, a deposit is on L2 once its sequencing window has passed (derived by the keyless peer alone, in no batch); the operators started again build on it and every node has the same chain', async () => {
+    const shard = d.deployment.shards[0]
+    const l2Chain = defineEdgeL2(`${d.peer.url}/chain/${POOL_CHAIN_ID}`, d.l1Chain.id, shard)
+    const depositor = devAccount(9)
+    const l1 = createWalletClient({
+      account: depositor,
+      chain: d.l1Chain,
+      transport: http(d.anvil.url),
+    })
+      .extend(publicActions)
+      .extend(walletActionsL1())
+    for (const i of d.operators.keys()) await d.stopNode(i)
+    const hash = await l1.depositTransaction({
+      request: { gas: 50_000n, mint: parseEther('2'), to: depositor.address },
+      targetChain: l2Chain,
+    })
+    const receipt = await l1.waitForTransactionReceipt({ hash })
+    const [l2Hash] = getL2TransactionHashes(receipt)
+    const peer = client(d.peer.url)
+    const l2Receipt = await waitFor(
+      'the deposit on the peer',
+      () => peer.getTransactionReceipt({ hash: l2Hash }),
+      120_000,
+    )
+    const onL2At = await d.l1.getBlockNumber()
+    console.log(
+      `forced: deposit in L1 block ${receipt.blockNumber}, on the peer's L2 at L1 block ${onL2At}`,
+    )
+    // Within its window (counted from the first L1 block no batch carried, at or before the
+    // deposit's), and the peer's L1 poll and confirmation.
+    expect(onL2At).toBeLessThanOrEqual(receipt.blockNumber + SEQUENCING.sequencingWindow + 6n)
+    const block = await peer.getBlock({ blockNumber: l2Receipt.blockNumber })
+    expect(block.miner).toBe((await peer.getBlock({ blockNumber: 0n })).miner)
+    expect((await peer.getBlock({ blockTag: 'safe' })).number).toBeGreaterThanOrEqual(block.number)
+    // Nothing but deposits: the L1-info deposit and this one.
+    expect(block.transactions).toHaveLength(2)
+
+    // The operators again: the chain goes on from the forced blocks, the same on every node.
+    for (const i of d.operators.keys()) await d.startNode(i)
+    const load = steadyLoad(() => d.peer.url, {
+      senders: [9],
+      intervalMs: 500,
+      firstNonces: await nextNonces([9]),
+    })
+    await waitFor('writes through the peer again', async () => load.acked.size >= 3, 120_000)
+    const acked = [...(await load.stop())]
+    const mined = await minedEverywhere(acked, liveUrls())
+    const top = [...mined.values()].reduce((a, b) => (a > b ? a : b))
+    for (const url of liveUrls())
+      expect((await client(url).getBlock({ blockNumber: block.number })).hash).toBe(block.hash)
+    const tops = await Promise.all(
+      liveUrls().map((url) =>
+        client(url)
+          .getBlock({ blockNumber: top })
+          .then((b) => b.hash),
+      ),
+    )
+    expect(new Set(tops).size).toBe(1)
+  }, 600_000)
+
   it('a sequencer that leaves deposits out (its blocks keep an old L1 origin) is replaced and the deposit reaches L2 within the sequencing window plus the silence before a skip; a challenge against it is upheld and slashes it (the pool refusing stale-origin batches is tested on the contract, sequencing.contracts)', async () => {
     const f = 2
     await d.stopNode(f)
@@ -520,7 +604,8 @@ describe('sequencer pool', () => {
       })
     }
 
-    // The deposit is on L2, in a batch that landed within the window (plus the silence and a handover).
+    // The deposit is on the safe L2 chain within the window (and the peer's L1 poll), sealed by
+    // someone else: the next sequencer, or L1 itself (a forced block, the default coinbase).
     const peer = client(d.peer.url)
     const l2Receipt = await waitFor(
       'the deposit on L2',
@@ -528,21 +613,20 @@ describe('sequencer pool', () => {
       120_000,
     )
     await waitFor(
-      'the deposit’s block batched',
+      'the deposit’s block safe',
       async () => (await peer.getBlock({ blockTag: 'safe' })).number! >= l2Receipt.blockNumber,
       60_000,
     )
+    const safeAt = await d.l1.getBlockNumber()
     const acked = [...(await load.stop())]
     await minedEverywhere(acked, [d.peer.url])
-    const carrier = (await poolBatches()).find((b) =>
-      b.batch!.blocks.some((x) => x.number === l2Receipt.blockNumber),
-    )!
-    expect(carrier.sequencer.toLowerCase()).not.toBe(faulty.toLowerCase())
-    const delay = carrier.l1Block - receipt.blockNumber
+    const depositBlock = await peer.getBlock({ blockNumber: l2Receipt.blockNumber })
+    const sealer = depositBlock.miner.toLowerCase()
     console.log(
-      `deposit in L1 block ${receipt.blockNumber}, on L2 through the batch in L1 block ${carrier.l1Block} (${delay} blocks)`,
+      `deposit in L1 block ${receipt.blockNumber}, safe on L2 (block ${depositBlock.number}, sealed by ${sealer}) by L1 block ${safeAt}`,
     )
-    expect(delay).toBeLessThanOrEqual(SEQUENCING.sequencingWindow + SEQUENCING.maxSilence + 8n)
+    expect(sealer).not.toBe(faulty.toLowerCase())
+    expect(safeAt - receipt.blockNumber).toBeLessThanOrEqual(SEQUENCING.sequencingWindow + 8n)
     // Replaced for silence (or by the challenge, whichever came first).
     const changes = await d.l1.getContractEvents({
       ...pool,

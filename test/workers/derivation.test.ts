@@ -11,6 +11,7 @@ import { Sequencing } from '../../shared/sequencing/sequencing.js'
 import { decodeBatch, encodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
 import { batchBlocks } from '../../shared/derivation/batchBlocks.js'
 import { deriveBlock } from '../../shared/derivation/deriveBlock.js'
+import { forceDeposits, type ForcedReport } from '../../shared/derivation/forcedBlocks.js'
 import { decodeRawTransaction } from '../../shared/txpool/decodeRawTransaction.js'
 import { KEYS } from './helpers.js'
 
@@ -158,5 +159,74 @@ describe('derivation from batches', () => {
         hashes[1],
       )
     })
+  })
+})
+
+describe('forced inclusion (a pool-sequenced shard)', () => {
+  // L1 blocks 100..110, a deposit in 102; a window of 3 L1 blocks.
+  const blocks = l1Blocks([[], [], [deposit(7, {})], [], [], [], [], [], [], [], []])
+  const windowAt = async () => 3n
+  const force = (core: ChainCore, through: bigint, report: ForcedReport, maxBlocks = 64) =>
+    forceDeposits(
+      core,
+      { windowAt, l1StartBlock: L1_START, coinbase: COINBASE, through, maxBlocks },
+      report,
+    )
+  const fresh = (): ForcedReport => ({ derived: [], forced: 0, unwoundTxs: [] })
+
+  test('behavior: once the next L1 origin’s window has passed, one deposit-only block moves the safe head a whole window on and replaces the unsafe ones, the same on every node', async () => {
+    const run = (name: string, sealFirst: boolean) =>
+      runInDurableObject(env.SEQUENCER.get(env.SEQUENCER.idFromName(name)), async (_i, state) => {
+        const chain = await open(state.storage.sql, state.storage)
+        chain.core.recordL1Blocks(blocks)
+        const raw = await transfer(0)
+        if (sealFirst) {
+          await chain.submit(decodeRawTransaction(raw, 901))
+          await chain.seal(BigInt(Math.floor(Date.now() / 1000)), COINBASE) // unsafe block 1
+        }
+        // Origin 100 (the first) is due by L1 block 103: nothing is forced through 102.
+        expect(await force(chain.core, 102n, fresh())).toBe(true)
+        expect(chain.core.safeHead()).toBe(0n)
+        expect(chain.core.headHeader.number).toBe(sealFirst ? 1n : 0n)
+        // Through 104: one block, origin 103, carrying the deposits of 100..103 (the one in 102,
+        // after the L1-info deposit); the sealed block is unwound and its transaction reported.
+        const report = fresh()
+        expect(await force(chain.core, 104n, report)).toBe(true)
+        expect(report.forced).toBe(1)
+        expect(chain.core.safeHead()).toBe(1n)
+        expect(chain.core.headHeader.number).toBe(1n)
+        expect(report.unwoundTxs).toEqual(sealFirst ? [raw] : [])
+        expect(report.unwoundTo).toBe(sealFirst ? 0n : undefined)
+        const txs = chain.core.store.txsOfBlock(1n).map((t) => JSON.parse(t.receipt))
+        expect(txs.map((r) => r.type)).toEqual(['0x7e', '0x7e'])
+        expect(txs[1].from).toBe(bob)
+        expect(chain.core.origins.originOf(1n)?.l1Number).toBe(103n)
+        expect(chain.core.headHeader.coinbase.toString()).toBe(COINBASE)
+        // The next origin, 104, is due by 107: nothing more until then; then origin 107.
+        expect(await force(chain.core, 106n, fresh())).toBe(true)
+        expect(chain.core.headHeader.number).toBe(1n)
+        expect(await force(chain.core, 107n, fresh())).toBe(true)
+        expect(chain.core.origins.originOf(2n)?.l1Number).toBe(107n)
+        expect(chain.core.store.txsOfBlock(2n).length).toBe(1) // the L1-info deposit only
+        return [1n, 2n].map((n) => chain.core.store.blockHash(n))
+      })
+    expect(await run('forced-a', true)).toEqual(await run('forced-b', false))
+  })
+
+  test('behavior: a round stops at its block budget and says so; the next goes on', async () => {
+    await runInDurableObject(
+      env.SEQUENCER.get(env.SEQUENCER.idFromName('forced-c')),
+      async (_i, state) => {
+        const chain = await open(state.storage.sql, state.storage)
+        chain.core.recordL1Blocks(blocks)
+        // Through 110: origins 103 and 107 are forced, two blocks; a budget of one stops after one.
+        const report = fresh()
+        expect(await force(chain.core, 110n, report, 1)).toBe(false)
+        expect(report.forced).toBe(1)
+        expect(await force(chain.core, 110n, fresh())).toBe(true)
+        expect(chain.core.safeHead()).toBe(2n)
+        expect(chain.core.origins.originOf(2n)?.l1Number).toBe(107n)
+      },
+    )
   })
 })

@@ -37,18 +37,17 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  * - Forced inclusion: a batch declares the L1 origin of its last L2 block, which must be one of the
  *   last `sequencingWindow` L1 blocks before this one (`StaleOrigin`, `FutureOrigin`); derivation
  *   ignores a batch whose last block has another origin. A block whose origin moves past L1 blocks
- *   brings every deposit they made, so once nodes derive a batch accepted at L1 block b, the L2 chain
- *   holds every deposit made up to block b - sequencingWindow. A holder that leaves out a deposit made
- *   at block d thus has no derivable batch after d + sequencingWindow: it is silent, `skip` replaces
- *   it from at most d + sequencingWindow + maxSilence, and an honest next candidate includes the
- *   deposit in the batches of its turn (a handover: it derives L1, builds from the shard's head,
- *   posts). So with the next candidate honest, a deposit waits at most sequencingWindow + maxSilence
- *   + a handover; each dishonest candidate drawn before the first honest one adds maxSilence, and
- *   each epoch starts again from the order's first. The declared origin, like the declared last block,
- *   is checked by derivation only: a false one makes nodes ignore the batch, yet the batch restarts
- *   the holder's silence clock, so a holder that keeps declaring fresh origins for batches nodes
- *   ignore keeps its turn without carrying a block. L1 cannot tell (it does not derive); the remedy
- *   is a challenge, which ejects (and slashes) it.
+ *   brings every deposit they made. Derivation enforces the window too (docs/batches.md, "forced
+ *   inclusion"): when no batch has put L1 block o (the one after the safe head's origin) on L2 by
+ *   L1 block o + sequencingWindow (the window as it was at o), every node derives a deposit-only
+ *   block with origin o + sequencingWindow itself, and a later batch that does not continue it is
+ *   skipped. So a deposit is on L2 within sequencingWindow L1 blocks whoever holds the turn, or
+ *   nobody; a holder that leaves deposits out can post nothing derivable, is silent, and `skip`
+ *   replaces it after maxSilence. The declared origin, like the declared last block, is checked by
+ *   derivation only: a false one makes nodes ignore the batch, yet the batch restarts the holder's
+ *   silence clock, so a holder that keeps declaring fresh origins for batches nodes ignore keeps its
+ *   turn without carrying a block (deposits still arrive, forced). L1 cannot tell (it does not
+ *   derive); the remedy is a challenge, which ejects (and slashes) it.
  * - Failover: a holder that posted nothing for `maxSilence` L1 blocks (counted from the later of its
  *   turn's start and its last batch), or that is no longer an active verifier, is replaced by anyone's
  *   `skip(chainId)` with the next eligible candidate of the order (cyclically; not ejected, active) for
