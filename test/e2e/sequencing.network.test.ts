@@ -72,6 +72,21 @@ async function nextNonces(senders: number[]): Promise<Map<number, number>> {
 }
 
 /** Waits until every hash has a successful receipt on every node in `urls`; returns their block numbers. */
+/** Dev account `i` as an L1 depositor into the pool shard, with the shard as a viem chain. */
+function depositorOf(i: number) {
+  const shard = d.deployment.shards[0]
+  const l2Chain = defineEdgeL2(`${d.peer.url}/chain/${POOL_CHAIN_ID}`, d.l1Chain.id, shard)
+  const depositor = devAccount(i)
+  const l1 = createWalletClient({
+    account: depositor,
+    chain: d.l1Chain,
+    transport: http(d.anvil.url),
+  })
+    .extend(publicActions)
+    .extend(walletActionsL1())
+  return { depositor, l1, l2Chain }
+}
+
 async function minedEverywhere(hashes: Hex[], urls: string[], timeoutMs = 90_000) {
   const blocks = new Map<Hex, bigint>()
   for (const url of urls) {
@@ -470,16 +485,7 @@ describe('sequencer pool', () => {
   }, 120_000)
 
   it('forced inclusion: with every operator stopped, a deposit is on L2 once its sequencing window has passed (derived by the keyless peer alone, in no batch); the operators started again build on it and every node has the same chain', async () => {
-    const shard = d.deployment.shards[0]
-    const l2Chain = defineEdgeL2(`${d.peer.url}/chain/${POOL_CHAIN_ID}`, d.l1Chain.id, shard)
-    const depositor = devAccount(9)
-    const l1 = createWalletClient({
-      account: depositor,
-      chain: d.l1Chain,
-      transport: http(d.anvil.url),
-    })
-      .extend(publicActions)
-      .extend(walletActionsL1())
+    const { depositor, l1, l2Chain } = depositorOf(9)
     for (const i of d.operators.keys()) await d.stopNode(i)
     const hash = await l1.depositTransaction({
       request: { gas: 50_000n, mint: parseEther('2'), to: depositor.address },
@@ -563,16 +569,7 @@ describe('sequencer pool', () => {
       hash: await honest.writeContract({ ...challengeRequest, gas: 1_000_000n }),
     })
     expect(challenged.status).toBe('success')
-    const shard = d.deployment.shards[0]
-    const l2Chain = defineEdgeL2(`${d.peer.url}/chain/${POOL_CHAIN_ID}`, d.l1Chain.id, shard)
-    const depositor = devAccount(6)
-    const l1 = createWalletClient({
-      account: depositor,
-      chain: d.l1Chain,
-      transport: http(d.anvil.url),
-    })
-      .extend(publicActions)
-      .extend(walletActionsL1())
+    const { depositor, l1, l2Chain } = depositorOf(6)
     // A light load through the peer: the faulty holder seals blocks (on its old origin) and batches
     // them until the origin is older than the window.
     const load = steadyLoad(() => d.peer.url, {
