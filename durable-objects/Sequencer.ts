@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers'
 import type { Hex, RpcLog } from 'viem'
 import genesis from '../genesis.json'
 import { buildConfig, nodeRole, poolSequenced, shardL1, type Config } from '../shared/config.js'
-import { bytesToHex, hexToBytes, keccak256, type Address } from 'viem'
+import { bytesToHex, formatEther, hexToBytes, keccak256, type Address } from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
 import { batchBlocks } from '../shared/derivation/batchBlocks.js'
 import {
@@ -24,6 +24,7 @@ import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
 import { recordEquivocation, stepProveEquivocation } from '../shared/sequencing/equivocation.js'
+import { stepPayout } from '../shared/sequencing/payout.js'
 import { SignedChildren } from '../shared/sequencing/signedChildren.js'
 import {
   dutyOf,
@@ -779,6 +780,14 @@ export class Sequencer extends DurableObject<Env> {
         const proof = await stepProveEquivocation({ l1: ctx.l1, wallet, meta: chain.store, pool })
         if (proof.kind !== 'idle' && proof.kind !== 'waiting')
           say(`equivocation proof at height ${proof.pending.tag.number}: ${proof.kind}`)
+        const paid = await stepPayout(
+          { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
+          turn.epoch,
+        )
+        if (paid.kind !== 'idle' && paid.kind !== 'waiting')
+          say(
+            `reward of epoch ${paid.pending.tag.epoch} (${formatEther(BigInt(paid.pending.tag.amount))} EDGE): payout ${paid.kind}`,
+          )
       }
       await this.schedule()
     } catch (err) {

@@ -266,6 +266,37 @@ describe('sequencer pool', () => {
     expect(tips).toBeGreaterThan(0n)
     const balanceAt = (blockNumber: bigint) => peer.getBalance({ address: last.miner, blockNumber })
     expect((await balanceAt(last.number)) - (await balanceAt(last.number - 1n))).toBe(tips)
+
+    // Mining rewards: each operator's node pays its own credit out once the epoch is over (its
+    // key sends `payout`), and VerifierStaking then owes it at least that (its verifier rewards too).
+    const paid = await waitFor(
+      'an operator’s node paying out its reward',
+      async () => {
+        const events = await d.l1.getContractEvents({
+          ...pool,
+          eventName: 'RewardPaid',
+          fromBlock: 0n,
+        })
+        return events.length > 0 ? events : undefined
+      },
+      60_000,
+    )
+    for (const e of paid) {
+      const tx = await d.l1.getTransaction({ hash: e.transactionHash })
+      expect(tx.from.toLowerCase()).toBe(e.args.sequencer!.toLowerCase())
+      expect(operators).toContain(tx.from.toLowerCase())
+      expect(
+        await d.l1.readContract({
+          ...pool,
+          functionName: 'earnedIn',
+          args: [e.args.chainId!, e.args.epoch!, e.args.sequencer!],
+        }),
+      ).toBe(0n)
+    }
+    const staking = { address: d.deployment.verifiers.staking, abi: verifierStakingAbi } as const
+    const first = paid[0].args.sequencer!
+    const owed = await d.l1.readContract({ ...staking, functionName: 'rewardsOwed', args: [first] })
+    expect(owed).toBeGreaterThanOrEqual(paid[0].args.amount!)
   }, 600_000)
 
   it('SIGKILL of the sequencing node: another operator takes over within a minute and every transaction acknowledged before the kill is mined', async () => {
