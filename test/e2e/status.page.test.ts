@@ -189,6 +189,9 @@ describe('status page', () => {
     await page
       .locator('#detail h2', { hasText: `Block #${receipt.blockNumber.toLocaleString('en-US')}` })
       .waitFor()
+    // Who sealed it: in the pool, the operator whose node sequenced (its fee recipient).
+    const { miner } = await sender.getBlock({ blockNumber: receipt.blockNumber })
+    expect(await page.locator('#detail').innerText()).toContain(miner)
     await page.screenshot({ path: path.join(shots, 'desktop-block.png'), fullPage: true })
     expect(problems).toEqual([])
     await page.close()

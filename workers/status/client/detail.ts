@@ -65,6 +65,8 @@ export function createDetailViews(k: Kit, node: NodeApi) {
           [new Date(Number(big(blk.timestamp)) * 1000).toISOString(), ' · ', ago(blk.timestamp)],
         ],
         ['transactions', String(blk.transactions.length)],
+        // A pool sequencer names itself; a block L1 forced (deposits only) has genesis's.
+        ['fee recipient', mono(blk.miner)],
         ['gas used', `${num(blk.gasUsed)} of ${num(blk.gasLimit)}`],
         ['base fee', `${num(blk.baseFeePerGas ?? '0x0')} wei`],
         ['state root', mono(blk.stateRoot)],
