@@ -19,6 +19,14 @@ export type WatchedL1Block = L1Origin & { parentHash: Hex; deposits: Hex[] }
 export type BlockOrigin = { l1Number: bigint; l1Hash: Hex; seq: bigint }
 
 /** What the next L2 block takes from L1: its origin, sequence number and the deposits to include. */
+/**
+ * How far (seconds) an L2 block's timestamp may run ahead of its L1 origin's (OP's
+ * max_sequencer_drift): an L2 block is never before its origin nor more than this after it. A
+ * sequencer cannot move L2 time far ahead (a time-warp for every contract that reads it), and with
+ * L1 unreachable longer than this it seals nothing until it can take a newer origin.
+ */
+export const MAX_SEQUENCER_DRIFT = 1800n
+
 export type NextOrigin = { origin: L1Origin; seq: bigint; deposits: DepositTx[] }
 
 type L1Row = {

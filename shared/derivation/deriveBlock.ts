@@ -1,6 +1,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import type { ChainCore, SealResult } from '../chain/chainCore.js'
+import { MAX_SEQUENCER_DRIFT } from '../chain/l1Origins.js'
 import { InvalidBlockError } from '../errors.js'
 import type { BatchBlock } from '../settlement/batchCodec.js'
 import { decodeRawTransaction } from '../txpool/decodeRawTransaction.js'
@@ -8,7 +9,8 @@ import { decodeRawTransaction } from '../txpool/decodeRawTransaction.js'
 /**
  * Re-creates a block from what a batch (or the live feed) carries of it, on the chain's head: its L1
  * origin must be a watched L1 block that can follow the head's, its deposits are the ones that
- * origin brings, and its transactions run in the given order at the given timestamp. With
+ * origin brings, its timestamp is not before that origin's nor more than `MAX_SEQUENCER_DRIFT`
+ * after it, and its transactions run in the given order at that timestamp. With
  * `expectHash` the block must come out with that hash. Its fee recipient is the one it names, else
  * `coinbase`. Throws `InvalidBlockError` (not retryable:
  * the data is wrong, not the node), changing nothing, when the block cannot be derived.
@@ -29,6 +31,11 @@ export async function deriveBlock(
   if (!next || next.origin.hash !== b.l1OriginHash)
     throw new InvalidBlockError(
       `block ${b.number}: L1 origin ${b.l1OriginNumber} is not a watched block that can follow`,
+    )
+  const originTime = next.origin.timestamp
+  if (b.timestamp < originTime || b.timestamp > originTime + MAX_SEQUENCER_DRIFT)
+    throw new InvalidBlockError(
+      `block ${b.number}: timestamp ${b.timestamp} is not within ${MAX_SEQUENCER_DRIFT} s from its L1 origin's (${originTime})`,
     )
   let ready
   try {

@@ -5,7 +5,7 @@ import type { BatchBlock } from '../settlement/batchCodec.js'
 import type { BlockHeader } from '@ethereumjs/block'
 import type { ChainCore, SealResult } from '../chain/chainCore.js'
 import type { DepositTx } from '../chain/depositTx.js'
-import type { NextOrigin } from '../chain/l1Origins.js'
+import { MAX_SEQUENCER_DRIFT, type NextOrigin } from '../chain/l1Origins.js'
 import { TransactionRejectedError } from '../errors.js'
 import { BlockBuildFault } from '../execution/buildBlock.js'
 import { blobToBytes } from '../state/sql.js'
@@ -223,14 +223,12 @@ export class Sequencing {
   /** Whether a block sealed now would include anything: pooled transactions or a new L1 origin. */
   async hasWork(): Promise<boolean> {
     const l1 = this.core.deps.l1
-    if (
-      l1 &&
-      this.core.origins.newOriginDue(
-        this.core.headOrigin(),
-        l1.startBlock,
-        this.clock(BigInt(Math.floor(Date.now() / 1000))),
-      )
-    )
+    const now = this.clock(BigInt(Math.floor(Date.now() / 1000)))
+    // Past the drift from the newest L1 block read, nothing can be sealed (`seal`): no work until
+    // a newer one arrives (the L1 round asks again then).
+    const newest = l1 && this.core.origins.latest()
+    if (newest && now > newest.timestamp + MAX_SEQUENCER_DRIFT) return false
+    if (l1 && this.core.origins.newOriginDue(this.core.headOrigin(), l1.startBlock, now))
       return true
     return (
       this.pool.candidates(await this.senderNonces(), this.core.nextBaseFee()).peek() !== undefined
@@ -254,6 +252,9 @@ export class Sequencing {
     // In L1 mode a block needs an origin (none until the watcher has read L1), and is worth sealing
     // for its transactions or for a new origin (whose deposits must reach L2).
     if (this.core.deps.l1 && !l1) return undefined
+    // Past the drift from the newest origin this node has (L1 unreachable that long): no block
+    // until a newer one is read (derivation would refuse it).
+    if (l1 && timestamp > l1.origin.timestamp + MAX_SEQUENCER_DRIFT) return undefined
     if (!candidates.peek() && l1?.seq !== 0n) return undefined
     const deposits = l1 ? this.core.blockDeposits(l1) : []
     if (this.fault === 'equivocate' && l1 && parent.number > 0n)

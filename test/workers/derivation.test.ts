@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json'
 import { encodeDeposit, type DepositTx } from '../../shared/chain/depositTx.js'
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
-import type { WatchedL1Block } from '../../shared/chain/l1Origins.js'
+import { MAX_SEQUENCER_DRIFT, type WatchedL1Block } from '../../shared/chain/l1Origins.js'
 import { ChainCore } from '../../shared/chain/chainCore.js'
 import { Sequencing } from '../../shared/sequencing/sequencing.js'
 import { decodeBatch, encodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
@@ -38,7 +38,7 @@ const deposit = (n: number, d: Partial<DepositTx>): DepositTx => ({
   ...d,
 })
 
-/** L1 blocks 100.. linked by parent hash, old timestamps (before any L2 block), with deposits. */
+/** L1 blocks 100.. linked by parent hash, ten minutes old (before any L2 block), with deposits. */
 function l1Blocks(deposits: DepositTx[][]): WatchedL1Block[] {
   let parentHash = keccak256('0x99')
   return deposits.map((ds, i) => {
@@ -47,7 +47,7 @@ function l1Blocks(deposits: DepositTx[][]): WatchedL1Block[] {
       number: L1_START + BigInt(i),
       hash,
       parentHash,
-      timestamp: BigInt(genesis.timestamp) + BigInt(i),
+      timestamp: BigInt(Math.floor(Date.now() / 1000)) - 600n + BigInt(i),
       baseFee: 7n,
       deposits: ds.map(encodeDeposit),
     }
@@ -147,6 +147,14 @@ describe('derivation from batches', () => {
       await expect(deriveBlock(chain.core, swapped, COINBASE)).rejects.toThrow(/nonce/)
       const forged = { ...decoded.blocks[1], l1OriginHash: keccak256('0xbad') as Hex }
       await expect(deriveBlock(chain.core, forged, COINBASE)).rejects.toThrow(/L1 origin/)
+      // Nor one timed before its L1 origin, or more than MAX_SEQUENCER_DRIFT after it (a time-warp).
+      const origin = [first, second, third].find(
+        (b) => b.number === decoded.blocks[1].l1OriginNumber,
+      )!
+      for (const timestamp of [origin.timestamp - 1n, origin.timestamp + MAX_SEQUENCER_DRIFT + 1n])
+        await expect(
+          deriveBlock(chain.core, { ...decoded.blocks[1], timestamp }, COINBASE),
+        ).rejects.toThrow(/not within 1800 s/)
       expect(chain.core.headHeader.number).toBe(1n)
       // A block that names its fee recipient is derived with that coinbase (another block), in
       // place of the default given.
@@ -159,6 +167,29 @@ describe('derivation from batches', () => {
         hashes[1],
       )
     })
+  })
+})
+
+describe('sequencer drift', () => {
+  test('behavior: a sequencer whose newest L1 origin is older than MAX_SEQUENCER_DRIFT seals nothing until it reads a newer one', async () => {
+    const now = BigInt(Math.floor(Date.now() / 1000))
+    const [stale, fresh] = l1Blocks([[], []]).map((b, i) => ({
+      ...b,
+      timestamp: i === 0 ? now - MAX_SEQUENCER_DRIFT - 60n : now - 5n,
+    }))
+    await runInDurableObject(
+      env.SEQUENCER.get(env.SEQUENCER.idFromName('drift')),
+      async (_i, state) => {
+        const chain = await open(state.storage.sql, state.storage)
+        chain.core.recordL1Blocks([stale])
+        await chain.submit(decodeRawTransaction(await transfer(0), 901))
+        expect(await chain.seal(now, COINBASE)).toBeUndefined()
+        expect(chain.core.headHeader.number).toBe(0n)
+        chain.core.recordL1Blocks([fresh])
+        expect(await chain.seal(now, COINBASE)).toBeDefined()
+        expect(chain.core.origins.originOf(1n)?.l1Number).toBe(fresh.number)
+      },
+    )
   })
 })
 
