@@ -242,6 +242,7 @@ export class Sequencer extends DurableObject<Env> {
     this.settling ??= (async () => {
       try {
         const report = await settle(ctx)
+        if (report.batchRefused) console.log(`L1 refused this node's batch: ${report.batchRefused}`)
         if (report.watched > 0) await this.schedule()
         // Pool-sequenced, the holder derives too: its safe head is what L1 says (forced inclusion).
         if (this.role === 'peer' || this.pooled) await this.peerRound(ctx)

@@ -1,4 +1,11 @@
-import { bytesToHex, encodeFunctionData, type Hex } from 'viem'
+import {
+  BaseError,
+  bytesToHex,
+  ContractFunctionRevertedError,
+  encodeFunctionData,
+  ExecutionRevertedError,
+  type Hex,
+} from 'viem'
 import { getBlockNumber, readContract } from 'viem/actions'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
@@ -49,6 +56,8 @@ const MAX_L1_BLOCKS_PER_READ = 256n
 export type SettleReport = {
   watched: number
   batch?: StepResult<BatchTag>
+  /** Pool-sequenced: why L1 refused the batch this node tried to send (its turn had ended). */
+  batchRefused?: string
   finalized: bigint
 }
 
@@ -65,9 +74,18 @@ export async function settle(ctx: SettleContext): Promise<SettleReport> {
     confirmations: ctx.confirmations,
     maxBlocks: MAX_L1_BLOCKS_PER_READ,
   })
-  const batch = ctx.batcher ? await stepBatcher(ctx, ctx.batcher) : undefined
+  let batch: StepResult<BatchTag> | undefined
+  let batchRefused: string | undefined
+  try {
+    batch = ctx.batcher ? await stepBatcher(ctx, ctx.batcher) : undefined
+  } catch (err) {
+    // Pool-sequenced, the pool refuses a batch from a holder whose turn has ended (skipped, or
+    // the epoch over): the node learns so later in the round, which must go on (nothing was sent).
+    if (batchSourceOf(ctx.contracts, ctx.chain.chainId).kind !== 'pool' || !isRevert(err)) throw err
+    batchRefused = err instanceof BaseError ? err.shortMessage : String(err)
+  }
   const finalized = await followFinality(ctx)
-  return { watched, batch, finalized }
+  return { watched, batch, batchRefused, finalized }
 }
 
 /** Posts the blocks after the safe head as one batch, or settles the batch in flight. */
@@ -199,4 +217,14 @@ export async function followFinality(ctx: SettleContext): Promise<bigint> {
       chain.store.setMeta(`${FINALIZED_KEY}.index`, String(i - 1n))
     })
   return finalized
+}
+
+/** Whether `err` is L1 refusing a call (a revert), not L1 being unreachable. */
+function isRevert(err: unknown): boolean {
+  return (
+    err instanceof BaseError &&
+    err.walk(
+      (e) => e instanceof ContractFunctionRevertedError || e instanceof ExecutionRevertedError,
+    ) !== null
+  )
 }
