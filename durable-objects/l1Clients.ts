@@ -1,6 +1,7 @@
 import { createClient, defineChain, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { Config, L1Config } from '../shared/config.js'
+import { classifiedTransport } from '../shared/settlement/l1Transport.js'
 
 /**
  * viem clients for the L1 a shard settles on: a reader, and signers for the batcher and the verifier operator
@@ -19,7 +20,10 @@ export function createL1Clients(
     // viem's withdrawal status reads the portal and oracle through Multicall3 (getTimeToFinalize).
     contracts: { multicall3: { address: l1.multicall3 as `0x${string}` } },
   })
-  const transport = http(l1.rpcUrl, { batch: { wait: 0 }, retryCount: 0, timeout: 10_000 })
+  // Each failure is classified here, once (retryable or deterministic): the kind decides every catch.
+  const transport = classifiedTransport(
+    http(l1.rpcUrl, { batch: { wait: 0 }, retryCount: 0, timeout: 10_000 }),
+  )
   const wallet = (key?: `0x${string}`) =>
     key ? createClient({ chain, transport, account: privateKeyToAccount(key) }) : undefined
   return {

@@ -1,3 +1,5 @@
+import { HttpRequestError, RpcRequestError } from 'viem'
+
 /**
  * One error base for the whole node (after viem's `BaseError`): a short message for the wire, optional
  * details, an optional cause. Subclasses carry the JSON-RPC code they map to (EIP-1474) as a static
@@ -116,4 +118,61 @@ export class SequencerUnavailableError extends BaseError {
  */
 export class InvalidBlockError extends BaseError {
   override name = 'InvalidBlockError'
+}
+
+/**
+ * Marks failures that the same request meets again (invalid params, a revert, data that does not
+ * decode, an L1 that has no state for the block asked): retrying changes nothing. A node logs one
+ * once, shows it in `GET /health` and goes on with what it still can do.
+ */
+export class DeterministicError extends BaseError {
+  override name = 'DeterministicError'
+}
+
+/** The two kinds of failure: the kind, not the message or the code, decides what a catch does. */
+export type FailureKind = 'retryable' | 'deterministic'
+
+/** The kinds the L1 client's edge gave the errors it threw (`classifyL1Failure`), by error object. */
+const classified = new WeakMap<object, FailureKind>()
+
+/**
+ * Classifies an error thrown by an L1 transport, once, where the L1 client is made
+ * (shared/settlement/l1Transport.ts): the transport's own failures (no answer, a timeout, an HTTP
+ * 5xx/408/429) are retryable; a JSON-RPC error object is deterministic unless it says the endpoint is
+ * busy or failed inside (EIP-1474 -32603 internal, -32005 limit exceeded, -32002 resource
+ * unavailable, 429). The error itself is rethrown unchanged (viem's classes wrap it and decode
+ * reverts from it); `failureKind` finds the mark anywhere in its cause chain.
+ */
+export function classifyL1Failure(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null && !classified.has(err))
+    classified.set(err, l1FailureKind(err))
+  return err
+}
+
+function l1FailureKind(err: object): FailureKind {
+  if (err instanceof RpcRequestError)
+    return RETRYABLE_RPC_CODES.has(err.code) ? 'retryable' : 'deterministic'
+  const status = err instanceof HttpRequestError ? err.status : undefined
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
+    return 'deterministic'
+  return 'retryable' // no answer, a timeout, a 5xx, an aborted connection
+}
+
+/** JSON-RPC error codes that say the endpoint, not the request, failed (EIP-1474; 429 as some providers send it). */
+const RETRYABLE_RPC_CODES = new Set([-32603, -32005, -32002, 429, -32007])
+
+/**
+ * The kind of a failure: the first mark in its cause chain (a `RetryableError`, a
+ * `DeterministicError`, or an L1 error `classifyL1Failure` marked). Anything unmarked is a
+ * failure of this code itself (a bug, a broken invariant): deterministic.
+ */
+export function failureKind(err: unknown): FailureKind {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 16; depth++) {
+    if (e instanceof RetryableError) return 'retryable'
+    if (e instanceof DeterministicError) return 'deterministic'
+    const kind = classified.get(e)
+    if (kind) return kind
+    e = (e as { cause?: unknown }).cause
+  }
+  return 'deterministic'
 }

@@ -1,6 +1,4 @@
 import {
-  BaseError,
-  ContractFunctionZeroDataError,
   decodeFunctionData,
   hexToBytes,
   isAddressEqual,
@@ -8,7 +6,7 @@ import {
   parseAbiItem,
   type Hex,
 } from 'viem'
-import { getLogs, getTransaction, readContract } from 'viem/actions'
+import { getLogs, getTransaction } from 'viem/actions'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { SAFE_KEY, type SealResult, type ChainCore } from '../chain/chainCore.js'
 import type { StoredBatch } from '../chain/chainStore.js'
@@ -16,6 +14,7 @@ import { decodeBatch, type Batch } from '../settlement/batchCodec.js'
 import { batchBlocks, sameBatchBlock } from './batchBlocks.js'
 import { deriveBlock } from './deriveBlock.js'
 import { forceDeposits, unsafeTxs } from './forcedBlocks.js'
+import { PoolWindows } from './poolWindows.js'
 import type { L1Client } from '../settlement/l1Sender.js'
 import type { ShardL1 } from '../config.js'
 
@@ -208,9 +207,8 @@ export async function deriveFromL1(ctx: DeriveContext): Promise<DeriveReport> {
   const batches = await readBatches(ctx.l1, ctx.batches, cursor + 1n, to)
   // Pool-sequenced: the deposit-only blocks due before each batch and up to `to` (`forceDeposits`).
   const source = ctx.batches
-  const safeOrigin = chain.origins.originOf(chain.safeHead())?.l1Number ?? ctx.l1StartBlock - 1n
-  // Read before the chain is locked (the window of the next origin due: usually all it needs).
-  if (source.kind === 'pool') await sequencingWindow(ctx.l1, source.address, safeOrigin + 1n)
+  // The window's history from the pool's events, read before the chain is locked.
+  if (source.kind === 'pool') await poolWindows(ctx, source.address).sync(ctx.l1, to)
   const exclusive = ctx.exclusive ?? ((fn) => fn())
   return exclusive(() => applyRange(ctx, batches, to, watched.number, report))
 }
@@ -231,7 +229,7 @@ async function applyRange(
       : forceDeposits(
           chain,
           {
-            windowAt: (at) => sequencingWindow(ctx.l1, source.address, at),
+            windowAt: async (at) => poolWindows(ctx, source.address).windowAt(at),
             l1StartBlock: ctx.l1StartBlock,
             coinbase: ctx.coinbase,
             through,
@@ -322,34 +320,10 @@ async function applyBatch(ctx: DeriveContext, b: L1Batch, report: DeriveReport):
   return true
 }
 
-/**
- * The pool's sequencing window (L1 blocks) as it was at L1 block `at`, cached (a confirmed block's
- * state never changes). Before the pool existed (the shard's first L1 blocks can precede its
- * deployment): the window it was deployed with, the first block that has it.
- */
-async function sequencingWindow(l1: L1Client, pool: Hex, at: bigint): Promise<bigint> {
-  const key = `${pool}:${at}`
-  let window = windows.get(key)
-  for (let n = at; window === undefined; n++) {
-    try {
-      window = await readContract(l1, {
-        address: pool,
-        abi: sequencerPoolAbi,
-        functionName: 'sequencingWindow',
-        blockNumber: n,
-      })
-    } catch (err) {
-      const noCode =
-        err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionZeroDataError)
-      if (!noCode || n - at >= 64n) throw err
-    }
-  }
-  windows.set(key, window)
-  if (windows.size > 1024) windows.delete(windows.keys().next().value!)
-  return window
+/** The pool's sequencing window through L1 history (from its events, never state at an old block). */
+function poolWindows(ctx: DeriveContext, pool: Hex): PoolWindows {
+  return new PoolWindows(ctx.chain.store, pool, ctx.l1StartBlock)
 }
-
-const windows = new Map<string, bigint>()
 
 /** The last L1 block whose batches this node has applied (-1: none yet). */
 export function derivedThrough(chain: ChainCore): bigint {
