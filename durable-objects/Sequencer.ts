@@ -18,9 +18,19 @@ import {
   type SignedBlockJson,
 } from '../shared/derivation/signedBlock.js'
 import { forwardRpc } from '../shared/forwarding/forwardRpc.js'
-import { Outbox } from '../shared/forwarding/outbox.js'
+import { nonceOfRaw, Outbox } from '../shared/forwarding/outbox.js'
+import {
+  afterResend,
+  checkForward,
+  keptAfterFailure,
+  resendStep,
+  retryableForward,
+  type StatusThere,
+} from '../shared/forwarding/forwardPolicy.js'
+import { decodeRawTransaction, restoreTransaction } from '../shared/txpool/decodeRawTransaction.js'
+import { DEFAULT_POOL_LIMITS } from '../shared/txpool/txPool.js'
 import { rewindIndex } from '../shared/db/indexBlocks.js'
-import { SequencerUnavailableError } from '../shared/errors.js'
+import { BaseError, SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
 import { recordEquivocation, stepProveEquivocation } from '../shared/sequencing/equivocation.js'
@@ -51,6 +61,7 @@ import { settle, type SettleContext, type SettleReport } from '../shared/settlem
 import { stepVerifier, type VerifierContext } from '../shared/verifiers/verify.js'
 import { nextRollupEvents } from '../shared/verifiers/rollupFeed.js'
 import { createL1Clients } from './l1Clients.js'
+import { NodeHealth, type HealthReport } from '../shared/settlement/nodeHealth.js'
 
 /** The jobs one alarm multiplexes (see `Scheduler`). */
 type Job = 'seal' | 'l1' | 'index' | 'feed'
@@ -114,7 +125,7 @@ export class Sequencer extends DurableObject<Env> {
     try {
       const fn = sequencerMethods.get(method)
       if (!fn) throw new MethodNotFoundError(method)
-      return { result: await fn(await this.open(chainId), params, this.config) }
+      return { result: await fn(await this.open(chainId), params, this.config, this.outbox) }
     } catch (err) {
       return { error: toRpcError(err, { method }) }
     }
@@ -142,15 +153,9 @@ export class Sequencer extends DurableObject<Env> {
           )
         const retry = this.pooled && Date.now() < until
         try {
-          const answer = await this.forward(chain, s, waitMs)
-          if (
-            !retry ||
-            !('error' in answer) ||
-            answer.error.code !== SequencerUnavailableError.code
-          )
-            return answer
+          return { result: await this.forward(chain, s, waitMs) }
         } catch (err) {
-          if (!retry || !(err instanceof SequencerUnavailableError)) throw err
+          if (!retry || !retryableForward(err)) throw err
         }
         await new Promise((r) => setTimeout(r, HANDOVER_RETRY_MS))
       }
@@ -174,11 +179,17 @@ export class Sequencer extends DurableObject<Env> {
    */
   async status(
     chainId: number,
-  ): Promise<{ role: 'sequencer' | 'peer'; sequencing: 'pool' | 'fixed'; follows?: string }> {
+  ): Promise<{
+    role: 'sequencer' | 'peer'
+    sequencing: 'pool' | 'fixed'
+    follows?: string
+    health: HealthReport
+  }> {
     await this.open(chainId)
     return {
       role: this.role,
       sequencing: this.pooled ? 'pool' : 'fixed',
+      health: this.health.report(),
       ...(this.role === 'peer' && { follows: this.sequencerRpcUrl(chainId) }),
     }
   }
@@ -240,21 +251,33 @@ export class Sequencer extends DurableObject<Env> {
     const ctx = this.settleContext()
     if (!ctx) return undefined
     this.settling ??= (async () => {
+      const chainId = ctx.chain.chainId
+      // Each part fails alone, and its failure's kind decides what follows (`NodeHealth`): the
+      // node goes on with the parts that still work (reads, the live feed, the pool's turn).
+      const run = (step: string, fn: () => Promise<unknown>) =>
+        this.health.run(step, fn, {
+          now: Date.now,
+          baseMs: this.config.l1PollMs,
+          log: (line) => console.error(`[${chainId}] ${line}`),
+        })
+      let report: SettleReport | { error: string } = { error: 'not run (backing off)' }
       try {
-        const report = await settle(ctx)
-        if (report.batchRefused) console.log(`L1 refused this node's batch: ${report.batchRefused}`)
-        if (report.watched > 0) await this.schedule()
+        await run('L1 watch, batch and finality', async () => {
+          report = await settle(ctx)
+          if (report.batchRefused)
+            console.log(`L1 refused this node's batch: ${report.batchRefused}`)
+          if (report.watched > 0) await this.schedule()
+        })
         // Pool-sequenced, the holder derives too: its safe head is what L1 says (forced inclusion).
-        if (this.role === 'peer' || this.pooled) await this.peerRound(ctx)
-        if (this.pooled) await this.poolRound(ctx)
-        await this.verifierRound(ctx)
-        await this.rollupRound(ctx)
-        await indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId)
+        if (this.role === 'peer' || this.pooled)
+          await run('derivation from L1', () => this.peerRound(ctx))
+        if (this.pooled) await run('pool round', () => this.poolRound(ctx))
+        await run('verifier round', () => this.verifierRound(ctx))
+        await run('rollup events', () => this.rollupRound(ctx))
+        await run('batch index', () =>
+          indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId),
+        )
         return report
-      } catch (err) {
-        const error = err instanceof Error ? err.message : String(err)
-        console.error('L1 round failed; will retry:', error.split('\n')[0])
-        return { error }
       } finally {
         this.settling = undefined
         this.jobs.at('l1', Date.now() + (this.deriveMore ? 0 : this.config.l1PollMs), {
@@ -266,6 +289,9 @@ export class Sequencer extends DurableObject<Env> {
     return this.settling
   }
 
+  /** The failures of this shard's L1 round, by part (`GET /health`, `GET /chains`). */
+  private readonly health = new NodeHealth()
+
   private settling?: Promise<SettleReport | { error: string }>
 
   /**
@@ -274,19 +300,14 @@ export class Sequencer extends DurableObject<Env> {
    */
   private async rollupRound(ctx: SettleContext): Promise<void> {
     const { chain } = ctx
-    try {
-      const { events, commit } = await nextRollupEvents(
-        chain,
-        ctx.l1,
-        ctx.contracts,
-        this.config.verifierFault,
-      )
-      if (events.length > 0) await this.feed().publishRollup(chain.chainId, events)
-      commit()
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      console.error(`[rollup ${chain.chainId}] events failed; will retry:`, error.split('\n')[0])
-    }
+    const { events, commit } = await nextRollupEvents(
+      chain,
+      ctx.l1,
+      ctx.contracts,
+      this.config.verifierFault,
+    )
+    if (events.length > 0) await this.feed().publishRollup(chain.chainId, events)
+    commit()
   }
 
   /**
@@ -315,14 +336,9 @@ export class Sequencer extends DurableObject<Env> {
       fault: this.config.verifierFault,
       log: (line) => console.log(`[verify ${chain.chainId}] ${line}`),
     }
-    try {
-      for (let i = 0; i < 4; i++) {
-        const step = await stepVerifier(vctx)
-        if (step.kind === 'idle' || step.kind === 'sent' || step.kind === 'waiting') break
-      }
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      console.error(`[verify ${chain.chainId}] round failed; will retry:`, error.split('\n')[0])
+    for (let i = 0; i < 4; i++) {
+      const step = await stepVerifier(vctx)
+      if (step.kind === 'idle' || step.kind === 'sent' || step.kind === 'waiting') break
     }
   }
 
@@ -714,7 +730,10 @@ export class Sequencer extends DurableObject<Env> {
   private async resequence(chain: ChainCore, raws: Hex[]): Promise<void> {
     const outbox = (this.outbox ??= new Outbox(this.ctx.storage.sql))
     const now = Date.now()
-    for (const raw of raws) outbox.add(keccak256(raw), hexToBytes(raw), now, 0)
+    for (const raw of raws) {
+      const { sender } = decodeRawTransaction(raw, chain.chainId, recoverPublicKeyWasm)
+      outbox.add({ hash: keccak256(raw), raw: hexToBytes(raw), sender }, now, 0)
+    }
     if (this.role !== 'sequencer' || !this.sequencing) return
     const { adopted, refused } = await adoptOutbox(
       chain,
@@ -746,55 +765,50 @@ export class Sequencer extends DurableObject<Env> {
   private async poolRound(ctx: SettleContext): Promise<void> {
     const { chain } = ctx
     const say = (line: string) => console.log(`[pool ${chain.chainId}] ${line}`)
-    try {
-      const pool = ctx.contracts.sequencerPool as Address
-      const wallet = this.l1?.verifier
-      const turn = await readTurn(ctx.l1, pool, chain.chainId)
-      const before = this.turn
-      this.turn = turn
-      this.duty = dutyOf(turn, wallet?.account.address)
-      if (!before || !sameAccount(before.holder, turn.holder) || before.url !== turn.url) {
-        say(`epoch ${turn.epoch}: the sequencer is ${turn.holder} at ${turn.url || '(no URL)'}`)
-        this.outbox?.resendAll()
-        this.followHolder()
-      }
-      const next = poolStep({
-        role: this.role,
-        holds: this.duty.holds,
-        head: turn.head,
-        derivedThrough: derivedThrough(chain),
-        takeoverAt: this.takeoverAt,
-      })
-      this.takeoverAt = next.takeoverAt
-      if (next.step === 'stepDown') await this.stepDown(chain, say)
-      if (next.step === 'stepUp') await this.stepUp(chain, say)
-      if (wallet) {
-        const skip = await stepSkip(
-          { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
-          this.duty,
-          turn,
-        )
-        if (skip.kind === 'sent')
-          say(
-            `the sequencer ${turn.holder} is silent since L1 block ${turn.skippableAt}: skip sent`,
-          )
-        const proof = await stepProveEquivocation({ l1: ctx.l1, wallet, meta: chain.store, pool })
-        if (proof.kind !== 'idle' && proof.kind !== 'waiting')
-          say(`equivocation proof at height ${proof.pending.tag.number}: ${proof.kind}`)
-        const paid = await stepPayout(
-          { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
-          turn.epoch,
-        )
-        if (paid.kind !== 'idle' && paid.kind !== 'waiting')
-          say(
-            `reward of epoch ${paid.pending.tag.epoch} (${formatEther(BigInt(paid.pending.tag.amount))} EDGE): payout ${paid.kind}`,
-          )
-      }
-      await this.schedule()
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      console.error(`[pool ${chain.chainId}] round failed; will retry:`, error.split('\n')[0])
+    const pool = ctx.contracts.sequencerPool as Address
+    const wallet = this.l1?.verifier
+    const turn = await readTurn(ctx.l1, pool, chain.chainId)
+    const before = this.turn
+    this.turn = turn
+    this.duty = dutyOf(turn, wallet?.account.address)
+    if (!before || !sameAccount(before.holder, turn.holder) || before.url !== turn.url) {
+      say(`epoch ${turn.epoch}: the sequencer is ${turn.holder} at ${turn.url || '(no URL)'}`)
+      this.outbox?.resendAll()
+      this.followHolder()
     }
+    const next = poolStep({
+      role: this.role,
+      holds: this.duty.holds,
+      head: turn.head,
+      derivedThrough: derivedThrough(chain),
+      takeoverAt: this.takeoverAt,
+    })
+    this.takeoverAt = next.takeoverAt
+    if (next.step === 'stepDown') await this.stepDown(chain, say)
+    if (next.step === 'stepUp') await this.stepUp(chain, say)
+    if (wallet) {
+      const skip = await stepSkip(
+        { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
+        this.duty,
+        turn,
+      )
+      if (skip.kind === 'sent')
+        say(
+          `the sequencer ${turn.holder} is silent since L1 block ${turn.skippableAt}: skip sent`,
+        )
+      const proof = await stepProveEquivocation({ l1: ctx.l1, wallet, meta: chain.store, pool })
+      if (proof.kind !== 'idle' && proof.kind !== 'waiting')
+        say(`equivocation proof at height ${proof.pending.tag.number}: ${proof.kind}`)
+      const paid = await stepPayout(
+        { l1: ctx.l1, wallet, meta: chain.store, pool, chainId: chain.chainId },
+        turn.epoch,
+      )
+      if (paid.kind !== 'idle' && paid.kind !== 'waiting')
+        say(
+          `reward of epoch ${paid.pending.tag.epoch} (${formatEther(BigInt(paid.pending.tag.amount))} EDGE): payout ${paid.kind}`,
+        )
+    }
+    await this.schedule()
   }
 
   /** Drops the live feed of the previous holder and, as a peer, follows the current one. */
@@ -959,12 +973,16 @@ export class Sequencer extends DurableObject<Env> {
   private feedDownLogged = false
 
   /**
-   * A peer's write: kept in the outbox, then sent to the sequencer; the answer is the sequencer's
-   * (hash, receipt or error) as it gave it. Unreachable: the transaction is not kept and the caller
-   * gets SequencerUnavailableError. A synchronous caller's receipt is returned once this node has the
-   * block too (at most 2 s more), so the reads that follow see it here.
+   * A peer's write, as the sequencer would answer it (invariant 9): judged against what this node
+   * forwarded for the same sender and nonce (`checkForward`: geth's "already known" and price bump),
+   * kept in the outbox, then sent to the sequencer; the answer is the sequencer's (hash, receipt or
+   * its error, typed by `fromRpcError`). A replacement the sequencer took takes the place of the
+   * transaction it replaces in the outbox. Refused or unreachable: the transaction is not kept
+   * (unless the sequencer pooled it: `keptAfterFailure`) and the caller gets the error. A
+   * synchronous caller's receipt is returned once this node has the block too (at most 2 s more),
+   * so the reads that follow see it here.
    */
-  private async forward(chain: ChainCore, s: Submission, waitMs?: number): Promise<RpcResult> {
+  private async forward(chain: ChainCore, s: Submission, waitMs?: number): Promise<unknown> {
     const url = this.sequencerRpcUrl(chain.chainId)
     if (!url)
       throw new SequencerUnavailableError(
@@ -973,11 +991,24 @@ export class Sequencer extends DurableObject<Env> {
           : 'no sequencer to forward to (SEQUENCER_URL is not set)',
       )
     const hash = s.hash.toLowerCase() as `0x${string}`
-    const outbox = this.outbox!
+    const sender = s.sender.toLowerCase() as `0x${string}`
+    const outbox = (this.outbox ??= new Outbox(this.ctx.storage.sql))
     const known = chain.store.tx(hash) !== undefined
-    if (!known) outbox.add(hash, s.raw, Date.now())
+    if (!known) {
+      const tx = restoreTransaction(s.raw, { pubkey: s.pubkey }, chain.chainId)
+      const held = outbox
+        .ofSender(sender, tx.nonce)
+        .filter((f) => f.nonce === tx.nonce && !chain.store.tx(f.hash))
+        .map((f) => ({
+          hash: f.hash,
+          tx: restoreTransaction(f.raw, { address: sender }, chain.chainId),
+        }))
+      const refused = checkForward(tx, hash, held, DEFAULT_POOL_LIMITS.priceBumpPercent)
+      if (refused) throw refused
+      outbox.add({ hash, raw: s.raw, sender }, Date.now())
+    }
     const raw = bytesToHex(s.raw)
-    let answer: RpcResult
+    let answer: unknown
     try {
       answer =
         waitMs === undefined
@@ -989,18 +1020,10 @@ export class Sequencer extends DurableObject<Env> {
               waitMs + FORWARD_TIMEOUT_MS,
             )
     } catch (err) {
-      if (!known) outbox.remove(hash)
+      if (!known && !keptAfterFailure(err)) outbox.remove(hash)
       throw err
     }
-    if ('error' in answer) {
-      // Pooled at the sequencer (timeout, nonce gap) or already there: kept; refused: not kept.
-      const pooled =
-        answer.error.code === 4 ||
-        answer.error.code === 5 ||
-        /already known/.test(answer.error.message)
-      if (!pooled) outbox.remove(hash)
-      return answer
-    }
+    if (!known) outbox.replacedBy(hash, sender, nonceOfRaw(s.raw))
     if (waitMs !== undefined) {
       const until = Date.now() + 2_000
       while (!chain.store.tx(hash) && Date.now() < until)
@@ -1009,7 +1032,11 @@ export class Sequencer extends DurableObject<Env> {
     return answer
   }
 
-  /** Sends forwarded transactions not seen mined again, and lets go of the mined and the expired. */
+  /**
+   * Sends forwarded transactions not seen mined again (`resendStep`), and lets go of the safely
+   * mined, the expired and the refused (`afterResend`; a refusal of one the sequencer holds, "already
+   * known", keeps it: the sequencer's edge_getTransactionStatus says so).
+   */
   private async resendForwarded(chain: ChainCore): Promise<void> {
     const url = this.sequencerRpcUrl(chain.chainId)
     const outbox = this.outbox
@@ -1017,31 +1044,30 @@ export class Sequencer extends DurableObject<Env> {
     const now = Date.now()
     const safe = chain.safeHead()
     for (const f of outbox.all()) {
-      const mined = chain.store.tx(f.hash)
-      // Kept until L1 has its block: an unsafe block can still be replaced (a sequencer handover).
-      if ((mined && mined.blockNumber <= safe) || now - f.firstSent > OUTBOX_EXPIRY_MS) {
-        outbox.remove(f.hash)
-        continue
-      }
-      if (mined || now - f.lastSent < RESEND_MS) continue
-      let answer: RpcResult
+      const step = resendStep(f, chain.store.tx(f.hash)?.blockNumber, safe, now, {
+        resendMs: RESEND_MS,
+        expiryMs: OUTBOX_EXPIRY_MS,
+      })
+      if (step === 'remove') outbox.remove(f.hash)
+      if (step !== 'send') continue
+      let err: unknown
+      let there: StatusThere | undefined
       try {
-        answer = await forwardRpc(
-          url,
-          'eth_sendRawTransaction',
-          [bytesToHex(f.raw)],
-          FORWARD_TIMEOUT_MS,
-        )
-      } catch {
-        return // the sequencer is down: the next round tries again
+        await forwardRpc(url, 'eth_sendRawTransaction', [bytesToHex(f.raw)], FORWARD_TIMEOUT_MS)
+      } catch (e) {
+        err = e
+        if (!retryableForward(e))
+          there = await forwardRpc(url, 'edge_getTransactionStatus', [f.hash], FORWARD_TIMEOUT_MS)
+            .then((r) => (r as { status: StatusThere }).status)
+            .catch(() => undefined)
       }
-      // A sequencer that cannot take it yet (handing over): the next round tries again.
-      if ('error' in answer && answer.error.code === SequencerUnavailableError.code) return
-      if ('error' in answer && !/already known/.test(answer.error.message)) {
-        console.log(
-          `outbox: the sequencer refused ${f.hash} again (${answer.error.message}); dropped`,
-        )
-        outbox.remove(f.hash)
+      const next = afterResend(err, there)
+      // No sequencer to take it now (down, handing over): the next round tries again.
+      if (next === 'later') return
+      if (next === 'drop') {
+        const reason = err instanceof BaseError ? err.shortMessage : String(err)
+        console.log(`outbox: the sequencer refused ${f.hash} again (${reason}); dropped`)
+        outbox.drop(f.hash, `refused by the sequencer: ${reason}`, now)
       } else {
         console.log(`outbox: sent ${f.hash} to the sequencer again`)
         outbox.sent(f.hash, now)

@@ -1,5 +1,5 @@
 import { SequencerUnavailableError } from '../errors.js'
-import type { RpcResult } from '../rpc/edgeMethods.js'
+import { fromRpcError } from './remoteError.js'
 
 /**
  * The header a forwarded call carries: a pool member that is not the sequencer answers such a write
@@ -9,9 +9,10 @@ import type { RpcResult } from '../rpc/edgeMethods.js'
 export const FORWARDED_HEADER = 'x-edge-forwarded'
 
 /**
- * Sends one JSON-RPC call to the sequencer's node and returns its answer as data (result or error,
- * as the sequencer gave it). An unreachable, slow or garbled sequencer throws
- * `SequencerUnavailableError` after at most `timeoutMs`: a peer reports that, it never hangs.
+ * Sends one JSON-RPC call to the sequencer's node and returns its result. Its error answer is thrown
+ * as the node's typed error (`fromRpcError`: message and data as the sequencer gave them); an
+ * unreachable, slow or garbled sequencer, and one that is not the sequencer any more (-32002),
+ * throw `SequencerUnavailableError` after at most `timeoutMs`: a peer reports that, it never hangs.
  */
 export async function forwardRpc(
   url: string,
@@ -19,7 +20,7 @@ export async function forwardRpc(
   params: unknown[],
   timeoutMs: number,
   fetchFn: typeof fetch = fetch,
-): Promise<RpcResult> {
+): Promise<unknown> {
   let body: unknown
   try {
     const res = await fetchFn(url, {
@@ -42,14 +43,12 @@ export async function forwardRpc(
     result?: unknown
     error?: { code?: unknown; message?: unknown; data?: unknown }
   }
-  if (o && typeof o === 'object' && 'result' in o) return { result: o.result }
+  if (o && typeof o === 'object' && 'result' in o) return o.result
   if (o?.error && typeof o.error.code === 'number' && typeof o.error.message === 'string')
-    return {
-      error: {
-        code: o.error.code,
-        message: o.error.message,
-        ...(o.error.data !== undefined && { data: o.error.data }),
-      },
-    }
+    throw fromRpcError({
+      code: o.error.code,
+      message: o.error.message,
+      ...(o.error.data !== undefined && { data: o.error.data }),
+    })
   throw new SequencerUnavailableError(`sequencer unavailable at ${url}: not a JSON-RPC answer`)
 }

@@ -23,6 +23,8 @@ import {
 } from '../execution/simulate.js'
 import { traceTransaction, type TraceConfig } from '../execution/traceTransaction.js'
 import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
+import type { Outbox } from '../forwarding/outbox.js'
+import { pendingNonce as nextNonce } from '../forwarding/forwardPolicy.js'
 import { formatTransaction } from './format.js'
 import { feeHistory, suggestTip } from './feeHistory.js'
 import * as p from './params.js'
@@ -31,11 +33,18 @@ import { optimismMethods } from './optimismMethods.js'
 /** The per-request bounds of the EVM methods (wrangler.toml vars; see `Config`). */
 export type CallLimits = Pick<Config, 'rpcGasCap' | 'rpcEvmTimeoutMs' | 'rpcTraceMaxBytes'>
 
+/**
+ * What a node forwarded to the sequencer and has not seen safely mined (its `Outbox`): pending-state
+ * reads count it, so any node answers them as the sequencer would (invariant 9).
+ */
+export type ForwardedView = Pick<Outbox, 'get' | 'ofSender' | 'droppedReason'>
+
 /** A method the sequencer answers from its own storage: decode params, call the domain, format. */
 export type SequencerMethod = (
   chain: ChainCore,
   params: unknown[],
   limits: CallLimits,
+  forwarded?: ForwardedView,
 ) => Promise<unknown>
 
 const q = (n: bigint | number) => numberToHex(n)
@@ -48,14 +57,30 @@ function blockJson(chain: ChainCore, b: StoredBlock | undefined, full: boolean) 
 }
 
 /**
- * Runs `fn` on the state after the block `ref` names, under the EVM deadline (RPC_EVM_TIMEOUT): past
- * it the run stops and the answer is geth's "execution aborted (timeout = 5s)".
+ * The next nonce counting pooled and forwarded transactions (`pendingNonce` of the forwarding
+ * policy): on a node that is not sequencing, what it forwarded stands in for the sequencer's pool.
  */
-/** The next nonce counting pooled transactions (a peer has no pool: the state's nonce). */
-async function pendingNonce(chain: ChainCore, address: Hex): Promise<bigint> {
-  return chain.sequencing
-    ? chain.sequencing.pendingNonce(address)
-    : (await chain.headAccount(address)).nonce
+async function pendingNonce(
+  chain: ChainCore,
+  address: Hex,
+  forwarded?: ForwardedView,
+): Promise<bigint> {
+  const sender = address.toLowerCase() as Hex
+  const { nonce } = await chain.headAccount(sender)
+  const sent = new Set(forwarded?.ofSender(sender, nonce).map((f) => f.nonce))
+  const pool = chain.sequencing?.pool
+  return nextNonce(nonce, (n) => sent.has(n) || pool?.at(sender, n) !== undefined)
+}
+
+/** A forwarded transaction as eth_getTransactionByHash answers a pending one (no block yet). */
+function forwardedTx(chain: ChainCore, forwarded: ForwardedView | undefined, hash: Hex) {
+  const f = forwarded?.get(hash)
+  if (!f?.sender) return undefined
+  return {
+    raw: f.raw,
+    tx: restoreTransaction(f.raw, { address: f.sender }, chain.chainId),
+    sender: f.sender,
+  }
 }
 
 /** The pool's executable and queued entries (none on a peer). */
@@ -64,6 +89,10 @@ async function poolSplit(chain: ChainCore) {
   return s ? s.pool.split(await s.senderNonces()) : { pending: [], queued: [] }
 }
 
+/**
+ * Runs `fn` on the state after the block `ref` names, under the EVM deadline (RPC_EVM_TIMEOUT): past
+ * it the run stops and the answer is geth's "execution aborted (timeout = 5s)".
+ */
 function withState<T>(
   chain: ChainCore,
   ref: p.BlockRef,
@@ -135,11 +164,11 @@ const methods: Record<string, SequencerMethod> = {
     return q((await state.getAccount(new Address(hexToBytes(addr))))?.balance ?? 0n)
   },
 
-  eth_getTransactionCount: async (chain, params) => {
+  eth_getTransactionCount: async (chain, params, _limits, forwarded) => {
     p.arity(params, 1, 2)
     const addr = p.address(params[0], 0)
     const ref = p.blockRef(params[1], 1)
-    if ('tag' in ref && ref.tag === 'pending') return q(await pendingNonce(chain, addr))
+    if ('tag' in ref && ref.tag === 'pending') return q(await pendingNonce(chain, addr, forwarded))
     const state = await readState(chain, ref)
     return q((await state.getAccount(new Address(hexToBytes(addr))))?.nonce ?? 0n)
   },
@@ -252,19 +281,22 @@ const methods: Record<string, SequencerMethod> = {
     return t ? JSON.parse(t.rpc) : null
   },
 
-  eth_getTransactionByHash: async (chain, params) => {
+  eth_getTransactionByHash: async (chain, params, _limits, forwarded) => {
     p.arity(params, 1, 1)
     const hash = p.hash32(params[0], 0)
     const mined = chain.store.tx(hash)
     if (mined) return JSON.parse(mined.rpc)
-    const pending = chain.sequencing?.pool.get(hash)
+    const pending = chain.sequencing?.pool.get(hash) ?? forwardedTx(chain, forwarded, hash)
     return pending ? formatTransaction(pending.tx, pending.sender) : null
   },
 
-  eth_getRawTransactionByHash: async (chain, params) => {
+  eth_getRawTransactionByHash: async (chain, params, _limits, forwarded) => {
     p.arity(params, 1, 1)
     const hash = p.hash32(params[0], 0)
-    const raw = chain.store.tx(hash)?.raw ?? chain.sequencing?.pool.get(hash)?.raw
+    const raw =
+      chain.store.tx(hash)?.raw ??
+      chain.sequencing?.pool.get(hash)?.raw ??
+      forwarded?.get(hash)?.raw
     return raw ? bytesToHex(raw) : null
   },
 
@@ -283,13 +315,13 @@ const methods: Record<string, SequencerMethod> = {
   },
 
   /** Not in geth: where a transaction stands (invariant 5: mined, pending, or dropped with a reason). */
-  edge_getTransactionStatus: async (chain, params) => {
+  edge_getTransactionStatus: async (chain, params, _limits, forwarded) => {
     p.arity(params, 1, 1)
     const hash = p.hash32(params[0], 0)
     const mined = chain.store.tx(hash)
     if (mined) return { status: 'mined', blockNumber: q(mined.blockNumber) }
-    if (chain.sequencing?.pool.get(hash)) return { status: 'pending' }
-    const reason = chain.sequencing?.droppedReason(hash)
+    if (chain.sequencing?.pool.get(hash) || forwarded?.get(hash)) return { status: 'pending' }
+    const reason = chain.sequencing?.droppedReason(hash) ?? forwarded?.droppedReason(hash)
     return reason ? { status: 'dropped', reason } : { status: 'unknown' }
   },
 

@@ -11,7 +11,7 @@ import type { Sequencing } from './sequencing.js'
  */
 export function handPoolToOutbox(sequencing: Sequencing, outbox: Outbox, now: number): number {
   const handed = sequencing.drain()
-  for (const e of handed) outbox.add(e.hash, e.raw, now, 0)
+  for (const e of handed) outbox.add(e, now, 0)
   return handed.length
 }
 

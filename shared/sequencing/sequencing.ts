@@ -181,7 +181,7 @@ export class Sequencing {
    * whose turn ended hands these to its outbox, to be forwarded to the next one. Detaches from the
    * core.
    */
-  drain(): { hash: Hex; raw: Uint8Array }[] {
+  drain(): { hash: Hex; raw: Uint8Array; sender: Hex }[] {
     const out = this.pool
       .senders()
       .flatMap((sender) => this.pool.entriesOf(sender))
@@ -189,7 +189,7 @@ export class Sequencing {
     this.core.deps.transact(() => this.core.deps.sql.exec('DELETE FROM pool'))
     for (const e of out) this.unpool(e.hash)
     if (this.core.sequencing === this) this.core.sequencing = undefined
-    return out.map((e) => ({ hash: e.hash, raw: e.raw }))
+    return out.map((e) => ({ hash: e.hash, raw: e.raw, sender: e.sender }))
   }
 
   /** Why a transaction left the pool without being mined, if it did. */

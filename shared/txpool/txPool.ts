@@ -37,6 +37,21 @@ export function txCost(tx: TypedTransaction): bigint {
   return tx.gasLimit * feeCaps(tx).feeCap + tx.value
 }
 
+/**
+ * Whether `tx` fails to replace `old` (same sender and nonce): geth's price bump, both the fee cap
+ * and the tip cap at least `bumpPercent` above the old ones ("replacement transaction underpriced").
+ */
+export function underpricedReplacement(
+  old: TypedTransaction,
+  tx: TypedTransaction,
+  bumpPercent: bigint,
+): boolean {
+  const before = feeCaps(old)
+  const after = feeCaps(tx)
+  const bump = (v: bigint) => v + (v * bumpPercent) / 100n
+  return after.feeCap < bump(before.feeCap) || after.tipCap < bump(before.tipCap)
+}
+
 /** The tip a transaction pays the sequencer per gas under `baseFee` (negative when underpriced). */
 export function effectiveTip(tx: TypedTransaction, baseFee: bigint): bigint {
   const { feeCap, tipCap } = feeCaps(tx)

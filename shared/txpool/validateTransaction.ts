@@ -1,6 +1,12 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Hex } from 'viem'
-import { feeCaps, txCost, type PoolEntry, type PoolLimits } from './txPool.js'
+import {
+  feeCaps,
+  txCost,
+  underpricedReplacement,
+  type PoolEntry,
+  type PoolLimits,
+} from './txPool.js'
 
 /** What admission needs to know: the sender's account at the head and the pool's view of it. */
 export type AdmissionContext = {
@@ -61,9 +67,7 @@ export function validateTransaction(tx: TypedTransaction, ctx: AdmissionContext)
       `insufficient funds for gas * price + value: balance ${ctx.account.balance}, queued cost ${ctx.pooledCost}, tx cost ${cost}, overshot ${cost + ctx.pooledCost - ctx.account.balance}`,
     )
   if (ctx.existing) {
-    const old = feeCaps(ctx.existing.tx)
-    const bump = (v: bigint) => v + (v * ctx.limits.priceBumpPercent) / 100n
-    if (feeCap < bump(old.feeCap) || tipCap < bump(old.tipCap))
+    if (underpricedReplacement(ctx.existing.tx, tx, ctx.limits.priceBumpPercent))
       return reject('replacement transaction underpriced')
     return { ok: true }
   }
