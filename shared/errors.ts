@@ -1,4 +1,4 @@
-import { HttpRequestError, RpcRequestError } from 'viem'
+import { BaseError as ViemBaseError, HttpRequestError, RpcRequestError } from 'viem'
 
 /**
  * One error base for the whole node (after viem's `BaseError`): a short message for the wire, optional
@@ -150,9 +150,16 @@ export function classifyL1Failure(err: unknown): unknown {
 }
 
 function l1FailureKind(err: object): FailureKind {
-  if (err instanceof RpcRequestError)
-    return RETRYABLE_RPC_CODES.has(err.code) ? 'retryable' : 'deterministic'
-  const status = err instanceof HttpRequestError ? err.status : undefined
+  const find = <T>(cls: abstract new (...args: never[]) => T): T | undefined =>
+    (err instanceof ViemBaseError
+      ? err.walk((e) => e instanceof cls)
+      : err instanceof cls
+        ? err
+        : undefined) as T | undefined
+  // The JSON-RPC error object the endpoint answered with (viem's RpcError classes wrap it).
+  const rpc = find(RpcRequestError)
+  if (rpc) return RETRYABLE_RPC_CODES.has(rpc.code) ? 'retryable' : 'deterministic'
+  const status = find(HttpRequestError)?.status
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
     return 'deterministic'
   return 'retryable' // no answer, a timeout, a 5xx, an aborted connection

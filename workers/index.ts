@@ -52,7 +52,21 @@ app.use(
   }),
 )
 
-app.get('/health', (c) => c.json({ ok: true }))
+/**
+ * `GET /health`: 200 `{ ok: true, shards }` while every shard's node is healthy, 503 `{ ok: false,
+ * shards }` while one has a deterministic failure (invariant 10): each shard's `healthy` and its
+ * current `failures` (the part of the L1 round, the kind, the reason, since when, attempts).
+ */
+app.get('/health', async (c) => {
+  const shards = await Promise.all(
+    c.get('config').shards.map(async (s) => ({
+      chainId: s.chainId,
+      ...(await shardStubs(c.env, s.chainId).sequencer.status(s.chainId)).health,
+    })),
+  )
+  const ok = shards.every((s) => s.healthy)
+  return c.json({ ok, shards }, ok ? 200 : 503)
+})
 
 app.get('/chains', async (c) => {
   const url = new URL(c.req.url)
@@ -66,13 +80,16 @@ app.get('/chains', async (c) => {
         const wsUrl = `${ws}//${url.host}/chain/${s.chainId}`
         // What this node is for the shard, and for a peer whose live feed it follows: fixed by
         // configuration, or (pool-sequenced) by the pool's turn as the shard's object last read it.
+        // `health`: whether this node is healthy for the shard, and what fails (as GET /health).
+        const status = await shardStubs(c.env, s.chainId).sequencer.status(s.chainId)
         const role = poolSequenced(config, s.chainId)
-          ? await shardStubs(c.env, s.chainId).sequencer.status(s.chainId)
+          ? status
           : {
               role: nodeRole(config, s.chainId),
               ...(nodeRole(config, s.chainId) === 'peer' && {
                 follows: config.sequencerUrl && `${config.sequencerUrl}/chain/${s.chainId}`,
               }),
+              health: status.health,
             }
         return {
           chainId: s.chainId,
