@@ -1,0 +1,323 @@
+import { encodeFunctionData, getAddress, keccak256, maxUint256, parseAbi, parseEther, toHex, type Hex } from 'viem'
+import { describe, expect, test } from 'vitest'
+import { castVote, execute, propose, queue } from '../../scripts/governance.js'
+import { devnetDac } from '../../scripts/dac-params.js'
+import {
+  A,
+  B,
+  C,
+  D,
+  FINALIZATION_PERIOD,
+  NOT_FINAL,
+  PARAMS,
+  STAKE,
+  Status,
+  accept,
+  acceptedIn,
+  advance,
+  attest,
+  d,
+  dev,
+  domain,
+  eth,
+  expectError,
+  finalize,
+  honestRoot,
+  isFinal,
+  madeUpWithdrawal,
+  mined,
+  nextBlock,
+  nextIndex,
+  outputAt,
+  prove,
+  quorum,
+  relayer,
+  sign,
+  staking,
+  testClient,
+  token,
+  useOutputQuorumDevnet,
+  verifierOf,
+} from './verifiers.fixtures.js'
+
+/**
+ * The attacks of issue 22 on the verifier contracts, on anvil with deployL1's contracts (each failed
+ * on the contracts as they were, with ChallengeVote's token vote, the oracle frozen from the
+ * challenged output on, loops over open challenges, and a verifier list anyone could fill):
+ * - vote theft: a 10,000 EDGE verifier challenges the honest root and a 10 % holder votes for it;
+ *   nothing short of an executed Governor proposal upholds a challenge, so nobody is slashed;
+ * - the free halt: a challenge nobody upholds costs its bond (to the Timelock), freezes only the
+ *   challenged output (the next one finalizes meanwhile), and the honest output becomes final;
+ * - 1,000 open challenges: challenge, resolve and attest cost the same as with one;
+ * - dust stakes cannot lock out a 100,000 EDGE operator, and a verifier can leave the list;
+ * - slashing after a root's reference time does not shrink its quorum's denominator, and an active
+ *   stake below the floor cannot attest alone;
+ * - a self-challenge by a wrong root's signers does not make it final: a Governor proposal upholds it.
+ * Calls that the old contracts had (vote) go through a raw ABI so the same test ran on both.
+ */
+useOutputQuorumDevnet()
+
+const legacy = parseAbi([
+  'function vote(uint256 id, bool support)',
+  'function resolve(uint256 id)',
+  'function challenge(address oracle, uint256 l2BlockNumber, bytes32 outputRoot) payable returns (uint256)',
+])
+/** Past any challenge's deadline (the devnet's dispute period) and the finalization period. */
+const WAIT = 1300n
+
+async function tryTx(send: () => Promise<Hex>) {
+  try {
+    const hash = await send()
+    return (await relayer.waitForTransactionReceipt({ hash })).status === 'success'
+  } catch {
+    return false
+  }
+}
+
+async function challengeOf(by: typeof A, l2BlockNumber: bigint, root: Hex) {
+  const count = await relayer.readContract({ ...quorum(), functionName: 'challengeCount' })
+  await mined(
+    await by.wallet.writeContract({
+      address: d.verifiers.quorum,
+      abi: legacy,
+      functionName: 'challenge',
+      args: [domain.oracle, l2BlockNumber, root],
+      value: PARAMS.challengeBond,
+    }),
+  )
+  return count
+}
+
+async function stakeFrom(from: (typeof dev)[number], who: `0x${string}`, amount: bigint) {
+  await mined(
+    await from.writeContract({
+      ...token(),
+      functionName: 'approve',
+      args: [d.verifiers.staking, maxUint256],
+    }),
+  )
+  return from.writeContract({ ...staking(), functionName: 'stake', args: [who, amount] })
+}
+
+describe('OutputQuorum vote theft', () => {
+  test('attack: a 10,000 EDGE challenger and a 10 % token holder cannot reject an honest root or slash', async () => {
+    await mined(await stakeFrom(dev[9], D.address, parseEther('10000')))
+    const out = await accept(honestRoot(await nextBlock()), [A, B, C])
+    const id = await challengeOf(D, out.l2BlockNumber, honestRoot(out.l2BlockNumber))
+    // The 10 % holder (dev 0 and 1, 1,000,000 EDGE) tries to vote the challenge through.
+    for (const voter of dev.slice(0, 2))
+      await tryTx(() =>
+        voter.writeContract({ address: d.verifiers.quorum, abi: legacy, functionName: 'vote', args: [id, true] }),
+      )
+    // Nobody but the owner (the Timelock) can uphold.
+    await expectError(
+      D.wallet.writeContract({ ...quorum(), functionName: 'uphold', args: [id] }),
+      'OwnableUnauthorizedAccount',
+    )
+    const timelockBefore = await eth(d.dac.timelock)
+    await advance(WAIT)
+    await mined(
+      await D.wallet.writeContract({ address: d.verifiers.quorum, abi: legacy, functionName: 'resolve', args: [id] }),
+    )
+    // Nobody slashed, the honest output stands and is final; the challenger's bond is the Timelock's.
+    for (const op of [A, B, C])
+      expect(await verifierOf(op)).toMatchObject({ bonded: STAKE, status: Status.Active })
+    expect(await outputAt(out.index)).toMatchObject({ outputRoot: honestRoot(out.l2BlockNumber) })
+    expect(await isFinal(out.index)).toBe(true)
+    expect((await eth(d.dac.timelock)) - timelockBefore).toBe(PARAMS.challengeBond)
+    // The attacker alone is no quorum: its forged root does not enter.
+    const forged = keccak256(toHex('forged'))
+    const next = await nextBlock()
+    expect(acceptedIn(await attest(next, forged, [D]))).toEqual([])
+    expect(await nextIndex()).toBe(out.index + 1n)
+  })
+})
+
+describe('OutputQuorum free halt', () => {
+  test('attack: an unresolved challenge costs its bond, freezes only its output, and the honest output becomes final', async () => {
+    const { w, l2, recipient } = await madeUpWithdrawal('halt')
+    const out = await accept(l2.outputRoot, [A, B])
+    await mined(await prove(w, out.index, l2))
+    const id = await challengeOf(C, out.l2BlockNumber, l2.outputRoot)
+    const cAfter = await eth(C.address)
+    const later = await accept(honestRoot(await nextBlock()), [A, B])
+    await advance(FINALIZATION_PERIOD + 1n)
+    // Only the challenged output is frozen: the next one is final meanwhile.
+    expect(await isFinal(out.index)).toBe(false)
+    expect(await isFinal(later.index)).toBe(true)
+    await expectError(finalize(w), 'Error', [NOT_FINAL])
+    const timelockBefore = await eth(d.dac.timelock)
+    await advance(WAIT)
+    await mined(
+      await dev[3].writeContract({ address: d.verifiers.quorum, abi: legacy, functionName: 'resolve', args: [id] }),
+    )
+    expect(await eth(C.address)).toBe(cAfter)
+    expect((await eth(d.dac.timelock)) - timelockBefore).toBe(PARAMS.challengeBond)
+    expect(await outputAt(out.index)).toMatchObject({ outputRoot: l2.outputRoot })
+    expect(await isFinal(out.index)).toBe(true)
+    await mined(await finalize(w))
+    expect(await eth(recipient)).toBe(w.value)
+    // A root is challenged once: the halt cannot be repeated on it.
+    await expectError(
+      C.wallet.writeContract({
+        ...quorum(),
+        functionName: 'challenge',
+        args: [domain.oracle, out.l2BlockNumber, l2.outputRoot],
+        value: PARAMS.challengeBond,
+      }),
+      'OutputFinal',
+    )
+  })
+})
+
+describe('OutputQuorum 1,000 open challenges', () => {
+  const gasOf = async (hash: Hex) => (await mined(hash)).gasUsed
+  const challengeTx = (l2BlockNumber: bigint, root: Hex) =>
+    C.wallet.writeContract({
+      address: d.verifiers.quorum,
+      abi: legacy,
+      functionName: 'challenge',
+      args: [domain.oracle, l2BlockNumber, root],
+      value: PARAMS.challengeBond,
+      gas: 29_000_000n,
+    })
+  const attestGas = async (l2BlockNumber: bigint, root: Hex) => {
+    const sigs = await Promise.all([A, B].map((s) => sign(s, l2BlockNumber, root)))
+    return gasOf(
+      await relayer.writeContract({
+        ...quorum(),
+        functionName: 'attest',
+        args: [domain.oracle, l2BlockNumber, root, sigs],
+        gas: 29_000_000n,
+      }),
+    )
+  }
+
+  test('attack: challenge, resolve and attest cost the same with 1 and with 1,000 open', { timeout: 600_000 }, async () => {
+    await testClient.setBalance({ address: C.address, value: parseEther('1000') })
+    const first = await nextBlock()
+    const attest1 = await attestGas(first, honestRoot(first))
+    const challenge1 = await gasOf(await challengeTx(first, honestRoot(first)))
+    let block = first
+    for (let i = 1; i < 1000; i++) {
+      block = await nextBlock()
+      await attestGas(block, honestRoot(block))
+      await gasOf(await challengeTx(block, honestRoot(block)))
+    }
+    block = await nextBlock()
+    const attestN = await attestGas(block, honestRoot(block))
+    const challengeN = await gasOf(await challengeTx(block, honestRoot(block)))
+    await advance(WAIT)
+    const resolveN = await gasOf(
+      await dev[3].writeContract({
+        address: d.verifiers.quorum,
+        abi: legacy,
+        functionName: 'resolve',
+        args: [0n],
+        gas: 29_000_000n,
+      }),
+    )
+    console.log(
+      `gas with 1 / 1,000 open challenges: attest ${attest1} / ${attestN}, challenge ${challenge1} / ${challengeN}, resolve (1,000 open) ${resolveN}`,
+    )
+    for (const g of [attestN, challengeN, resolveN]) expect(g).toBeLessThan(30_000_000n)
+    // Bounded: no per-challenge term (a cold slot or two of difference, nothing like 7,700 per challenge).
+    expect(challengeN - challenge1).toBeLessThan(50_000n)
+    expect(attestN - attest1).toBeLessThan(50_000n)
+    expect(resolveN).toBeLessThan(300_000n)
+  })
+})
+
+describe('VerifierStaking entry', () => {
+  test('attack: dust stakes and a full list of minimum stakes cannot lock out a 100,000 EDGE operator', async () => {
+    const filler = (i: number) => getAddress(keccak256(toHex(`filler ${i}`)).slice(0, 42))
+    // 61 dust stakes of 1 wei each (the list holds 64): refused, or they fill the list.
+    for (let i = 0; i < 61; i++) await tryTx(() => stakeFrom(dev[2], filler(i), 1n))
+    // 61 minimum stakes fill the list for real.
+    for (let i = 0; i < 61; i++) {
+      if ((await relayer.readContract({ ...staking(), functionName: 'verifierCount' })) >= 64n) break
+      await mined(await stakeFrom(i < 30 ? dev[2] : dev[3], filler(100 + i), PARAMS.minStake))
+    }
+    expect(await relayer.readContract({ ...staking(), functionName: 'verifierCount' })).toBe(64n)
+    // The operator's 100,000 EDGE gets in: the smallest member is evicted into unbonding.
+    await mined(await stakeFrom(dev[4], D.address, STAKE))
+    expect(await verifierOf(D)).toMatchObject({ bonded: STAKE, status: Status.Active })
+    expect(await relayer.readContract({ ...staking(), functionName: 'verifierCount' })).toBe(64n)
+  })
+
+  test('behavior: a verifier with nothing bonded or unbonding leaves the list', async () => {
+    const count = await relayer.readContract({ ...staking(), functionName: 'verifierCount' })
+    await mined(await A.wallet.writeContract({ ...staking(), functionName: 'unbond', args: [STAKE] }))
+    await expectError(
+      dev[5].writeContract({ ...staking(), functionName: 'deregister', args: [A.address] }),
+      'NotEmpty',
+    )
+    await advance(PARAMS.unbondingDelay)
+    await mined(await A.wallet.writeContract({ ...staking(), functionName: 'withdraw' }))
+    await mined(await dev[5].writeContract({ ...staking(), functionName: 'deregister', args: [A.address] }))
+    expect(await relayer.readContract({ ...staking(), functionName: 'verifierCount' })).toBe(count - 1n)
+  })
+})
+
+describe('OutputQuorum reference stake', () => {
+  test('attack: slashing the others after the reference time does not make one signer a quorum', async () => {
+    const l2BlockNumber = await nextBlock()
+    const wrong = keccak256(toHex('wrong'))
+    expect(acceptedIn(await attest(l2BlockNumber, wrong, [A]))).toEqual([])
+    // B and C get slashed afterwards (equivocation at a later block stands in for any slash).
+    const other = l2BlockNumber + 10n
+    for (const op of [B, C]) {
+      const [x, y] = [keccak256(toHex('x')), keccak256(toHex('y'))]
+      await mined(
+        await dev[4].writeContract({
+          ...quorum(),
+          functionName: 'slashEquivocation',
+          args: [domain.oracle, other, x, await sign(op, other, x), y, await sign(op, other, y)],
+        }),
+      )
+    }
+    expect(await verifierOf(B)).toMatchObject({ status: Status.Jailed })
+    // A's signature re-sent: still a third of the stake active at the reference time.
+    expect(acceptedIn(await attest(l2BlockNumber, wrong, [A]))).toEqual([])
+    await advance(1n)
+    expect(acceptedIn(await attest(l2BlockNumber, wrong, [A]))).toEqual([])
+    expect(await nextBlock()).toBe(l2BlockNumber)
+  })
+
+  test('attack: an active stake below the floor cannot attest alone', async () => {
+    for (const op of [B, C])
+      await mined(await op.wallet.writeContract({ ...staking(), functionName: 'unbond', args: [STAKE] }))
+    await advance(1n)
+    const l2BlockNumber = await nextBlock()
+    expect(acceptedIn(await attest(l2BlockNumber, honestRoot(l2BlockNumber), [A]))).toEqual([])
+    expect(await nextBlock()).toBe(l2BlockNumber)
+  })
+})
+
+describe('OutputQuorum self-challenge', () => {
+  test('attack: the wrong root\'s own signers challenge it; a Governor proposal upholds it and slashes them', async () => {
+    const { w, l2, recipient } = await madeUpWithdrawal('self')
+    const out = await accept(l2.outputRoot, [A, B])
+    await mined(await prove(w, out.index, l2))
+    const id = await challengeOf(A, out.l2BlockNumber, l2.outputRoot)
+    // Honest holders (dev 0 and 1, 10 % of the supply) pass a proposal to uphold it.
+    const data = encodeFunctionData({ abi: parseAbi(['function uphold(uint256 id)']), functionName: 'uphold', args: [id] })
+    const { proposalId } = await propose(
+      dev[0],
+      d.dac.governor,
+      [{ target: d.verifiers.quorum, data }],
+      `edge-l2: uphold challenge ${id} of output ${l2.outputRoot} at ${out.l2BlockNumber}`,
+    )
+    await advance(devnetDac.votingDelay + 1n)
+    for (const voter of dev.slice(0, 2)) await castVote(voter, d.dac.governor, proposalId, 'for')
+    await advance(devnetDac.votingPeriod + 1n)
+    await queue(dev[0], d.dac.governor, proposalId)
+    await advance(devnetDac.timelockDelay + 1n)
+    await execute(dev[0], d.dac.governor, proposalId)
+    for (const op of [A, B]) expect(await verifierOf(op)).toMatchObject({ status: Status.Jailed })
+    await advance(WAIT)
+    expect(await eth(recipient)).toBe(0n)
+    await expect(finalize(w)).rejects.toThrow()
+    expect(await eth(recipient)).toBe(0n)
+  })
+})
