@@ -21,12 +21,14 @@ export type FailureOutcome = { kind: FailureKind; log?: string; retryInMs: numbe
 
 /** Longest wait between two attempts of a failing step. */
 const MAX_BACKOFF_MS = 30_000
+/** The wait between two attempts of a step failing deterministically (the L1 may change under it). */
+const DETERMINISTIC_RETRY_MS = 10_000
 
 /**
  * The failures of a node's steps (the L1 round's parts: watch and batch, derive, pool, verify,
  * rollup events), kept so that their kind, not their text, decides what follows (invariant 10): a
  * deterministic failure is logged once with what failed and why and makes the node unhealthy until
- * the step succeeds again (retried slowly, in case the L1 changes under it); a retryable one (L1
+ * the step succeeds again (retried every 10 s, in case the L1 changes under it); a retryable one (L1
  * unreachable, a timeout) backs off exponentially and is logged on its first attempt and then at
  * 8, 16, 32… attempts, so an outage never floods the log. A step that succeeds again logs its
  * recovery once.
@@ -45,7 +47,7 @@ export class NodeHealth {
       : { step, kind, error, since: now, attempts: 1, retryAt: now }
     const retryInMs =
       kind === 'deterministic'
-        ? MAX_BACKOFF_MS
+        ? DETERMINISTIC_RETRY_MS
         : Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(f.attempts - 1, 10))
     f.retryAt = now + retryInMs
     this.failing.set(step, f)
@@ -53,7 +55,7 @@ export class NodeHealth {
     if (!same)
       log =
         kind === 'deterministic'
-          ? `${step} failed (deterministic; the node is unhealthy until it succeeds, retried every ${Math.round(MAX_BACKOFF_MS / 1000)} s at most): ${error}`
+          ? `${step} failed (deterministic; the node is unhealthy until it succeeds, retried every ${DETERMINISTIC_RETRY_MS / 1000} s): ${error}`
           : `${step} failed (retryable; backing off): ${error}`
     else if (kind === 'retryable' && f.attempts >= 8 && (f.attempts & (f.attempts - 1)) === 0)
       log = `${step} still failing after ${f.attempts} attempts since ${new Date(f.since).toISOString()}: ${error}`
