@@ -158,7 +158,8 @@ export async function readRollupEvents(
           abi: outputQuorumAbi,
           functionName: 'getChallenge',
           args: [id],
-          blockNumber: toBlock,
+          // At the head, not at `toBlock`: a challenge's oracle never changes, and an L1 that keeps
+          // state near its head only has none for an old block (invariant 10).
         }),
       ),
     )
