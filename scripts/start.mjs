@@ -1,16 +1,26 @@
 // `npm start`: a local devnet. Builds the contracts into generated/ (skipped when current), starts
 // anvil (the L1) on 127.0.0.1:8545 with the L1 contracts (the ETH of each shard's L2 genesis locked
-// in its portal), applies the D1 migrations to .devnet/, runs the L2 node (`wrangler dev`) on
-// 127.0.0.1:9545 persisting there, and prints the shards and the dev accounts once the node
-// answers. `--reset` wipes .devnet/ first; `--dir` and `--l1-port` move the state and the L1 (a
+// in its portal), applies the D1 migrations to .devnet/, runs the three operators' L2 nodes
+// (`wrangler dev`) on 127.0.0.1:9545-9547, each persisting in its own directory, and prints the
+// operators, who sequences each shard now (the SequencerPool on L1), the shards and the dev accounts
+// once the nodes answer. `--reset` wipes .devnet/ first; `--dir` and `--l1-port` move the state and the L1 (a
 // second devnet beside a developer's, as the status page's browser test runs); Ctrl-C stops everything. The process handling is the
 // one the end-to-end tests use (test/e2e/processes.ts), loaded through tsx.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { tsImport } from 'tsx/esm/api'
-import { createWalletClient, http, publicActions, toHex } from 'viem'
+import {
+  createPublicClient,
+  createWalletClient,
+  formatEther,
+  http,
+  publicActions,
+  toHex,
+  zeroAddress,
+} from 'viem'
+import { readContract } from 'viem/actions'
 import { mnemonicToAccount } from 'viem/accounts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -30,9 +40,10 @@ if (args.help) {
   console.log(`usage: npm start -- [--reset] [--port 9545] [--peers 2] [--dir .devnet] [--l1-port 8545]
 
   --reset    wipe the local state in .devnet/ (or --dir) first
-  --port     port of the sequencer node on 127.0.0.1 (default 9545); peers take the next ports
+  --port     port of the first node on 127.0.0.1 (default 9545); peers take the next ports
   --peers    how many peer nodes to run beside it (default 2), each its own process and state;
-             the sequencer and the first two peers are the three staked verifier operators
+             the first node and the first two peers are the three staked verifier operators,
+             who take turns sequencing (every node forwards writes to whoever holds the turn)
   --dir      the devnet's state directory, relative to the repository (default .devnet)
   --l1-port  port of the L1 (anvil) on 127.0.0.1 (default 8545)`)
   process.exit(0)
@@ -64,6 +75,18 @@ const { startNode, startAnvil } = await tsImport('../test/e2e/processes.ts', imp
 const { deployL1, toL1Config } = await tsImport('./deploy-l1.ts', import.meta.url)
 /** @type {import('../shared/chain/genesis.ts')} */
 const { genesisEthSupply } = await tsImport('../shared/chain/genesis.ts', import.meta.url)
+/** @type {import('../shared/sequencing/poolView.ts')} */
+const { readPoolView } = await tsImport('../shared/sequencing/poolView.ts', import.meta.url)
+/** @type {import('../generated/contracts/SequencerPool.ts')} */
+const { sequencerPoolAbi } = await tsImport(
+  '../generated/contracts/SequencerPool.ts',
+  import.meta.url,
+)
+/** @type {import('../generated/contracts/VerifierStaking.ts')} */
+const { verifierStakingAbi } = await tsImport(
+  '../generated/contracts/VerifierStaking.ts',
+  import.meta.url,
+)
 /** @type {import('./devnet-verifiers.ts')} */
 const { devnetOperator, stakeOperators, DEVNET_STAKE } = await tsImport(
   './devnet-verifiers.ts',
@@ -91,7 +114,10 @@ const anvil = await startAnvil({
   port: l1Port,
   chainId: L1_CHAIN_ID,
   hardfork: 'osaka',
-  stateFile: path.join(devnetDir, 'l1-state.json'),
+  stateFile: recoverL1State(path.join(devnetDir, 'l1-state.json')),
+  // Dumped every second too, not only on a clean exit: after a crash (SIGKILL of everything) the L1
+  // restarts at most a second behind, inside the nodes' confirmation depth (L1_CONFIRMATIONS).
+  extraArgs: ['--state-interval', '1'],
 }).catch((err) => {
   console.error(err instanceof Error ? err.message : err)
   process.exit(1)
@@ -122,7 +148,7 @@ if (!Number.isSafeInteger(peerCount) || peerCount < 0) {
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 let streaming = false
-console.log(`starting the sequencer node on 127.0.0.1:${args.port} (state in ${stateName}) …`)
+console.log(`starting node 1 on 127.0.0.1:${args.port} (state in ${stateName}) …`)
 const node = await startNode({
   port: Number(args.port),
   persistDir: devnetDir,
@@ -178,7 +204,7 @@ for (const [name, n] of [['sequencer', node], ...peers.map((p, i) => [`peer ${i 
     process.exit(1)
   })
 
-console.log(summary(node.url, await getChains(node.url), peers))
+console.log(summary(node.url, await getChains(node.url), peers, await readSequencing(l1)))
 streaming = true
 // Cron triggers do not fire under wrangler dev: fire the scheduled handler every minute, as
 // Cloudflare would (the shards' own alarms do the L1 work in between).
@@ -254,6 +280,23 @@ async function ensureL1Contracts(rpcUrl) {
   return config
 }
 
+/**
+ * The L1 state file to load: `file`, or, when a crash cut its last dump short (not JSON), the copy
+ * kept at the previous start (`file`.bak), the one that loaded then. Returns `file`.
+ */
+function recoverL1State(file) {
+  if (!existsSync(file)) return file
+  try {
+    JSON.parse(readFileSync(file, 'utf8'))
+    copyFileSync(file, `${file}.bak`)
+  } catch {
+    if (!existsSync(`${file}.bak`)) return file
+    console.error(`${file} is cut short (a crash mid-dump): loading the copy from the last start`)
+    copyFileSync(`${file}.bak`, file)
+  }
+  return file
+}
+
 /** The shard chain ids from wrangler.toml's SHARDS var. */
 function shardChainIds() {
   const toml = readFileSync(path.join(root, 'wrangler.toml'), 'utf8')
@@ -277,18 +320,94 @@ async function getChains(url) {
   return last
 }
 
-function summary(url, chains, peers) {
-  const operator = (i) => (operators[i] ? `; verifier ${operators[i].address}` : '')
+/**
+ * Who sequences each shard now, as the SequencerPool on L1 states it (`readPoolView`: the epoch, the
+ * holder and the URL it published), and each operator's bonded stake (VerifierStaking) and published
+ * URL. Waits up to 20 s for every shard to have a holder (a fresh pool has none until the operators'
+ * stakes are active); the reason, when L1 could not be read.
+ */
+async function readSequencing(config) {
+  const shard = Object.values(config.shards)[0]
+  const client = createPublicClient({ transport: http(config.rpcUrl) })
+  const at = {
+    pool: shard.sequencerPool,
+    multicall3: config.multicall3,
+    chainIds: Object.keys(config.shards).map(Number),
+  }
+  const deadline = Date.now() + 20_000
+  try {
+    for (;;) {
+      const view = await readPoolView(client, at)
+      if (view.shards.every((s) => s.current.sequencer !== zeroAddress) || Date.now() > deadline) {
+        const read = (address, abi, functionName, args) =>
+          readContract(client, { address, abi, functionName, args })
+        const stakes = await Promise.all(
+          operators.map(async (o) => ({
+            bonded: await read(shard.verifierStaking, verifierStakingAbi, 'bondedOf', [o.address]),
+            url: await read(shard.sequencerPool, sequencerPoolAbi, 'urlOf', [o.address]),
+          })),
+        )
+        return { view, stakes }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+    }
+  } catch (err) {
+    return (err instanceof Error ? (err.shortMessage ?? err.message) : String(err)).split('\n')[0]
+  }
+}
+
+function summary(url, chains, peers, sequencing) {
+  const nodes = [
+    { url, state: stateName },
+    ...peers.map((p, i) => ({ url: p.url, state: `${stateName}peer-${i + 1}/` })),
+  ]
+  const ok = typeof sequencing === 'object'
+  const whose = (address) => {
+    const i = operators.findIndex(
+      (o) => address && o.address.toLowerCase() === address.toLowerCase(),
+    )
+    return i < 0 ? address : `operator ${i + 1} (${address})`
+  }
   const lines = [
     '',
     'edge-l2 devnet is up',
     '',
-    `  sequencer ${url}  (GET /health, GET /chains, GET /network${operator(0)})`,
+    '  operators (staked verifiers; each runs a node, and they take turns sequencing as the',
+    '  SequencerPool on L1 schedules them)',
   ]
-  peers.forEach((p, i) =>
+  nodes.forEach((n, i) => {
+    const o = operators[i]
+    if (!o)
+      return lines.push(
+        `    node ${i + 1}      ${n.url}  no key: derives, follows, forwards  (state ${n.state})`,
+      )
+    const stake = ok
+      ? `${Number(formatEther(sequencing.stakes[i].bonded)).toLocaleString('en-US')} EDGE staked`
+      : 'stake unread'
+    const published =
+      ok && sequencing.stakes[i].url !== n.url ? ', URL not yet published on L1' : ''
+    lines.push(`    ${i + 1}  ${o.address}  ${n.url}  ${stake}${published}  (state ${n.state})`)
+  })
+  if (ok) {
+    const v = sequencing.view
     lines.push(
-      `  peer ${i + 1}    ${p.url}  (state ${stateName}peer-${i + 1}/; follows ${url}${operator(i + 1)})`,
-    ),
+      '',
+      `  sequencing now (pool ${v.pool}, epoch ${v.epoch}: L1 blocks ${v.epochStart} to ${BigInt(v.nextEpochStart) - 1n}; the turn moves every epoch)`,
+    )
+    for (const s of v.shards)
+      lines.push(
+        s.current.sequencer === zeroAddress
+          ? `    shard ${s.chainId}  nobody yet (no active operator in the epoch's order)`
+          : `    shard ${s.chainId}  ${whose(s.current.sequencer)}  ${s.current.url || '(no URL published yet)'}`,
+      )
+  } else {
+    lines.push('', `  sequencing now: the SequencerPool could not be read (${sequencing})`)
+  }
+  lines.push(
+    '',
+    "  Any node's URL reaches the sequencer: every node forwards writes to whoever holds the turn and",
+    '  serves reads itself. GET /health, GET /chains, GET /network (the schedule) on each.',
+    '',
   )
   lines.push(`  state     ${stateName}  (npm start -- --reset wipes it)`)
   const first = Array.isArray(chains) ? chains[0] : undefined
