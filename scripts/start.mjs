@@ -323,8 +323,8 @@ async function getChains(url) {
 /**
  * Who sequences each shard now, as the SequencerPool on L1 states it (`readPoolView`: the epoch, the
  * holder and the URL it published), and each operator's bonded stake (VerifierStaking) and published
- * URL. Waits up to 20 s for every shard to have a holder (a fresh pool has none until the operators'
- * stakes are active); the reason, when L1 could not be read.
+ * URL. Waits up to 20 s for every shard to have a holder and every operator's node to have published
+ * its URL (each does so in its first L1 round); the reason, when L1 could not be read.
  */
 async function readSequencing(config) {
   const shard = Object.values(config.shards)[0]
@@ -334,21 +334,22 @@ async function readSequencing(config) {
     multicall3: config.multicall3,
     chainIds: Object.keys(config.shards).map(Number),
   }
+  const read = (address, abi, functionName, args) =>
+    readContract(client, { address, abi, functionName, args })
   const deadline = Date.now() + 20_000
   try {
     for (;;) {
       const view = await readPoolView(client, at)
-      if (view.shards.every((s) => s.current.sequencer !== zeroAddress) || Date.now() > deadline) {
-        const read = (address, abi, functionName, args) =>
-          readContract(client, { address, abi, functionName, args })
-        const stakes = await Promise.all(
-          operators.map(async (o) => ({
-            bonded: await read(shard.verifierStaking, verifierStakingAbi, 'bondedOf', [o.address]),
-            url: await read(shard.sequencerPool, sequencerPoolAbi, 'urlOf', [o.address]),
-          })),
-        )
-        return { view, stakes }
-      }
+      const stakes = await Promise.all(
+        operators.map(async (o) => ({
+          bonded: await read(shard.verifierStaking, verifierStakingAbi, 'bondedOf', [o.address]),
+          url: await read(shard.sequencerPool, sequencerPoolAbi, 'urlOf', [o.address]),
+        })),
+      )
+      const settled =
+        view.shards.every((s) => s.current.sequencer !== zeroAddress) &&
+        stakes.every((s) => s.url !== '')
+      if (settled || Date.now() > deadline) return { view, stakes }
       await new Promise((resolve) => setTimeout(resolve, 1_000))
     }
   } catch (err) {
