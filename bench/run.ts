@@ -280,3 +280,6 @@ if (runs('failover') && !process.env.BENCH_SKIP_FAILOVER) {
     `| transactions acknowledged before a kill and never mined (all acknowledged so far, checked at each kill: ${f.map((r) => r.acked).join(', ')}) | ${f.reduce((a, r) => a + r.lost, 0)} |`,
   )
 }
+
+// Restart (issue 23): `npm start` on a stopped devnet with state → its first new block (bench/restart.ts).
+if (!process.env.BENCH_SKIP_RESTART) await (await import('./restart.js')).benchRestart()
