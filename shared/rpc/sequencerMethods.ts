@@ -23,7 +23,8 @@ import {
 } from '../execution/simulate.js'
 import { traceTransaction, type TraceConfig } from '../execution/traceTransaction.js'
 import { restoreTransaction } from '../txpool/decodeRawTransaction.js'
-import type { Outbox } from '../forwarding/outbox.js'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { Forwarded, Outbox } from '../forwarding/outbox.js'
 import { pendingNonce as nextNonce } from '../forwarding/forwardPolicy.js'
 import { formatTransaction } from './format.js'
 import { feeHistory, suggestTip } from './feeHistory.js'
@@ -37,7 +38,7 @@ export type CallLimits = Pick<Config, 'rpcGasCap' | 'rpcEvmTimeoutMs' | 'rpcTrac
  * What a node forwarded to the sequencer and has not seen safely mined (its `Outbox`): pending-state
  * reads count it, so any node answers them as the sequencer would (invariant 9).
  */
-export type ForwardedView = Pick<Outbox, 'get' | 'ofSender' | 'droppedReason'>
+export type ForwardedView = Pick<Outbox, 'get' | 'ofSender' | 'all' | 'droppedReason'>
 
 /** A method the sequencer answers from its own storage: decode params, call the domain, format. */
 export type SequencerMethod = (
@@ -83,10 +84,37 @@ function forwardedTx(chain: ChainCore, forwarded: ForwardedView | undefined, has
   }
 }
 
-/** The pool's executable and queued entries (none on a peer). */
-async function poolSplit(chain: ChainCore) {
+type PoolView = { sender: Hex; nonce: bigint; tx: TypedTransaction }
+
+/**
+ * The pool's executable and queued entries; on a node that is not sequencing, what it forwarded
+ * and has not seen mined stands in for the pool (pending from the state nonce in a row, else queued).
+ */
+async function poolSplit(chain: ChainCore, forwarded?: ForwardedView) {
   const s = chain.sequencing
-  return s ? s.pool.split(await s.senderNonces()) : { pending: [], queued: [] }
+  if (s) return s.pool.split(await s.senderNonces())
+  const pending: PoolView[] = []
+  const queued: PoolView[] = []
+  const bySender = new Map<Hex, Forwarded[]>()
+  for (const f of forwarded?.all() ?? [])
+    if (f.sender && !chain.store.tx(f.hash))
+      bySender.set(f.sender, [...(bySender.get(f.sender) ?? []), f])
+  for (const [sender, entries] of bySender) {
+    let next = (await chain.headAccount(sender)).nonce
+    for (const f of entries.sort((a, b) => (a.nonce < b.nonce ? -1 : 1))) {
+      if (f.nonce < next) continue
+      const e = {
+        sender,
+        nonce: f.nonce,
+        tx: restoreTransaction(f.raw, { address: sender }, chain.chainId),
+      }
+      if (f.nonce === next) {
+        pending.push(e)
+        next++
+      } else queued.push(e)
+    }
+  }
+  return { pending, queued }
 }
 
 /**
@@ -343,13 +371,13 @@ const methods: Record<string, SequencerMethod> = {
       : null
   },
 
-  txpool_status: async (chain) => {
-    const { pending, queued } = await poolSplit(chain)
+  txpool_status: async (chain, _params, _limits, forwarded) => {
+    const { pending, queued } = await poolSplit(chain, forwarded)
     return { pending: q(pending.length), queued: q(queued.length) }
   },
 
-  txpool_content: async (chain) => {
-    const { pending, queued } = await poolSplit(chain)
+  txpool_content: async (chain, _params, _limits, forwarded) => {
+    const { pending, queued } = await poolSplit(chain, forwarded)
     const group = (entries: typeof pending) => {
       const out: Record<string, Record<string, unknown>> = {}
       for (const e of entries)

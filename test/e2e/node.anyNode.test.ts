@@ -275,6 +275,15 @@ describe('any node answers as the sequencer would', () => {
       const bumpedHash = await l2Rpc<Hex>(url, 'eth_sendRawTransaction', [bumped])
       expect(await node.getTransaction({ hash: firstHash }).catch(() => null)).toBeNull()
       expect(await node.getTransaction({ hash: bumpedHash })).toMatchObject({ blockHash: null })
+      // The node's txpool shows it as the sequencer's would: queued behind the gap, alone.
+      const content = await l2Rpc<{ queued: Record<string, Record<string, { hash: Hex }>> }>(
+        url,
+        'txpool_content',
+        [],
+      )
+      expect(content.queued[account.address.toLowerCase()]).toEqual({
+        [String(next + 1)]: expect.objectContaining({ hash: bumpedHash }),
+      })
       // The gap filled synchronously: the receipt comes back from this node.
       const gap = await sign(50_000_000_000n, 1_000_000_000n, 4n, next)
       const receipt = await l2Rpc<{ status: Hex; transactionHash: Hex }>(
