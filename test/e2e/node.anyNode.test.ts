@@ -216,7 +216,7 @@ describe('any node answers as the sequencer would', () => {
     const seen = new Map<Hex, number>()
     for (const b of chains[0]) for (const h of b.transactions) seen.set(h, (seen.get(h) ?? 0) + 1)
     for (const h of hashes) expect(seen.get(h), h).toBe(1)
-  })
+  }, 480_000)
 
   it('a replacement through a node that is not sequencing: underpriced is refused as geth refuses it (-32000), a 10% bump replaces, only the replacement is mined; eth_sendRawTransactionSync returns the receipt', async () => {
     const holder = await d.holderIndex()
@@ -311,5 +311,5 @@ describe('any node answers as the sequencer would', () => {
           other,
         ).toBeNull()
     }
-  })
+  }, 240_000)
 })
