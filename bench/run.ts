@@ -5,6 +5,7 @@ import { fuzzNode, type FuzzReport } from './fuzz.js'
 import { measureDerivation, measureFollowing } from './peers.js'
 import { measureSettlement } from './settlement.js'
 import { measureFailover } from './failover.js'
+import { measurePool, printPool } from './pool.js'
 import {
   accounts,
   createTarget,
@@ -34,11 +35,14 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 512)
 const FUZZ = process.env.BENCH_SKIP_FUZZ ? 0 : Number(process.env.BENCH_FUZZ ?? 100_000)
 
 /**
- * BENCH_ONLY=peers runs only that part (comma-separated: node, settlement, peers, failover); `node`
- * is the node-and-anvil table and the fuzz run.
+ * `npm run bench -- pool peers` (or BENCH_ONLY=pool,peers) runs only those parts: node, settlement,
+ * peers, failover, restart, pool; `node` is the node-and-anvil table and the fuzz run. A part is one
+ * `if (runs('name'))` block below.
  */
-const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim())
-const runs = (part: 'node' | 'settlement' | 'peers' | 'failover') => !ONLY || ONLY.includes(part)
+const ONLY = (
+  process.argv.length > 2 ? process.argv.slice(2) : process.env.BENCH_ONLY?.split(',')
+)?.map((s) => s.trim())
+const runs = (part: string) => !ONLY || ONLY.includes(part)
 /** Blocks a fresh peer derives from L1 (BENCH_PEER_BLOCKS), and feed blocks sampled (BENCH_FOLLOW_BLOCKS). */
 const PEER_BLOCKS = Number(process.env.BENCH_PEER_BLOCKS ?? 2048)
 const FOLLOW_BLOCKS = Number(process.env.BENCH_FOLLOW_BLOCKS ?? 200)
@@ -282,4 +286,8 @@ if (runs('failover') && !process.env.BENCH_SKIP_FAILOVER) {
 }
 
 // Restart (issue 23): `npm start` on a stopped devnet with state → its first new block (bench/restart.ts).
-if (!process.env.BENCH_SKIP_RESTART) await (await import('./restart.js')).benchRestart()
+if (runs('restart') && !process.env.BENCH_SKIP_RESTART)
+  await (await import('./restart.js')).benchRestart()
+
+// The pool devnet as `npm start` runs it (issue 24): receipts, throughput, lag, reads, memory, idle CPU.
+if (runs('pool') && !process.env.BENCH_SKIP_POOL) printPool(await measurePool())

@@ -49,7 +49,7 @@ function freshConnections(t: Target): void {
   t.agent = new Agent({ keepAlive: true })
 }
 
-async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
+export async function rpc(t: Target, method: string, params: unknown[]): Promise<any> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
   const text = await post(t, body).catch((err: Error & { retryable?: boolean }) => {
     // A kept-alive connection the server closed while idle fails the request written on it before
