@@ -1,5 +1,6 @@
 import type { Hex } from 'viem'
 import type { Sql } from '../state/sql.js'
+import { DeterministicError } from '../errors.js'
 import { decodeDeposit, type DepositTx, type L1Origin } from './depositTx.js'
 
 /**
@@ -68,8 +69,12 @@ export class L1Origins {
     let prev = this.latest()
     for (const b of blocks) {
       if (prev && (b.number !== prev.number + 1n || b.parentHash !== prev.hash))
-        throw new Error(
+        throw new DeterministicError(
           `L1 block ${b.number} (${b.hash}) does not extend watched block ${prev.number} (${prev.hash})`,
+          {
+            details:
+              'an L1 reorg deeper than the confirmation depth, or an L1 restarted from older state',
+          },
         )
       prev = b
     }

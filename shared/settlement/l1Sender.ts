@@ -1,5 +1,8 @@
 import {
+  BaseError,
   keccak256,
+  NonceTooLowError,
+  TransactionReceiptNotFoundError,
   type Account,
   type Chain,
   type Client,
@@ -14,6 +17,7 @@ import {
   getTransactionReceipt,
   sendRawTransaction,
 } from 'viem/actions'
+import { getNodeError } from 'viem/utils'
 
 /** A client of the L1 that reads. */
 export type L1Client = Client<Transport, Chain | undefined>
@@ -69,8 +73,8 @@ export class L1Sender<T> {
     const pending = this.pending()
     if (pending) {
       const receipt = await getTransactionReceipt(this.client, { hash: pending.hash }).catch(
-        (err: Error) => {
-          if (err.name === 'TransactionReceiptNotFoundError') return undefined
+        (err: unknown) => {
+          if (err instanceof TransactionReceiptNotFoundError) return undefined
           throw err
         },
       )
@@ -87,9 +91,9 @@ export class L1Sender<T> {
         return { kind: 'lost', pending }
       }
       await sendRawTransaction(this.client, { serializedTransaction: pending.raw }).catch(
-        (err: Error) => {
-          // Still in the L1's pool: nothing to do but wait.
-          if (!/already known|already imported|nonce too low/i.test(err.message)) throw err
+        (err: unknown) => {
+          // Still in the L1's pool ("already known"), or mined: nothing to do but wait.
+          if (!nonceTaken(err)) throw err
         },
       )
       return { kind: 'waiting', pending }
@@ -126,12 +130,24 @@ export class L1Sender<T> {
     try {
       await sendRawTransaction(this.client, { serializedTransaction: raw })
     } catch (err) {
-      // Another sender of this account (another shard's node) took the nonce a moment earlier: this
-      // one can never be mined, so it is given up at once and the next step signs afresh.
-      if (!/nonce too low|replacement transaction underpriced/i.test(String(err))) throw err
+      // Another sender of this account (another shard's node) took the nonce a moment earlier (the
+      // L1 says so, or its pool holds another transaction with it): this one can never be mined,
+      // so it is given up at once and the next step signs afresh.
+      const taken =
+        nonceTaken(err) ||
+        (await getTransactionCount(this.client, {
+          address: account.address,
+          blockTag: 'pending',
+        })) > nonce
+      if (!taken) throw err
       this.meta.deleteMeta(this.key)
       return { kind: 'lost', pending: sent }
     }
     return { kind: 'sent', pending: sent }
   }
+}
+
+/** Whether the L1 refused a transaction because its nonce is used (viem's classification of node errors). */
+function nonceTaken(err: unknown): boolean {
+  return err instanceof BaseError && getNodeError(err, {}) instanceof NonceTooLowError
 }

@@ -3,6 +3,7 @@ import { getBlock, getBlockNumber, getLogs } from 'viem/actions'
 import { depositFromLog, encodeDeposit, transactionDepositedEvent } from '../chain/depositTx.js'
 import type { WatchedL1Block } from '../chain/l1Origins.js'
 import type { ChainCore } from '../chain/chainCore.js'
+import { RetryableError } from '../errors.js'
 
 export type WatchOptions = {
   portal: Hex
@@ -62,7 +63,9 @@ export async function watchL1(
   )) {
     const block = byNumber.get(log.blockNumber)
     if (!block || block.hash !== log.blockHash)
-      throw new Error(`L1 changed while reading block ${log.blockNumber}; will read it again`)
+      throw new RetryableError(
+        `L1 changed while reading block ${log.blockNumber}; will read it again`,
+      )
     block.deposits.push(encodeDeposit(depositFromLog(log)))
   }
   chain.recordL1Blocks(blocks)
