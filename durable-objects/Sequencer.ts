@@ -177,9 +177,7 @@ export class Sequencer extends DurableObject<Env> {
    * What this node is for the shard right now (`GET /chains`): its role, and the sequencer's RPC it
    * forwards to and whose feed it follows; in a pool-sequenced shard both follow the pool's turn.
    */
-  async status(
-    chainId: number,
-  ): Promise<{
+  async status(chainId: number): Promise<{
     role: 'sequencer' | 'peer'
     sequencing: 'pool' | 'fixed'
     follows?: string
@@ -269,8 +267,9 @@ export class Sequencer extends DurableObject<Env> {
           if (report.watched > 0) await this.schedule()
         })
         // Pool-sequenced, the holder derives too: its safe head is what L1 says (forced inclusion).
+        // A derivation failing (or backing off) has no backlog to hurry through.
         if (this.role === 'peer' || this.pooled)
-          await run('derivation from L1', () => this.peerRound(ctx))
+          if (!(await run('derivation from L1', () => this.peerRound(ctx)))) this.deriveMore = false
         if (this.pooled) await run('pool round', () => this.poolRound(ctx))
         await run('verifier round', () => this.verifierRound(ctx))
         await run('rollup events', () => this.rollupRound(ctx))
@@ -793,9 +792,7 @@ export class Sequencer extends DurableObject<Env> {
         turn,
       )
       if (skip.kind === 'sent')
-        say(
-          `the sequencer ${turn.holder} is silent since L1 block ${turn.skippableAt}: skip sent`,
-        )
+        say(`the sequencer ${turn.holder} is silent since L1 block ${turn.skippableAt}: skip sent`)
       const proof = await stepProveEquivocation({ l1: ctx.l1, wallet, meta: chain.store, pool })
       if (proof.kind !== 'idle' && proof.kind !== 'waiting')
         say(`equivocation proof at height ${proof.pending.tag.number}: ${proof.kind}`)
