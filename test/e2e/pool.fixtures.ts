@@ -74,10 +74,23 @@ export async function startPoolDevnet(
     operators?: number
     sequencing?: Partial<SequencingParameters>
     vars?: Record<string, string>
+    /** More anvil flags (e.g. `--prune-history 128`: an L1 that keeps state near its head only). */
+    anvilArgs?: string[]
+    /** Seconds between L1 blocks (default 1). */
+    blockTime?: number
+    /**
+     * Mines an L1 block every this many ms with `evm_mine` instead of anvil's interval mining (after
+     * the deployment, automine off): anvil prunes old state (`--prune-history`) only then.
+     */
+    mineEveryMs?: number
   } = {},
 ): Promise<PoolDevnet> {
   const dir = mkdtempSync(path.join(tmpdir(), 'edge-l2-pool-'))
-  const anvil = await startAnvil({ blockTime: 1, stateFile: path.join(dir, 'l1-state.json') })
+  const anvil = await startAnvil({
+    blockTime: opts.mineEveryMs ? undefined : (opts.blockTime ?? 1),
+    stateFile: path.join(dir, 'l1-state.json'),
+    extraArgs: opts.anvilArgs,
+  })
   const l1 = createPublicClient({ transport: http(anvil.url) }) as PublicClient
   const deployer = devAccount(0).address
   const balance = await l1.getBalance({ address: deployer })
@@ -94,6 +107,14 @@ export async function startPoolDevnet(
     submissionInterval: 4n,
     finalizationPeriodSeconds: 8n,
   })
+  let miner: ReturnType<typeof setInterval> | undefined
+  if (opts.mineEveryMs) {
+    await l1.request({ method: 'anvil_setAutomine' as never, params: [false] as never })
+    miner = setInterval(
+      () => l1.request({ method: 'evm_mine' as never }).catch(() => {}),
+      opts.mineEveryMs,
+    )
+  }
   const operators = Array.from({ length: opts.operators ?? 3 }, (_, i) => devnetOperator(i))
   await stakeOperators(
     createWalletClient({ account: devAccount(9), chain: l1Chain, transport: http(anvil.url) }),
@@ -182,6 +203,7 @@ export async function startPoolDevnet(
     async stop() {
       if (process.env.DEBUG_NODE)
         for (const n of [...nodes, peer]) if (n) console.log(`── ${n.url}\n${n.logs()}`)
+      clearInterval(miner)
       await Promise.all([...nodes.map((n) => n?.stop()), peer.stop(), anvil.stop()])
       rmSync(dir, { recursive: true, force: true })
     },
