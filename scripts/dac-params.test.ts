@@ -4,7 +4,9 @@ import {
   STAGE_1_EXIT_WINDOW,
   dacParamsFiles,
   devnetDac,
+  disputeMarginSeconds,
   exitWindowSeconds,
+  parseVerifierParams,
   parseDacParams,
   type DacParamsFile,
 } from './dac-params'
@@ -23,6 +25,23 @@ describe('DAC parameter files', () => {
       timelockDelay: 15n * 86400n,
       allocations: [],
     })
+  })
+
+  test('default: a challenge\'s dispute period holds a whole Governor proposal, with a margin', () => {
+    // Devnet: 60 s − (1 + 20 + 15 s); mainnet: 23 days − (2 + 5 + 15 days).
+    expect(disputeMarginSeconds(dacParamsFiles.devnet)).toBe(24n)
+    expect(disputeMarginSeconds(dacParamsFiles.mainnet)).toBe(86_400n)
+    expect(parseVerifierParams(dacParamsFiles.devnet)).toMatchObject({
+      disputePeriod: 60n,
+      minQuorumStake: parseEther('150000'),
+    })
+    // The floor is more than one devnet operator's 100,000 EDGE.
+    expect(parseVerifierParams(dacParamsFiles.mainnet).minQuorumStake).toBe(parseEther('1000000'))
+    const short: DacParamsFile = {
+      ...dacParamsFiles.mainnet,
+      verifiers: { ...dacParamsFiles.mainnet.verifiers, disputePeriodSeconds: 21 * 86400 },
+    }
+    expect(disputeMarginSeconds(short)).toBeLessThan(0n)
   })
 
   test('behavior: a shorter timelock delay fails the rule', () => {

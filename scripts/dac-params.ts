@@ -36,8 +36,10 @@ export type DacParamsFile = {
     reporterBps: number
     longWindowSeconds: number
     challengeBondEther: string
-    resolutionPeriodSeconds: number
-    voteQuorumBps: number
+    /** Seconds from a challenge to its deadline: a whole Governor proposal must fit (disputeMarginSeconds). */
+    disputePeriodSeconds: number
+    /** Least signed stake of a fast-path quorum (whole EDGE). */
+    minQuorumStakeTokens: string
     rewardPerOutputTokens: string
   }
 }
@@ -57,10 +59,10 @@ export type VerifierParameters = {
   longWindow: bigint
   /** Wei a challenge locks. */
   challengeBond: bigint
-  /** Seconds a challenge's vote lasts. */
-  resolutionPeriod: bigint
-  /** Votes a challenge needs, in basis points of the token supply. */
-  voteQuorumBps: bigint
+  /** Seconds from a challenge to its deadline (only an executed Governor proposal upholds, before it). */
+  disputePeriod: bigint
+  /** Least signed stake (wei of EDGE) of a fast-path quorum: a smaller active stake cannot attest alone. */
+  minQuorumStake: bigint
   /** EDGE (wei) one accepted output pays its signers. */
   rewardPerOutput: bigint
 }
@@ -85,8 +87,8 @@ export function parseVerifierParams(file: DacParamsFile): VerifierParameters {
     reporterBps: bps(v.reporterBps, 'reporterBps'),
     longWindow: whole(v.longWindowSeconds, 'longWindowSeconds'),
     challengeBond: parseEther(v.challengeBondEther),
-    resolutionPeriod: whole(v.resolutionPeriodSeconds, 'resolutionPeriodSeconds'),
-    voteQuorumBps: bps(v.voteQuorumBps, 'voteQuorumBps'),
+    disputePeriod: whole(v.disputePeriodSeconds, 'disputePeriodSeconds'),
+    minQuorumStake: parseEther(v.minQuorumStakeTokens),
     rewardPerOutput: parseEther(v.rewardPerOutputTokens),
   }
 }
@@ -155,6 +157,22 @@ export function exitWindowSeconds(file: DacParamsFile): bigint {
     BigInt(r.submissionInterval * r.l2BlockTimeSeconds) -
     BigInt(r.finalizationPeriodSeconds) -
     BigInt(file.verifiers?.longWindowSeconds ?? 0)
+  )
+}
+
+/**
+ * What a challenge's dispute period leaves after a whole Governor proposal to uphold it (votingDelay +
+ * votingPeriod + the Timelock's minDelay), counted from the challenge: the proposal must be made,
+ * voted, queued and executed before the deadline. Must be positive (the margin covers the proposer's
+ * reaction time and the blocks between the steps).
+ */
+export function disputeMarginSeconds(file: DacParamsFile): bigint {
+  if (!file.verifiers) throw new Error('DAC params: no verifiers section')
+  return (
+    BigInt(file.verifiers.disputePeriodSeconds) -
+    BigInt(file.governor.votingDelaySeconds) -
+    BigInt(file.governor.votingPeriodSeconds) -
+    BigInt(file.timelock.minDelaySeconds)
   )
 }
 

@@ -232,11 +232,10 @@ export async function deployL1(
   ])
   const quorum = await deploy(outputQuorumAbi, outputQuorumBytecode, [
     staking.address,
-    dac.token,
     dac.timelock,
     oracleAt,
     params.chainIds.map(BigInt),
-    [v.longWindow, v.challengeBond, v.resolutionPeriod, v.voteQuorumBps, v.rewardPerOutput],
+    [v.longWindow, v.challengeBond, v.disputePeriod, v.minQuorumStake, v.rewardPerOutput],
   ])
   if (!isAddressEqual(staking.address, stakingAt) || !isAddressEqual(quorum.address, quorumAt))
     throw new Error('deployL1: a verifier contract is not at the address its nonce predicted')

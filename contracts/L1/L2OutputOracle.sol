@@ -19,9 +19,11 @@ import { SystemConfig } from "./SystemConfig.sol";
  * redeploy); `getL2OutputIndexAfter` for a block past the latest output reverts with the "not been
  * proposed" string viem treats as "waiting to prove"; finality has one definition,
  * `isOutputFinalized`, which a later verifier quorum can satisfy early (see `_markOutputFinal`).
- * Challenges: the challenger (deploy-l1: the OutputQuorum) freezes an output and every later one while
- * a challenge of it is open (`freezeFrom`): frozen outputs are not final, so no withdrawal finalizes
- * against them and the challenger may still delete them.
+ * Challenges: the challenger (deploy-l1: the OutputQuorum) freezes one output while a challenge of it
+ * is open (`setFrozen`), never the later ones (each output is its own statement about the L2 state):
+ * a frozen output is not final, so no withdrawal finalizes against it and the challenger may still
+ * delete it (`deleteL2Outputs`, when it is the latest) or invalidate it alone (`invalidateOutput`:
+ * its root zeroed, so nothing proves or finalizes against it, when later outputs exist).
  * Invariants: only SystemConfig's proposer appends and only its challenger deletes or freezes; outputs are
  * strictly increasing in L2 block number, SUBMISSION_INTERVAL apart; a final output is never deleted (deletion truncates, so neither is any output before one finalized early).
  */
@@ -54,14 +56,13 @@ contract L2OutputOracle {
      */
     uint256 internal finalizedEarlyBoundary;
 
-    /**
-     * @notice Lowest output index an open challenge names (type(uint256).max when none): that output
-     * and every later one are not final while it stands, so no withdrawal finalizes against them.
-     */
-    uint256 public frozenFrom = type(uint256).max;
+    /// @notice Outputs an open challenge names: not final while frozen. Cleared when an index is reused.
+    mapping(uint256 => bool) public frozen;
 
-    /// @notice Emitted when the challenger freezes outputs from `frozenFrom` on (max: none frozen).
-    event OutputsFrozen(uint256 indexed frozenFrom);
+    /// @notice Emitted when the challenger freezes or unfreezes output `l2OutputIndex`.
+    event OutputFrozen(uint256 indexed l2OutputIndex, bool frozen);
+    /// @notice Emitted when the challenger invalidates output `l2OutputIndex` (its root is zeroed).
+    event OutputInvalidated(uint256 indexed l2OutputIndex, bytes32 indexed outputRoot);
 
     /// @notice Emitted for each new output (Bedrock event).
     event OutputProposed(
@@ -187,6 +188,7 @@ contract L2OutputOracle {
         require(msg.value == 0, "L2OutputOracle: proposals carry no value");
 
         emit OutputProposed(_outputRoot, l2Outputs.length, _l2BlockNumber, block.timestamp);
+        if (frozen[l2Outputs.length]) delete frozen[l2Outputs.length];
         l2Outputs.push(
             Types.OutputProposal({
                 outputRoot: _outputRoot,
@@ -208,6 +210,11 @@ contract L2OutputOracle {
             "L2OutputOracle: cannot delete outputs that have already been finalized"
         );
         uint256 prevNextOutputIndex = l2Outputs.length;
+        // A later output may be final while this one is frozen: none of the deleted ones may be
+        // (the loop is over what the caller deletes; the OutputQuorum deletes only the latest).
+        for (uint256 i = _l2OutputIndex + 1; i < prevNextOutputIndex; i++) {
+            require(!isOutputFinalized(i), "L2OutputOracle: cannot delete outputs that have already been finalized");
+        }
         Types.OutputProposal[] storage outputs = l2Outputs;
         assembly ("memory-safe") {
             sstore(outputs.slot, _l2OutputIndex)
@@ -216,21 +223,37 @@ contract L2OutputOracle {
     }
 
     /**
-     * @notice Freezes output `_frozenFrom` and every later one (not final, so deletable) while a
-     * challenge of it is open; type(uint256).max unfreezes. Challenger only. Output 0 and outputs
-     * already final cannot be frozen.
+     * @notice Freezes (or unfreezes) output `_l2OutputIndex` alone while a challenge of it is open: a
+     * frozen output is not final. Challenger only; output 0 and outputs already final cannot be frozen.
      */
-    function freezeFrom(uint256 _frozenFrom) external {
+    function setFrozen(uint256 _l2OutputIndex, bool _frozen) external {
         require(msg.sender == CHALLENGER(), "L2OutputOracle: only the challenger address can freeze outputs");
-        if (_frozenFrom != type(uint256).max) {
+        if (_frozen) {
             require(
-                _frozenFrom >= finalizedEarlyBoundary && _frozenFrom < l2Outputs.length
-                    && !isOutputFinalized(_frozenFrom),
+                _l2OutputIndex >= finalizedEarlyBoundary && _l2OutputIndex < l2Outputs.length
+                    && !isOutputFinalized(_l2OutputIndex),
                 "L2OutputOracle: cannot freeze a final or missing output"
             );
         }
-        frozenFrom = _frozenFrom;
-        emit OutputsFrozen(_frozenFrom);
+        frozen[_l2OutputIndex] = _frozen;
+        emit OutputFrozen(_l2OutputIndex, _frozen);
+    }
+
+    /**
+     * @notice Invalidates output `_l2OutputIndex` alone (its root becomes zero: no proof matches it and
+     * it is never final), for a wrong output with later outputs the challenger does not delete.
+     * Challenger only; never a final output.
+     */
+    function invalidateOutput(uint256 _l2OutputIndex) external {
+        require(msg.sender == CHALLENGER(), "L2OutputOracle: only the challenger address can delete outputs");
+        require(
+            _l2OutputIndex >= finalizedEarlyBoundary && _l2OutputIndex < l2Outputs.length
+                && !isOutputFinalized(_l2OutputIndex),
+            "L2OutputOracle: cannot delete outputs that have already been finalized"
+        );
+        bytes32 root = l2Outputs[_l2OutputIndex].outputRoot;
+        l2Outputs[_l2OutputIndex].outputRoot = bytes32(0);
+        emit OutputInvalidated(_l2OutputIndex, root);
     }
 
     /// @notice Output `_l2OutputIndex`; panics (0x32) when there is none.
@@ -291,14 +314,15 @@ contract L2OutputOracle {
 
     /**
      * @notice Whether output `_l2OutputIndex` is final: the genesis output (0), one marked final early,
-     * or one proposed at least FINALIZATION_PERIOD_SECONDS ago (Bedrock requires one second more; `>=` matches viem, which
+     * or one not frozen, not invalidated and proposed at least FINALIZATION_PERIOD_SECONDS ago (Bedrock requires one second more; `>=` matches viem, which
      * reports "ready-to-finalize" once the period has passed by the wall clock). The portal
      * finalizes withdrawals only against final outputs. Panics (0x32) when the output does not exist.
      */
     function isOutputFinalized(uint256 _l2OutputIndex) public view returns (bool) {
         uint256 proposedAt = l2Outputs[_l2OutputIndex].timestamp;
         if (_l2OutputIndex == 0 || finalizedEarly[_l2OutputIndex]) return true;
-        return _l2OutputIndex < frozenFrom && block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
+        if (frozen[_l2OutputIndex] || l2Outputs[_l2OutputIndex].outputRoot == bytes32(0)) return false;
+        return block.timestamp >= proposedAt + FINALIZATION_PERIOD_SECONDS;
     }
 
     /**

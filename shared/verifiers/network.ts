@@ -45,17 +45,17 @@ export type NetworkOutput = {
   /** L1 timestamp of the proposal. */
   proposedAt: string
   final: boolean
-  /** At or after the oracle's `frozenFrom`: an open challenge holds it (and every later one). */
+  /** An open challenge names it (the oracle's `frozen`): not final until it is resolved; later outputs are unaffected. */
   frozen: boolean
   attestations: { verifier: Address; stake: string }[]
-  /** The active signers' stake now, and whether it is ≥ 2/3 of the active stake now. */
+  /** The signers' stake at the block's reference time, and whether it is ≥ 2/3 of the stake active then and ≥ minQuorumStake. */
   signedStake: string
   quorum: boolean
   /** The open challenge against this root, if any. */
   challenge: string | null
 }
 
-/** One challenge: the root it names, its bond, its vote and outcome. */
+/** One challenge: the root it names, its bond, its deadline and outcome (only a Governor proposal upholds). */
 export type NetworkChallenge = {
   id: string
   l2BlockNumber: string
@@ -63,9 +63,8 @@ export type NetworkChallenge = {
   challenger: Address
   bond: string
   createdAt: string
-  votingEndsAt: string
-  forVotes: string
-  againstVotes: string
+  /** Upheld only before it (by the Timelock); anyone resolves it as expired at or after it. */
+  deadline: string
   outcome: ChallengeOutcome
 }
 
@@ -85,8 +84,8 @@ export type NetworkReport = {
     reporterBps: string
     longWindow: string
     challengeBond: string
-    resolutionPeriod: string
-    voteQuorumBps: string
+    disputePeriod: string
+    minQuorumStake: string
     rewardPerOutput: string
     /** The first shard's oracle's (each shard states its own too). */
     finalizationPeriodSeconds: string
@@ -99,8 +98,6 @@ export type NetworkReport = {
     chainId: number
     oracle: Address
     finalizationPeriodSeconds: string
-    /** The first frozen output index, null when none is frozen. */
-    frozenFrom: string | null
     /** The last outputs, newest first. */
     outputs: NetworkOutput[]
     /** This shard's challenges among the most recent ones, newest first (open ones included). */
@@ -117,9 +114,7 @@ type ChallengeRecord = {
   challenger: Address
   bond: bigint
   createdAt: bigint
-  snapshot: bigint
-  forVotes: bigint
-  againstVotes: bigint
+  deadline: bigint
   outcome: number
 }
 
@@ -142,13 +137,18 @@ export type NetworkReads = {
     ]
   }
   quorum: Record<
-    'longWindow' | 'challengeBond' | 'resolutionPeriod' | 'voteQuorumBps' | 'rewardPerOutput',
+    'longWindow' | 'challengeBond' | 'disputePeriod' | 'minQuorumStake' | 'rewardPerOutput',
     bigint
   >
   shards: {
-    frozenFrom: bigint
     finalizationPeriodSeconds: bigint
-    outputs: { index: bigint; proposal: OutputProposal; final: boolean; candidate: Candidate }[]
+    outputs: {
+      index: bigint
+      proposal: OutputProposal
+      final: boolean
+      frozen: boolean
+      candidate: Candidate
+    }[]
   }[]
   challenges: { id: bigint; challenge: ChallengeRecord }[]
 }
@@ -163,8 +163,8 @@ const STAKING_PARAMS = [
 const QUORUM_PARAMS = [
   'longWindow',
   'challengeBond',
-  'resolutionPeriod',
-  'voteQuorumBps',
+  'disputePeriod',
+  'minQuorumStake',
   'rewardPerOutput',
 ] as const
 
@@ -230,7 +230,6 @@ export async function readNetwork(
       call(quorum, outputQuorumAbi, 'challengeCount'),
       ...contracts.shards.flatMap(({ oracle }) => [
         call(oracle, l2OutputOracleAbi, 'latestOutputIndex'),
-        call(oracle, l2OutputOracleAbi, 'frozenFrom'),
         call(oracle, l2OutputOracleAbi, 'FINALIZATION_PERIOD_SECONDS'),
       ]),
     ])
@@ -244,7 +243,6 @@ export async function readNetwork(
     const challengeCount = take<bigint>()
     const shardHeads = contracts.shards.map(() => ({
       latest: take<bigint>(),
-      frozenFrom: take<bigint>(),
       finalizationPeriodSeconds: take<bigint>(),
     }))
 
@@ -256,6 +254,7 @@ export async function readNetwork(
           indices[i].flatMap((index) => [
             call(oracle, l2OutputOracleAbi, 'getL2Output', [index]),
             call(oracle, l2OutputOracleAbi, 'isOutputFinalized', [index]),
+            call(oracle, l2OutputOracleAbi, 'frozen', [index]),
           ]),
         ),
         ...ids.map((id) => call(quorum, outputQuorumAbi, 'getChallenge', [id])),
@@ -267,6 +266,7 @@ export async function readNetwork(
         index,
         proposal: second.shift() as OutputProposal,
         final: second.shift() as boolean,
+        frozen: second.shift() as boolean,
       })),
     )
     const challenges = ids.map((id) => ({ id, challenge: second.shift() as ChallengeRecord }))
@@ -293,7 +293,6 @@ export async function readNetwork(
       },
       quorum: quorumReads as NetworkReads['quorum'],
       shards: shardHeads.map((head, i) => ({
-        frozenFrom: head.frozenFrom,
         finalizationPeriodSeconds: head.finalizationPeriodSeconds,
         outputs: outputs[i].map((o) => ({ ...o, candidate: third.shift() as Candidate })),
       })),
@@ -337,20 +336,16 @@ export function buildNetwork(contracts: NetworkContracts, reads: NetworkReads): 
     challenger: c.challenger,
     bond: String(c.bond),
     createdAt: String(c.createdAt),
-    votingEndsAt: String(c.createdAt + q.resolutionPeriod),
-    forVotes: String(c.forVotes),
-    againstVotes: String(c.againstVotes),
+    deadline: String(c.deadline),
     outcome: CHALLENGE_OUTCOMES[c.outcome] ?? 'open',
   })
   const shards = contracts.shards.map(({ chainId, oracle }, i) => {
     const shard = reads.shards[i]
-    const frozen = shard.frozenFrom === maxUint256 ? null : shard.frozenFrom
     return {
       chainId,
       oracle,
       finalizationPeriodSeconds: String(shard.finalizationPeriodSeconds),
-      frozenFrom: frozen === null ? null : String(frozen),
-      outputs: shard.outputs.map(({ index, proposal, final, candidate }): NetworkOutput => {
+      outputs: shard.outputs.map(({ index, proposal, final, frozen, candidate }): NetworkOutput => {
         const [, , signers, signedStake, activeStake, , openChallenge] = candidate
         return {
           index: String(index),
@@ -358,13 +353,16 @@ export function buildNetwork(contracts: NetworkContracts, reads: NetworkReads): 
           outputRoot: proposal.outputRoot,
           proposedAt: String(proposal.timestamp),
           final,
-          frozen: frozen !== null && index >= frozen,
+          frozen,
           attestations: signers.map((verifier) => ({
             verifier,
             stake: String(stakeOf.get(verifier.toLowerCase()) ?? 0n),
           })),
           signedStake: String(signedStake),
-          quorum: activeStake > 0n && signedStake * 3n >= activeStake * 2n,
+          quorum:
+            activeStake > 0n &&
+            signedStake * 3n >= activeStake * 2n &&
+            signedStake >= q.minQuorumStake,
           challenge: openChallenge === 0n ? null : String(openChallenge - 1n),
         }
       }),
@@ -387,8 +385,8 @@ export function buildNetwork(contracts: NetworkContracts, reads: NetworkReads): 
       reporterBps: String(s.reporterBps),
       longWindow: String(q.longWindow),
       challengeBond: String(q.challengeBond),
-      resolutionPeriod: String(q.resolutionPeriod),
-      voteQuorumBps: String(q.voteQuorumBps),
+      disputePeriod: String(q.disputePeriod),
+      minQuorumStake: String(q.minQuorumStake),
       rewardPerOutput: String(q.rewardPerOutput),
       finalizationPeriodSeconds: shards[0]?.finalizationPeriodSeconds ?? '0',
     },

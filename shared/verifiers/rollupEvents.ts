@@ -23,7 +23,8 @@ import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js
 const oracleEvents = [
   getAbiItem({ abi: l2OutputOracleAbi, name: 'OutputProposed' }),
   getAbiItem({ abi: l2OutputOracleAbi, name: 'OutputsDeleted' }),
-  getAbiItem({ abi: l2OutputOracleAbi, name: 'OutputsFrozen' }),
+  getAbiItem({ abi: l2OutputOracleAbi, name: 'OutputFrozen' }),
+  getAbiItem({ abi: l2OutputOracleAbi, name: 'OutputInvalidated' }),
 ] as const
 /** The quorum's events that name the oracle in an indexed topic. */
 const quorumOracleEvents = [
@@ -34,7 +35,6 @@ const quorumOracleEvents = [
 ] as const
 /** The quorum's events that name a challenge only (its oracle is read from the challenge). */
 const quorumChallengeEvents = [
-  getAbiItem({ abi: outputQuorumAbi, name: 'Voted' }),
   getAbiItem({ abi: outputQuorumAbi, name: 'ChallengeResolved' }),
 ] as const
 const stakingEvents = [
@@ -58,7 +58,7 @@ export type RollupLog = ParseEventLogsReturnType<typeof rollupEventsAbi, undefin
 type At = { l1Block: Hex; l1Tx: Hex; logIndex: Hex }
 
 /** OutputQuorum's challenge outcomes by their enum value (0, Open, never appears in an event). */
-export const CHALLENGE_OUTCOMES = ['open', 'upheld', 'rejected', 'noQuorum'] as const
+export const CHALLENGE_OUTCOMES = ['open', 'upheld', 'dismissed', 'expired'] as const
 export type ChallengeOutcome = (typeof CHALLENGE_OUTCOMES)[number]
 
 /** One rollup event on L1, as `edge_rollup` notifies it. */
@@ -72,8 +72,10 @@ export type RollupEvent = At &
         l1Timestamp: Hex
       }
     | { type: 'outputsDeleted'; prevNextOutputIndex: Hex; newNextOutputIndex: Hex }
-    /** `frozenFrom` null: the oracle is no longer frozen (the contract's type(uint256).max). */
-    | { type: 'outputsFrozen'; frozenFrom: Hex | null }
+    /** One output frozen (an open challenge names it) or unfrozen; the others are unaffected. */
+    | { type: 'outputFrozen'; l2OutputIndex: Hex; frozen: boolean }
+    /** An upheld output with later outputs: its root zeroed, nothing proves or finalizes against it. */
+    | { type: 'outputInvalidated'; l2OutputIndex: Hex; outputRoot: Hex }
     | { type: 'attested'; verifier: Address; stake: Hex; l2BlockNumber: Hex; outputRoot: Hex }
     | {
         type: 'outputAccepted'
@@ -85,14 +87,7 @@ export type RollupEvent = At &
         activeStake: Hex
       }
     | { type: 'challenged'; id: Hex; challenger: Address; l2BlockNumber: Hex; outputRoot: Hex }
-    | { type: 'voted'; id: Hex; voter: Address; support: boolean; weight: Hex }
-    | {
-        type: 'challengeResolved'
-        id: Hex
-        outcome: ChallengeOutcome
-        forVotes: Hex
-        againstVotes: Hex
-      }
+    | { type: 'challengeResolved'; id: Hex; outcome: ChallengeOutcome }
     | { type: 'equivocationSlashed'; verifier: Address; l2BlockNumber: Hex; reporter: Address }
     | { type: 'slashed'; verifier: Address; reporter: Address; amount: Hex; toReporter: Hex }
     | { type: 'jailed'; verifier: Address; missed: Hex }
@@ -142,8 +137,7 @@ export async function readRollupEvents(
   const unknown = [
     ...new Set(
       logs.flatMap((log) =>
-        (log.eventName === 'Voted' || log.eventName === 'ChallengeResolved') &&
-        !known.has(log.args.id)
+        log.eventName === 'ChallengeResolved' && !known.has(log.args.id)
           ? [log.args.id]
           : [],
       ),
@@ -181,8 +175,7 @@ export function buildRollupEvents(
   return logs
     .filter(
       (log) =>
-        (log.eventName !== 'Voted' && log.eventName !== 'ChallengeResolved') ||
-        challengeIds.has(log.args.id),
+        log.eventName !== 'ChallengeResolved' || challengeIds.has(log.args.id),
     )
     .sort((a, b) =>
       a.blockNumber === b.blockNumber
@@ -221,10 +214,20 @@ export function formatRollupLog(log: RollupLog): RollupEvent {
         prevNextOutputIndex: hex(log.args.prevNextOutputIndex),
         newNextOutputIndex: hex(log.args.newNextOutputIndex),
       }
-    case 'OutputsFrozen': {
-      const from = log.args.frozenFrom
-      return { type: 'outputsFrozen', ...at, frozenFrom: from === maxUint256 ? null : hex(from) }
-    }
+    case 'OutputFrozen':
+      return {
+        type: 'outputFrozen',
+        ...at,
+        l2OutputIndex: hex(log.args.l2OutputIndex),
+        frozen: log.args.frozen,
+      }
+    case 'OutputInvalidated':
+      return {
+        type: 'outputInvalidated',
+        ...at,
+        l2OutputIndex: hex(log.args.l2OutputIndex),
+        outputRoot: log.args.outputRoot,
+      }
     case 'Attested': {
       const a = log.args
       return {
@@ -260,17 +263,6 @@ export function formatRollupLog(log: RollupLog): RollupEvent {
         outputRoot: a.outputRoot,
       }
     }
-    case 'Voted': {
-      const a = log.args
-      return {
-        type: 'voted',
-        ...at,
-        id: hex(a.id),
-        voter: a.voter,
-        support: a.support,
-        weight: hex(a.weight),
-      }
-    }
     case 'ChallengeResolved': {
       const a = log.args
       return {
@@ -278,8 +270,6 @@ export function formatRollupLog(log: RollupLog): RollupEvent {
         ...at,
         id: hex(a.id),
         outcome: CHALLENGE_OUTCOMES[a.outcome] ?? 'open',
-        forVotes: hex(a.forVotes),
-        againstVotes: hex(a.againstVotes),
       }
     }
     case 'EquivocationSlashed': {

@@ -3,7 +3,7 @@
  * itself (from the blocks it derived from L1, or sealed and batched itself) and, one L1 transaction
  * at a time (`L1Sender`, so nothing is sent twice across crashes):
  * 1. challenges any root some verifier attested that differs from its own (safety first);
- * 2. resolves challenges whose vote has ended;
+ * 2. resolves challenges whose deadline has passed (expired: the root stands, the bond is lost);
  * 3. rejoins the active set (`unjail`) once jailed and caught up;
  * 4. signs and attests its root for the oracle's next output (EIP-712), retries the proposal once
  *    the quorum is there, or exposes its root when the long window has passed;
@@ -205,8 +205,7 @@ async function nextAction(ctx: VerifierContext) {
   saveWatch(ctx, { ...watch, roots: unchecked })
   if (challenge) return challenge
 
-  // 2. Challenges whose vote has ended: anyone may resolve them.
-  const period = await readContract(l1, { ...quorum, functionName: 'resolutionPeriod' })
+  // 2. Challenges past their deadline: anyone may resolve them (expired).
   const l1Head = await getBlock(l1, { blockTag: 'latest' })
   const stillOpen: string[] = []
   let resolve: { to: Hex; data: Hex; tag: VerifierAction } | undefined
@@ -218,7 +217,7 @@ async function nextAction(ctx: VerifierContext) {
     })
     if (ch.outcome !== 0) continue
     stillOpen.push(id)
-    if (!resolve && l1Head.timestamp >= BigInt(ch.createdAt) + period)
+    if (!resolve && l1Head.timestamp >= BigInt(ch.deadline))
       resolve = {
         to: domain.quorum,
         data: encodeFunctionData({ ...quorum, functionName: 'resolve', args: [BigInt(id)] }),

@@ -1,4 +1,5 @@
 import {
+  encodeFunctionData,
   erc20Abi,
   getAddress,
   isAddressEqual,
@@ -20,7 +21,8 @@ import { miningVaultAbi } from '../../generated/contracts/MiningVault.js'
 import { optimismPortalAbi } from '../../generated/contracts/OptimismPortal.js'
 import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
-import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
+import { devnetDac, devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
+import { castVote, execute, propose, queue } from '../../scripts/governance.js'
 import { deployL1, type DeployL1Parameters, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
 import { signOutput, type AttestationDomain } from '../../shared/verifiers/attestation.js'
@@ -142,12 +144,15 @@ export async function advance(seconds: bigint) {
 // ------------------------------------------------------------------------- the OutputQuorum devnet
 
 /** The devnet's verifier parameters, with a 50 % slash (so "reduced by slashBps" differs from
- * "emptied"), jailing after 3 missed outputs and 3 EDGE per output (1 EDGE per equal third). */
+ * "emptied"), jailing after 3 missed outputs, 3 EDGE per output (1 EDGE per equal third) and a
+ * 1,200 s dispute period (longer than the finalization period, so that an output finalizing while
+ * another is challenged shows). */
 export const PARAMS: VerifierParameters = {
   ...devnetVerifierParams,
   slashBps: 5000n,
   maxMissed: 3n,
   rewardPerOutput: parseEther('3'),
+  disputePeriod: 1200n,
 }
 /** The challenge window of an output in the oracle. */
 export const FINALIZATION_PERIOD = 600n
@@ -155,7 +160,7 @@ export const STAKE = parseEther('100000')
 export const SLASH = (STAKE * PARAMS.slashBps) / 10_000n
 export const REPORTER_SHARE = (SLASH * PARAMS.reporterBps) / 10_000n
 export const Status = { None: 0, Active: 1, Inactive: 2, Jailed: 3 } as const
-export const Outcome = { Open: 0, Upheld: 1, Rejected: 2, NoQuorum: 3 } as const
+export const Outcome = { Open: 0, Upheld: 1, Dismissed: 2, Expired: 3 } as const
 export const NOT_FINAL = 'OptimismPortal: output proposal finalization period has not elapsed'
 
 /** What operators sign: the OutputQuorum's and shard 901's oracle. */
@@ -164,7 +169,7 @@ export let domain: AttestationDomain
 /**
  * The devnet of the VerifierStaking and OutputQuorum tests (DESIGN.md "Trust model", invariant 8: no
  * output without signatures of ≥ 2/3 of the active stake (or the long window), any one staked
- * verifier can challenge within the finalization period, the DAC's vote (not the accused) settles it,
+ * verifier can challenge within the finalization period, only an executed Governor proposal upholds it,
  * equivocation and a lost challenge are slashed): PARAMS, a FINALIZATION_PERIOD window, the three
  * operators A, B, C (devnet keys 10-12) bonded with 100,000 EDGE each from dev 9, D funded with ETH
  * only, A holding votes of its own, the portal holding liquidity. Every test starts from that state
@@ -183,8 +188,8 @@ export function useOutputQuorumDevnet() {
         C.address,
       ])
       await mined(await dev[9].sendTransaction({ to: D.address, value: parseEther('10') }))
-      // A holds votes of its own (1,000 EDGE, self-delegated) so that only the accused-signer rule,
-      // not a lack of votes, keeps it from voting on its own root.
+      // A holds votes of its own (1,000 EDGE, self-delegated): a token holder, yet no vote of its
+      // settles a challenge (only an executed Governor proposal does).
       await mined(
         await dev[9].writeContract({
           ...token(),
@@ -326,17 +331,9 @@ export async function challenge(by: Operator, l2BlockNumber: bigint, root: Hex) 
   return event.args.id
 }
 
-/** Dev accounts `voters` vote on challenge `id`. */
-export async function vote(id: bigint, support: boolean, voters = dev.slice(0, 2)) {
-  for (const voter of voters)
-    await mined(
-      await voter.writeContract({ ...quorum(), functionName: 'vote', args: [id, support] }),
-    )
-}
-
-/** Waits out the vote and resolves challenge `id` (dev account 3, a bystander); returns the outcome. */
+/** Waits out challenge `id`'s dispute period and resolves it (dev account 3, a bystander); returns the outcome. */
 export async function resolve(id: bigint) {
-  await advance(PARAMS.resolutionPeriod)
+  await advance(PARAMS.disputePeriod)
   const receipt = await mined(
     await dev[3].writeContract({ ...quorum(), functionName: 'resolve', args: [id] }),
   )
@@ -346,6 +343,26 @@ export async function resolve(id: bigint) {
     eventName: 'ChallengeResolved',
   })
   return event.args.outcome
+}
+
+/**
+ * Upholds challenge `id` the only way there is: a Governor proposal (by dev 0) that dev 0 and 1
+ * (1,000,000 EDGE, the 10 % quorum) vote for, queued and executed after the Timelock delay.
+ */
+export async function upholdByGovernance(id: bigint) {
+  const data = encodeFunctionData({ abi: outputQuorumAbi, functionName: 'uphold', args: [id] })
+  const { proposalId } = await propose(
+    dev[0],
+    d.dac.governor,
+    [{ target: d.verifiers.quorum, data }],
+    `edge-l2: uphold challenge ${id}`,
+  )
+  await advance(devnetDac.votingDelay + 1n)
+  for (const voter of dev.slice(0, 2)) await castVote(voter, d.dac.governor, proposalId, 'for')
+  await advance(devnetDac.votingPeriod + 1n)
+  await queue(dev[0], d.dac.governor, proposalId)
+  await advance(devnetDac.timelockDelay + 1n)
+  await execute(dev[0], d.dac.governor, proposalId)
 }
 
 export const honestRoot = (l2BlockNumber: bigint) =>

@@ -2,11 +2,10 @@
 pragma solidity ^0.8.24;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
-import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import { Types } from "@eth-optimism/contracts-bedrock/src/libraries/Types.sol";
-import { ChallengeVote } from "../dac/ChallengeVote.sol";
+import { GovernedChallenge } from "../dac/GovernedChallenge.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "./VerifierStaking.sol";
 
@@ -14,44 +13,59 @@ import { VerifierStaking } from "./VerifierStaking.sol";
  * @title OutputQuorum
  * @notice The only proposer and challenger of every shard's L2OutputOracle (SystemConfig names it):
  * an output root enters an oracle only through here.
- * - Fast path: signatures (EIP-712 `Output(chainId, oracle, l2BlockNumber, outputRoot)`) of active
- *   verifiers holding ≥ 2/3 of the active stake put the root into the oracle at once (`attest`, by
- *   anyone: a verifier posting its own signature, or a relayer posting several). The oracle's short
- *   FINALIZATION_PERIOD_SECONDS remains for any one staked verifier to challenge it.
- * - Long path: a root with at least one active verifier's signature but no quorum may be put into the
- *   oracle by anyone (`expose`) once `longWindow` seconds have passed since its first signature, with
- *   no open challenge: liveness when less than 2/3 of the stake is online.
- * - Challenges (the vote is ChallengeVote's): an active verifier challenges a root (pending, or in an
- *   oracle and not final) with an ETH bond; the root can no longer enter the oracle, and the oracle
- *   freezes it and every later output (not final while the challenge is open). Token holders vote with
- *   their votes at the challenge's start, the accused signers excluded, for `resolutionPeriod`; then
- *   anyone resolves:
- *   upheld (for > against, with the vote quorum): the root is deleted from the oracle with every later
- *   output, each signer is slashed (the challenger gets the reporter's share) and the bond is
- *   returned; rejected (against ≥ for, with the quorum): the output stands and the bond goes to the
- *   treasury (the owner, the Timelock); no quorum: safety first, the output is deleted (and every
- *   later one), nobody is slashed, the bond is returned, and the root stays a candidate that may
- *   enter again (it may be the block's only right root: rejecting it for good would stop the shard).
+ * - Reference time: a block's roots are measured against the stake active one second before the
+ *   first signature of any root for that block arrived (`referenceTime`), from VerifierStaking's
+ *   checkpoints: slashing, unbonding or staking after it changes nothing for that block.
+ * - Fast path: signatures (EIP-712 `Output(chainId, oracle, l2BlockNumber, outputRoot)`) of verifiers
+ *   holding ≥ 2/3 of the active stake at the reference time, and at least `minQuorumStake`, put the
+ *   root into the oracle once its block is the oracle's next (`attest`, by anyone). The oracle's
+ *   FINALIZATION_PERIOD_SECONDS remains for any one staked verifier to challenge it. Below the floor
+ *   no stake attests alone: the long path only.
+ * - Long path: a root with signed stake but no quorum may be put into the oracle by anyone (`expose`)
+ *   once `longWindow` seconds have passed since its first signature.
+ * - Bounded roots: `attest` takes only output blocks (multiples of the submission interval), at most
+ *   MAX_AHEAD_OUTPUTS intervals past the oracle's next block, and none whose output is final.
+ * - Challenges (GovernedChallenge): an active verifier challenges a root (pending, or in an oracle and
+ *   not final) with an ETH bond, once per root. The challenged output alone is frozen (a pending root
+ *   still enters, frozen); later outputs finalize normally. Only the owner (the DAC's Timelock, an
+ *   executed Governor proposal) upholds, before the deadline (`disputePeriod`): the root is rejected
+ *   for good, deleted from the oracle when it is the latest output, else invalidated alone (its root
+ *   zeroed), its signers slashed (the challenger gets the reporter's share) and the bond returned.
+ *   Dismissed or expired (`resolve`, anyone, at the deadline): the root stands (unfrozen, final once
+ *   its finalization period has passed), a root not in the oracle restarts its long window, and the
+ *   bond goes to the owner. So a halt costs a bond per root and lasts at most `disputePeriod` per root.
  * - Equivocation: one verifier's signatures on two roots for the same block of the same oracle are
  *   slashed at once, by anyone who shows both (`slashEquivocation`).
  * - Incentives: when a root first enters an oracle every active verifier that signed it is credited its
  *   stake's share of `rewardPerOutput` and every other active one has missed an output
  *   (VerifierStaking jails at `maxMissed` in a row); a signature arriving later, before the output is
  *   final, is credited too.
- * Owner: the DAC's Timelock (parameters, new shards). Invariants: an output enters an oracle only
- * with a quorum of active stake or after the long window; a root with an open or upheld challenge
- * never enters; a verifier's signatures for one (oracle, block) name one root, or it is slashable.
+ * Owner: the DAC's Timelock (parameters, new shards, upholding). Invariants: an output enters an
+ * oracle only with a quorum of the stake active at its reference time (and the floor) or after the
+ * long window; no token vote rejects a root or slashes; every loop is over one root's signers or the
+ * verifier list (both ≤ MAX_VERIFIERS), never over challenges or outputs.
+ * How to break it, and why not: (1) a whale votes down an honest root: there is no vote, only the
+ * Timelock; (2) challenge every root to halt withdrawals: a bond lost per root, each root once, each
+ * freeze at most `disputePeriod`, and only the challenged output; (3) slash the honest stake first,
+ * then sign alone: the denominator is the stake at the reference time; (4) a lone small stake: the
+ * floor; (5) mint roots to make calls expensive: bounded blocks, no loops over challenges; (6) sign a
+ * block far ahead to fix an early reference time: at most MAX_AHEAD_OUTPUTS intervals ahead.
  */
-contract OutputQuorum is EIP712, ChallengeVote {
+contract OutputQuorum is EIP712, GovernedChallenge {
     /// @notice EIP-712 type of a verifier's signature on an output root.
     bytes32 public constant OUTPUT_TYPEHASH =
         keccak256("Output(uint256 chainId,address oracle,uint256 l2BlockNumber,bytes32 outputRoot)");
+
+    /// @notice How many submission intervals past the oracle's next block `attest` accepts.
+    uint256 public constant MAX_AHEAD_OUTPUTS = 4;
 
     /// @notice The verifier set.
     VerifierStaking public immutable STAKING;
 
     /// @notice Seconds a root without a quorum waits after its first signature before `expose`.
     uint256 public longWindow;
+    /// @notice Least signed stake (at the reference time) of a fast-path quorum.
+    uint256 public minQuorumStake;
     /// @notice Reward tokens one accepted output pays its signers (split by stake over the active stake).
     uint256 public rewardPerOutput;
 
@@ -61,15 +75,16 @@ contract OutputQuorum is EIP712, ChallengeVote {
     address[] public oracles;
 
     struct Candidate {
-        uint64 firstSeen; // when its first signature arrived: the long window's start
+        uint64 firstSeen; // when its first signature arrived (restarted by an expired challenge)
         bool rejected; // lost a challenge (upheld): never enters an oracle
         bool accepted; // entered an oracle once: its signers were credited and the others' misses counted
+        bool challenged; // challenged once: never again
         uint256 openChallenge; // id + 1 of its open challenge, 0 when none
         address[] signers;
         mapping(address => bool) signed;
     }
 
-    /// @dev What a challenge accuses (its ballot is ChallengeVote's, under the same id).
+    /// @dev What a challenge accuses (its ballot is GovernedChallenge's, under the same id).
     struct Charge {
         address oracle;
         uint256 l2BlockNumber;
@@ -84,9 +99,7 @@ contract OutputQuorum is EIP712, ChallengeVote {
         address challenger;
         uint256 bond;
         uint64 createdAt;
-        uint64 snapshot;
-        uint256 forVotes;
-        uint256 againstVotes;
+        uint64 deadline;
         Outcome outcome;
     }
 
@@ -95,10 +108,10 @@ contract OutputQuorum is EIP712, ChallengeVote {
     mapping(bytes32 => bytes32) internal signedRoot;
     /// @dev keccak(oracle, block, signer) → slashed for equivocating there.
     mapping(bytes32 => bool) internal equivocationSlashed;
+    /// @dev keccak(oracle, block, 0) → the block's reference time (0: no signature yet).
+    mapping(bytes32 => uint64) internal refTime;
     /// @dev By challenge id.
     Charge[] internal charges;
-    /// @dev Open challenge ids by oracle (what freezes it).
-    mapping(address => uint256[]) internal openChallenges;
 
     error UnknownOracle(address oracle);
     error ZeroRoot();
@@ -109,7 +122,7 @@ contract OutputQuorum is EIP712, ChallengeVote {
     error NotExposable();
     error UnknownRoot();
     error OutputFinal(uint256 l2OutputIndex);
-    error AccusedCannotVote(address signer);
+    error BlockOutOfRange(uint256 l2BlockNumber);
     error NotEquivocation();
     error AlreadySlashed(address verifier);
 
@@ -137,25 +150,23 @@ contract OutputQuorum is EIP712, ChallengeVote {
     );
     event ShardAdded(address indexed oracle, uint256 chainId);
     event ParametersUpdated(
-        uint256 longWindow, uint256 challengeBond, uint256 resolutionPeriod, uint256 voteQuorumBps, uint256 rewardPerOutput
+        uint256 longWindow, uint256 challengeBond, uint256 disputePeriod, uint256 minQuorumStake, uint256 rewardPerOutput
     );
 
     /**
      * @param _staking  The verifier set.
-     * @param _token    The DAC token (IVotes, timestamp clock).
      * @param _owner    The DAC's Timelock.
      * @param _oracles  Every shard's L2OutputOracle (deploy-l1 predicts them from its nonces).
      * @param _chainIds Their L2 chain ids.
-     * @param _params   longWindow, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerOutput.
+     * @param _params   longWindow, challengeBond, disputePeriod, minQuorumStake, rewardPerOutput.
      */
     constructor(
         VerifierStaking _staking,
-        IVotes _token,
         address _owner,
         address[] memory _oracles,
         uint256[] memory _chainIds,
         uint256[5] memory _params
-    ) EIP712("edge-l2 OutputQuorum", "1") Ownable(_owner) ChallengeVote(_token) {
+    ) EIP712("edge-l2 OutputQuorum", "1") Ownable(_owner) {
         STAKING = _staking;
         require(_oracles.length == _chainIds.length, "OutputQuorum: oracles and chain ids differ in length");
         for (uint256 i = 0; i < _oracles.length; i++) {
@@ -171,7 +182,7 @@ contract OutputQuorum is EIP712, ChallengeVote {
         _addShard(_oracle, _chainId);
     }
 
-    /// @notice Sets longWindow, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerOutput. Owner only.
+    /// @notice Sets longWindow, challengeBond, disputePeriod, minQuorumStake, rewardPerOutput. Owner only.
     function setParameters(uint256[5] calldata _params) external onlyOwner {
         _setParameters(_params);
     }
@@ -187,9 +198,11 @@ contract OutputQuorum is EIP712, ChallengeVote {
 
     /**
      * @notice Records active verifiers' signatures on `_outputRoot` for L2 block `_l2BlockNumber` of
-     * `_oracle`'s shard and puts the root into the oracle once they hold ≥ 2/3 of the active stake and
-     * the block is the oracle's next. Signatures already recorded are skipped, so re-sending them
-     * retries the proposal. Returns whether this call put the root into the oracle.
+     * `_oracle`'s shard and puts the root into the oracle once they hold a quorum of the stake active
+     * at the block's reference time and the block is the oracle's next. Signatures already recorded
+     * are skipped, so re-sending them retries the proposal. The block must be an output block at most
+     * MAX_AHEAD_OUTPUTS intervals past the oracle's next, whose output is not final (signatures for a
+     * final output's own root are ignored). Returns whether this call put the root into the oracle.
      */
     function attest(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot, bytes[] calldata _signatures)
         external
@@ -199,7 +212,8 @@ contract OutputQuorum is EIP712, ChallengeVote {
         bytes32 digest = outputDigest(_oracle, _l2BlockNumber, _outputRoot);
         Candidate storage c = candidates[_key(_oracle, _l2BlockNumber, _outputRoot)];
         if (c.rejected) revert RootRejected();
-        uint256 lateIndex = _indexOf(_oracle, _l2BlockNumber, _outputRoot);
+        (bool finalAlready, uint256 lateIndex) = _checkBlock(_oracle, _l2BlockNumber, _outputRoot);
+        if (finalAlready) return false;
         for (uint256 i = 0; i < _signatures.length; i++) {
             address signer = ECDSA.recover(digest, _signatures[i]);
             if (!STAKING.isActive(signer)) revert NotActiveVerifier(signer);
@@ -212,16 +226,14 @@ contract OutputQuorum is EIP712, ChallengeVote {
             c.signers.push(signer);
             if (c.firstSeen == 0) c.firstSeen = uint64(block.timestamp);
             emit Attested(_oracle, _l2BlockNumber, _outputRoot, signer, STAKING.bondedOf(signer));
-            if (lateIndex != 0 && !L2OutputOracle(_oracle).isOutputFinalized(lateIndex - 1)) {
-                STAKING.recordLateAttestation(signer, rewardPerOutput);
-            }
+            if (lateIndex != 0) STAKING.recordLateAttestation(signer, rewardPerOutput);
         }
         if (lateIndex == 0) proposed = _tryPropose(_oracle, _l2BlockNumber, _outputRoot, c, false);
     }
 
     /**
      * @notice Puts a root without a quorum into the oracle once `longWindow` has passed since its first
-     * signature (an active verifier's), if it has no open challenge and its block is the oracle's next.
+     * signature, if its block is the oracle's next (with an open challenge it enters frozen).
      */
     function expose(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot) external {
         if (chainIdOf[_oracle] == 0) revert UnknownOracle(_oracle);
@@ -232,8 +244,8 @@ contract OutputQuorum is EIP712, ChallengeVote {
 
     /**
      * @notice A root's record: its first signature's time, when `expose` may put it in (0: never
-     * signed), its signers and their summed active stake, the active stake, whether it lost a challenge
-     * and its open challenge (id + 1, 0 when none).
+     * signed), its signers and their summed stake and the active stake (both at the block's reference
+     * time), whether it lost a challenge and its open challenge (id + 1, 0 when none).
      */
     function candidate(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot)
         external
@@ -252,9 +264,14 @@ contract OutputQuorum is EIP712, ChallengeVote {
         firstSeen = c.firstSeen;
         exposableAt = c.firstSeen == 0 ? 0 : c.firstSeen + longWindow;
         signers = c.signers;
-        (signedStake, activeStake) = _signedStake(c);
+        (signedStake, activeStake) = _signedStake(c, referenceTime(_oracle, _l2BlockNumber));
         rejected = c.rejected;
         openChallenge = c.openChallenge;
+    }
+
+    /// @notice The time whose active stake `_l2BlockNumber`'s roots are measured against (0: none signed yet).
+    function referenceTime(address _oracle, uint256 _l2BlockNumber) public view returns (uint256) {
+        return refTime[_key(_oracle, _l2BlockNumber, bytes32(0))];
     }
 
     /// @notice The root `_verifier` signed for `_l2BlockNumber` of `_oracle` (zero when none).
@@ -266,7 +283,8 @@ contract OutputQuorum is EIP712, ChallengeVote {
 
     /**
      * @notice Challenges `_outputRoot` for `_l2BlockNumber` of `_oracle`: a root some verifier signed,
-     * not final in the oracle. The caller must be an active verifier and send exactly `challengeBond`.
+     * never challenged before, not final in the oracle. The caller must be an active verifier and send
+     * exactly `challengeBond`. Freezes the output if the root is in the oracle (else it enters frozen).
      * Returns the challenge id.
      */
     function challenge(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot)
@@ -280,14 +298,14 @@ contract OutputQuorum is EIP712, ChallengeVote {
         Candidate storage c = candidates[_key(_oracle, _l2BlockNumber, _outputRoot)];
         if (c.signers.length == 0) revert UnknownRoot();
         if (c.rejected) revert RootRejected();
-        if (c.openChallenge != 0) revert RootChallenged(c.openChallenge - 1);
         uint256 index = _indexOf(_oracle, _l2BlockNumber, _outputRoot);
         if (index != 0 && L2OutputOracle(_oracle).isOutputFinalized(index - 1)) revert OutputFinal(index - 1);
+        if (c.challenged) revert RootChallenged(c.openChallenge == 0 ? type(uint256).max : c.openChallenge - 1);
         id = _openChallenge(msg.sender, msg.value);
         charges.push(Charge({ oracle: _oracle, l2BlockNumber: _l2BlockNumber, outputRoot: _outputRoot }));
+        c.challenged = true;
         c.openChallenge = id + 1;
-        openChallenges[_oracle].push(id);
-        _refreeze(_oracle);
+        if (index != 0) L2OutputOracle(_oracle).setFrozen(index - 1, true);
         emit Challenged(id, _oracle, _l2BlockNumber, _outputRoot, msg.sender);
     }
 
@@ -296,8 +314,7 @@ contract OutputQuorum is EIP712, ChallengeVote {
         Ballot storage b = _ballot(_id);
         Charge storage ch = charges[_id];
         return Challenge(
-            ch.oracle, ch.l2BlockNumber, ch.outputRoot,
-            b.challenger, b.bond, b.createdAt, b.snapshot, b.forVotes, b.againstVotes, b.outcome
+            ch.oracle, ch.l2BlockNumber, ch.outputRoot, b.challenger, b.bond, b.createdAt, b.deadline, b.outcome
         );
     }
 
@@ -338,8 +355,7 @@ contract OutputQuorum is EIP712, ChallengeVote {
     }
 
     function _setParameters(uint256[5] memory p) internal {
-        require(p[3] <= 10_000, "OutputQuorum: vote quorum above 100%");
-        (longWindow, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerOutput) = (p[0], p[1], p[2], p[3], p[4]);
+        (longWindow, challengeBond, disputePeriod, minQuorumStake, rewardPerOutput) = (p[0], p[1], p[2], p[3], p[4]);
         emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4]);
     }
 
@@ -347,12 +363,42 @@ contract OutputQuorum is EIP712, ChallengeVote {
         return keccak256(abi.encode(_oracle, _l2BlockNumber, _x));
     }
 
-    /// @dev The signers' active stake, and the active stake.
-    function _signedStake(Candidate storage c) internal view returns (uint256 signed, uint256 active) {
-        active = STAKING.activeStake();
+    /// @dev The signers' active weight and the active stake, both at `_ref`.
+    function _signedStake(Candidate storage c, uint256 _ref) internal view returns (uint256 signed, uint256 active) {
+        active = STAKING.getPastActiveStake(_ref);
         for (uint256 i = 0; i < c.signers.length; i++) {
-            if (STAKING.isActive(c.signers[i])) signed += STAKING.bondedOf(c.signers[i]);
+            signed += STAKING.getPastWeight(c.signers[i], _ref);
         }
+    }
+
+    /**
+     * @dev Checks that `_l2BlockNumber` is an output block at most MAX_AHEAD_OUTPUTS intervals past the
+     * oracle's next and that its output (if any) is not final (for the oracle's own root: reports it,
+     * the signatures are ignored); fixes the block's reference time. Returns 1 + the root's index when
+     * it is in the oracle (a late attestation), else 0.
+     */
+    function _checkBlock(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot)
+        internal
+        returns (bool finalAlready, uint256 lateIndex)
+    {
+        L2OutputOracle oracle = L2OutputOracle(_oracle);
+        uint256 interval = oracle.SUBMISSION_INTERVAL();
+        uint256 start = oracle.startingBlockNumber();
+        if (
+            _l2BlockNumber <= start || (_l2BlockNumber - start) % interval != 0
+                || _l2BlockNumber > oracle.nextBlockNumber() + MAX_AHEAD_OUTPUTS * interval
+        ) revert BlockOutOfRange(_l2BlockNumber);
+        if (_l2BlockNumber <= oracle.latestBlockNumber()) {
+            uint256 index = oracle.getL2OutputIndexAfter(_l2BlockNumber);
+            bool isThis = oracle.getL2Output(index).outputRoot == _outputRoot;
+            if (oracle.isOutputFinalized(index)) {
+                if (isThis) return (true, 0);
+                revert OutputFinal(index);
+            }
+            if (isThis) lateIndex = index + 1;
+        }
+        bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
+        if (refTime[bk] == 0) refTime[bk] = uint64(block.timestamp - 1);
     }
 
     /// @dev 1 + the oracle index holding exactly this root at this block, or 0.
@@ -371,17 +417,20 @@ contract OutputQuorum is EIP712, ChallengeVote {
         Candidate storage c,
         bool _long
     ) internal returns (bool) {
-        if (c.openChallenge != 0) return false;
         L2OutputOracle oracle = L2OutputOracle(_oracle);
         if (oracle.nextBlockNumber() != _l2BlockNumber) return false;
         if (oracle.computeL2Timestamp(_l2BlockNumber) >= block.timestamp) return false;
-        (uint256 signed, uint256 active) = _signedStake(c);
-        bool quorum = active > 0 && signed * 3 >= active * 2;
+        uint256 ref = referenceTime(_oracle, _l2BlockNumber);
+        if (ref == 0) return false;
+        (uint256 signed, uint256 active) = _signedStake(c, ref);
+        bool quorum = active > 0 && signed * 3 >= active * 2 && signed >= minQuorumStake;
         if (!quorum) {
             if (!_long || signed == 0 || block.timestamp < c.firstSeen + longWindow) return false;
         }
         uint256 index = oracle.nextOutputIndex();
         oracle.proposeL2Output(_outputRoot, _l2BlockNumber, bytes32(0), 0);
+        // A challenge of a pending root does not stall the oracle: the root enters, frozen.
+        if (c.openChallenge != 0) oracle.setFrozen(index, true);
         emit OutputAccepted(_oracle, index, _l2BlockNumber, _outputRoot, quorum, signed, active);
         // Once per root: one that enters again (after a deletion) earns and costs nothing more.
         if (!c.accepted) {
@@ -391,58 +440,35 @@ contract OutputQuorum is EIP712, ChallengeVote {
         return true;
     }
 
-    function _close(address _oracle, uint256 _id) internal {
-        uint256[] storage open = openChallenges[_oracle];
-        for (uint256 i = 0; i < open.length; i++) {
-            if (open[i] == _id) {
-                open[i] = open[open.length - 1];
-                open.pop();
-                return;
-            }
-        }
-    }
-
-    /// @dev Freezes the oracle from the lowest index an open challenge names (unfreezes when none).
-    function _refreeze(address _oracle) internal {
-        uint256 lowest = type(uint256).max;
-        uint256[] storage open = openChallenges[_oracle];
-        for (uint256 i = 0; i < open.length; i++) {
-            Charge storage ch = charges[open[i]];
-            uint256 index = _indexOf(_oracle, ch.l2BlockNumber, ch.outputRoot);
-            if (index != 0 && index - 1 < lowest) lowest = index - 1;
-        }
-        L2OutputOracle oracle = L2OutputOracle(_oracle);
-        if (oracle.frozenFrom() != lowest) oracle.freezeFrom(lowest);
-    }
-
-    // ---------------------------------------------------------------- ChallengeVote hooks
-
-    /// @dev The accused root's signers may not vote.
-    function _checkVoter(uint256 _id, address _voter) internal view override {
-        Charge storage ch = charges[_id];
-        if (candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)].signed[_voter]) {
-            revert AccusedCannotVote(_voter);
-        }
-    }
+    // ---------------------------------------------------------------- GovernedChallenge hooks
 
     /**
-     * @dev Closes the root's challenge. Upheld: the root is wrong for good. No quorum: out of the oracle
-     * for safety, but not rejected, since it may be the block's only right root (it may enter again, and
-     * be challenged again). Both delete it from the oracle with every later output. Then the oracle is
-     * refrozen from its other open challenges.
+     * @dev Closes the root's challenge. Upheld: the root is wrong for good; in the oracle it is deleted
+     * when it is the latest output, else invalidated alone (later outputs are their own statements and
+     * stay). Dismissed or expired: the root stands: unfrozen in the oracle, and a root not in it
+     * restarts its long window. No loop.
      */
     function _settle(uint256 _id, Outcome _outcome) internal override {
         Charge storage ch = charges[_id];
         Candidate storage c = candidates[_key(ch.oracle, ch.l2BlockNumber, ch.outputRoot)];
         c.openChallenge = 0;
-        if (_outcome == Outcome.Upheld) c.rejected = true;
-        if (_outcome != Outcome.Rejected) {
-            uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
-            // Still frozen here (this challenge is open until _refreeze below): deletable.
-            if (index != 0) L2OutputOracle(ch.oracle).deleteL2Outputs(index - 1);
+        L2OutputOracle oracle = L2OutputOracle(ch.oracle);
+        uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
+        if (_outcome == Outcome.Upheld) {
+            c.rejected = true;
+            if (index == 0) return;
+            // Still frozen here, so not final: deletable.
+            if (index == oracle.nextOutputIndex()) {
+                oracle.deleteL2Outputs(index - 1);
+            } else {
+                oracle.invalidateOutput(index - 1);
+                oracle.setFrozen(index - 1, false);
+            }
+        } else if (index != 0) {
+            oracle.setFrozen(index - 1, false);
+        } else {
+            c.firstSeen = uint64(block.timestamp);
         }
-        _close(ch.oracle, _id);
-        _refreeze(ch.oracle);
     }
 
     /// @dev Slashes each signer of the root; the challenger gets the reporter's share.

@@ -5,6 +5,7 @@ import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
 import { Ownable2Step } from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { Checkpoints } from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import { MiningVault } from "../dac/MiningVault.sol";
 
 /**
@@ -24,6 +25,13 @@ import { MiningVault } from "../dac/MiningVault.sol";
  * Slashing has two callers, both immutable: the quorum (an output equivocation, a lost output
  * challenge) and the SequencerPool, POOL (a sequencer's block equivocation, an upheld challenge
  * against a sequencer). A slash jails too. The parameters are the owner's, the DAC's Timelock.
+ * History: each verifier's active weight (its bonded stake while active, else 0) and the total active
+ * stake are checkpointed by timestamp (`getPastWeight`, `getPastActiveStake`), so the quorum measures
+ * a root against the stake active at its reference time, which no later slash or stake changes.
+ * Entry: a new verifier stakes at least minStake; one with nothing bonded or unbonding leaves the list
+ * (`deregister`, anyone); when the list is full (MAX_VERIFIERS) a new stake bigger than the smallest
+ * member's bonded stake evicts that member (its bonded stake unbonds with the normal delay, still
+ * slashable, and it leaves the list). Every loop is over the list (≤ MAX_VERIFIERS).
  * Invariants: token balance ≥ totalBonded + totalUnbonding (rewards are paid only from the rest);
  * activeStake() == the sum of `bonded` over active verifiers; only the quorum and the pool slash, only
  * the quorum jails otherwise, and only the quorum or the pool credits; a verifier's tokens leave only
@@ -31,6 +39,7 @@ import { MiningVault } from "../dac/MiningVault.sol";
  */
 contract VerifierStaking is Ownable2Step {
     using SafeERC20 for IERC20;
+    using Checkpoints for Checkpoints.Trace208;
 
     /// @notice Most verifiers ever registered: keeps the quorum's per-output loops bounded.
     uint256 public constant MAX_VERIFIERS = 64;
@@ -73,6 +82,12 @@ contract VerifierStaking is Ownable2Step {
 
     mapping(address => Verifier) internal verifier;
     address[] internal registered;
+    /// @dev 1 + a registered verifier's position in `registered` (0: not registered).
+    mapping(address => uint256) internal position;
+    /// @dev Each verifier's active weight over time.
+    mapping(address => Checkpoints.Trace208) internal weightHistory;
+    /// @dev The total active stake over time.
+    Checkpoints.Trace208 internal activeHistory;
     /// @notice Sum of `bonded` over active verifiers.
     uint256 internal totalActive;
     /// @notice Sum of every verifier's `bonded`.
@@ -95,10 +110,14 @@ contract VerifierStaking is Ownable2Step {
     error BelowMinStake(uint256 bonded, uint256 minStake);
     error NotJailed();
     error InvalidBps(uint256 bps);
+    error NotEmpty(address verifier);
+    error NotRegistered(address verifier);
 
     event Staked(address indexed verifier, address indexed from, uint256 amount, uint256 bonded);
     event Unbonding(address indexed verifier, uint256 amount, uint256 withdrawableAt);
     event Withdrawn(address indexed verifier, uint256 amount);
+    event Evicted(address indexed verifier, address indexed by, uint256 unbonding, uint256 withdrawableAt);
+    event Deregistered(address indexed verifier);
     event Jailed(address indexed verifier, uint256 missed);
     event Unjailed(address indexed verifier);
     event Slashed(address indexed verifier, address indexed reporter, uint256 amount, uint256 toReporter);
@@ -145,7 +164,10 @@ contract VerifierStaking is Ownable2Step {
         if (p[3] > 10_000) revert InvalidBps(p[3]);
         if (p[4] > 10_000) revert InvalidBps(p[4]);
         (minStake, unbondingDelay, maxMissed, slashBps, reporterBps) = (p[0], p[1], p[2], p[3], p[4]);
-        _recount();
+        // minStake may change who is active: the one loop over the (bounded) list.
+        for (uint256 i = 0; i < registered.length; i++) {
+            _sync(registered[i]);
+        }
         emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4]);
     }
 
@@ -159,14 +181,16 @@ contract VerifierStaking is Ownable2Step {
         if (_amount == 0) revert ZeroAmount();
         Verifier storage v = verifier[_verifier];
         if (!v.registered) {
-            if (registered.length >= MAX_VERIFIERS) revert TooManyVerifiers();
+            if (_amount < minStake) revert BelowMinStake(_amount, minStake);
+            if (registered.length >= MAX_VERIFIERS) _evictSmallest(_amount);
             v.registered = true;
             registered.push(_verifier);
+            position[_verifier] = registered.length;
         }
         TOKEN.safeTransferFrom(msg.sender, address(this), _amount);
         v.bonded += _amount;
         totalBonded += _amount;
-        _recount();
+        _sync(_verifier);
         emit Staked(_verifier, msg.sender, _amount, v.bonded);
     }
 
@@ -180,8 +204,17 @@ contract VerifierStaking is Ownable2Step {
         v.unbonding += _amount;
         totalUnbonding += _amount;
         v.unbondedAt = uint64(block.timestamp + unbondingDelay);
-        _recount();
+        _sync(msg.sender);
         emit Unbonding(msg.sender, _amount, v.unbondedAt);
+    }
+
+    /// @notice Removes `_verifier` from the list: it must have nothing bonded and nothing unbonding. Anyone.
+    function deregister(address _verifier) external {
+        Verifier storage v = verifier[_verifier];
+        if (!v.registered) revert NotRegistered(_verifier);
+        if (v.bonded != 0 || v.unbonding != 0) revert NotEmpty(_verifier);
+        _remove(_verifier);
+        emit Deregistered(_verifier);
     }
 
     /// @notice Pays the caller's unbonded stake once the unbonding delay has passed.
@@ -203,7 +236,7 @@ contract VerifierStaking is Ownable2Step {
         if (v.bonded < minStake) revert BelowMinStake(v.bonded, minStake);
         v.jailed = false;
         v.missed = 0;
-        _recount();
+        _sync(msg.sender);
         emit Unjailed(msg.sender);
     }
 
@@ -237,7 +270,7 @@ contract VerifierStaking is Ownable2Step {
         v.unbonding -= amount - fromBonded;
         totalUnbonding -= amount - fromBonded;
         v.jailed = true;
-        _recount();
+        _sync(_verifier);
         uint256 toReporter = (amount * reporterBps) / 10_000;
         emit Slashed(_verifier, _reporter, amount, toReporter);
         if (toReporter > 0) TOKEN.safeTransfer(_reporter, toReporter);
@@ -251,7 +284,6 @@ contract VerifierStaking is Ownable2Step {
     function recordOutput(address[] calldata _signers, uint256 _reward) external onlyQuorum {
         uint256 total = totalActive;
         uint256 n = registered.length;
-        bool jailed;
         for (uint256 i = 0; i < n; i++) {
             address a = registered[i];
             Verifier storage v = verifier[a];
@@ -270,12 +302,11 @@ contract VerifierStaking is Ownable2Step {
                 v.missed += 1;
                 if (maxMissed > 0 && v.missed >= maxMissed) {
                     v.jailed = true;
-                    jailed = true;
+                    _sync(a);
                     emit Jailed(a, v.missed);
                 }
             }
         }
-        if (jailed) _recount();
     }
 
     /**
@@ -322,7 +353,17 @@ contract VerifierStaking is Ownable2Step {
         return totalActive;
     }
 
-    /// @notice Every verifier ever registered, in order of first stake.
+    /// @notice `_verifier`'s active weight at `_timestamp` (its bonded stake if active then, else 0).
+    function getPastWeight(address _verifier, uint256 _timestamp) external view returns (uint256) {
+        return weightHistory[_verifier].upperLookupRecent(uint48(_timestamp));
+    }
+
+    /// @notice The active stake at `_timestamp`.
+    function getPastActiveStake(uint256 _timestamp) external view returns (uint256) {
+        return activeHistory.upperLookupRecent(uint48(_timestamp));
+    }
+
+    /// @notice The verifiers on the list (at most MAX_VERIFIERS; order changes when one leaves).
     function verifierCount() external view returns (uint256) {
         return registered.length;
     }
@@ -333,7 +374,7 @@ contract VerifierStaking is Ownable2Step {
     }
 
     /**
-     * @notice Every registered verifier: address, bonded stake, unbonding stake, status, outputs missed
+     * @notice Every verifier on the list: address, bonded stake, unbonding stake, status, outputs missed
      * in a row, rewards owed.
      */
     function verifiers()
@@ -374,14 +415,45 @@ contract VerifierStaking is Ownable2Step {
         return v.registered && !v.jailed && v.bonded >= minStake && v.bonded > 0;
     }
 
-    /// @dev Recomputes totalActive after a change (the set is at most MAX_VERIFIERS long).
-    function _recount() internal {
-        uint256 total;
-        uint256 n = registered.length;
-        for (uint256 i = 0; i < n; i++) {
-            Verifier storage w = verifier[registered[i]];
-            if (_isActive(w)) total += w.bonded;
+    /// @dev Brings `_verifier`'s active weight and the active total up to date, and checkpoints both.
+    function _sync(address _verifier) internal {
+        Verifier storage v = verifier[_verifier];
+        uint256 weight = _isActive(v) ? v.bonded : 0;
+        uint256 old = weightHistory[_verifier].latest();
+        if (weight == old) return;
+        totalActive = totalActive + weight - old;
+        weightHistory[_verifier].push(uint48(block.timestamp), uint208(weight));
+        activeHistory.push(uint48(block.timestamp), uint208(totalActive));
+    }
+
+    /// @dev The list is full: evicts its smallest bonded member if `_amount` is bigger, else reverts.
+    function _evictSmallest(uint256 _amount) internal {
+        address smallest = registered[0];
+        for (uint256 i = 1; i < registered.length; i++) {
+            if (verifier[registered[i]].bonded < verifier[smallest].bonded) smallest = registered[i];
         }
-        totalActive = total;
+        Verifier storage v = verifier[smallest];
+        if (_amount <= v.bonded) revert TooManyVerifiers();
+        uint256 amount = v.bonded;
+        v.bonded = 0;
+        totalBonded -= amount;
+        v.unbonding += amount;
+        totalUnbonding += amount;
+        v.unbondedAt = uint64(block.timestamp + unbondingDelay);
+        _remove(smallest);
+        emit Evicted(smallest, msg.sender, v.unbonding, v.unbondedAt);
+    }
+
+    /// @dev Takes `_verifier` off the list (swap and pop); its weight drops to 0.
+    function _remove(address _verifier) internal {
+        Verifier storage v = verifier[_verifier];
+        v.registered = false;
+        _sync(_verifier);
+        uint256 slot = position[_verifier] - 1;
+        address last = registered[registered.length - 1];
+        registered[slot] = last;
+        position[last] = slot + 1;
+        registered.pop();
+        delete position[_verifier];
     }
 }
