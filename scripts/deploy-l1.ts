@@ -294,7 +294,6 @@ export async function deployL1(
   // After the shards and the donations, so the nonces predicted above hold.
   const pool = await deploy(sequencerPoolAbi, sequencerPoolBytecode, [
     verifiers.staking,
-    dac.token,
     dac.timelock,
     params.chainIds.map(BigInt),
     shards.map((s) => s.l2OutputOracle.address),

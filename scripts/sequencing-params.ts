@@ -9,6 +9,8 @@ import mainnetFile from '../contracts/params/mainnet.json' with { type: 'json' }
 
 /** The `sequencing` section of a parameter file. Token and ether amounts are decimal strings. */
 export type SequencingParamsFile = {
+  governor?: { votingDelaySeconds: number; votingPeriodSeconds: number }
+  timelock?: { minDelaySeconds: number }
   sequencing?: {
     description?: string
     /** L1 blocks per epoch. */
@@ -17,10 +19,12 @@ export type SequencingParamsFile = {
     maxSilenceBlocks: number
     /** ETH a challenge against a sequencer locks. */
     challengeBondEther: string
-    /** Seconds a challenge's vote lasts. */
-    resolutionPeriodSeconds: number
-    /** Votes a challenge needs, in basis points of the token supply. */
-    voteQuorumBps: number
+    /**
+     * Seconds after a challenge during which only a Governor proposal can uphold it (then it expires
+     * and its bond goes to the treasury); at least a whole proposal (voting delay, voting period and
+     * the Timelock's delay, from the file's governor and timelock sections).
+     */
+    disputePeriodSeconds: number
     /** EDGE credited per batched L2 block. */
     rewardPerBlockTokens: string
     /**
@@ -36,8 +40,7 @@ export type SequencingParameters = {
   epochLength: bigint
   maxSilence: bigint
   challengeBond: bigint
-  resolutionPeriod: bigint
-  voteQuorumBps: bigint
+  disputePeriod: bigint
   rewardPerBlock: bigint
   sequencingWindow: bigint
 }
@@ -56,8 +59,17 @@ export function parseSequencingParams(file: SequencingParamsFile): SequencingPar
     throw new Error(
       'sequencing params: maxSilenceBlocks must be at least 1 and less than epochLengthBlocks',
     )
-  const voteQuorumBps = whole(s.voteQuorumBps, 'voteQuorumBps')
-  if (voteQuorumBps > 10_000n) throw new Error('sequencing params: voteQuorumBps above 10000')
+  const disputePeriod = whole(s.disputePeriodSeconds, 'disputePeriodSeconds')
+  const proposal =
+    file.governor && file.timelock
+      ? file.governor.votingDelaySeconds +
+        file.governor.votingPeriodSeconds +
+        file.timelock.minDelaySeconds
+      : 0
+  if (disputePeriod === 0n || disputePeriod < BigInt(proposal))
+    throw new Error(
+      `sequencing params: disputePeriodSeconds must cover a whole Governor proposal (${proposal} s)`,
+    )
   const sequencingWindow = whole(s.sequencingWindowBlocks, 'sequencingWindowBlocks')
   if (sequencingWindow <= maxSilence)
     throw new Error('sequencing params: sequencingWindowBlocks must be more than maxSilenceBlocks')
@@ -65,21 +77,19 @@ export function parseSequencingParams(file: SequencingParamsFile): SequencingPar
     epochLength,
     maxSilence,
     challengeBond: parseEther(s.challengeBondEther),
-    resolutionPeriod: whole(s.resolutionPeriodSeconds, 'resolutionPeriodSeconds'),
-    voteQuorumBps,
+    disputePeriod,
     rewardPerBlock: parseEther(s.rewardPerBlockTokens),
     sequencingWindow,
   }
 }
 
-/** The parameters as SequencerPool's constructor and `setParameters` take them (`uint256[7]`). */
+/** The parameters as SequencerPool's constructor and `setParameters` take them (`uint256[6]`). */
 export function poolParamsArray(p: SequencingParameters) {
   return [
     p.epochLength,
     p.maxSilence,
     p.challengeBond,
-    p.resolutionPeriod,
-    p.voteQuorumBps,
+    p.disputePeriod,
     p.rewardPerBlock,
     p.sequencingWindow,
   ] as const

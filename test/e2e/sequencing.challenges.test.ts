@@ -18,8 +18,10 @@ import {
   Change,
   PARAMS,
   VERIFIERS,
+  Outcome,
   challenge,
   eventsOf,
+  governChallenge,
   mineTo,
   nextEpoch,
   operatorOf,
@@ -30,11 +32,9 @@ import {
   stakeOf,
   submit,
   useSequencingDevnet,
-  vote,
 } from './sequencing.fixtures.js'
 import {
   D,
-  Outcome,
   chain,
   d,
   dev,
@@ -49,10 +49,11 @@ import {
 
 /**
  * SequencerPool's ejections on anvil (issue 13, DESIGN.md invariant 8): the equivocation proof of two
- * signed feed blocks on one parent (SequencerEquivocation.sol) and the challenge settled by the DAC's
- * vote, each ejecting the sequencer for the epoch, forfeiting its credit there and slashing it through
- * VerifierStaking; a frivolous challenge's bond; one without a vote quorum (the schedule, batches and
- * failover: sequencing.contracts.test.ts). The devnet of sequencing.fixtures.ts, as in
+ * signed feed blocks on one parent (SequencerEquivocation.sol) and the challenge upheld by a Governor
+ * proposal (GovernedChallenge.sol), each ejecting the sequencer for the epoch, forfeiting its credit
+ * there and slashing it through VerifierStaking; a dismissed challenge's bond (the schedule, batches
+ * and failover: sequencing.contracts.test.ts; a challenge no proposal upholds, which costs its bond:
+ * sequencing.attacks.test.ts). The devnet of sequencing.fixtures.ts, as in
  * sequencing.contracts.test.ts: A, B, C bond 100,000, 200,000 and 300,000 EDGE, the first epoch is
  * bootstrapped with them; every test starts from that state (an anvil snapshot). Automine: one
  * transaction, one L1 block, and eth_estimateGas runs in that block too (the latest + 1).
@@ -238,7 +239,7 @@ describe('SequencerPool', () => {
     await mined(await submit(holder))
   })
 
-  test('behavior: an upheld challenge ejects the sequencer, forfeits its reward of the epoch, slashes its stake and returns the bond', async () => {
+  test('behavior: a challenge upheld by a Governor proposal ejects the sequencer, forfeits its reward of the epoch, slashes its stake and returns the bond', async () => {
     const e = await nextEpoch()
     const order = (await read.orderOf(901n, e)).map(operatorOf)
     const [accused, challenger] = order
@@ -278,19 +279,20 @@ describe('SequencerPool', () => {
     )
     const id = await challenge(challenger)
     await expectError(challenge(order[2]), 'AlreadyChallenged', [id])
-    await expectError(
-      accused.wallet.writeContract({ ...pool(), functionName: 'vote', args: [id, false] }),
-      'AccusedCannotVote',
-      [accused.address],
-    )
-    await vote(id, true)
+    // Only the owner (the Timelock) upholds: not the challenger, not a holder of 10 % of the votes.
+    for (const wallet of [challenger.wallet, dev[0]])
+      await expectError(
+        wallet.writeContract({ ...pool(), functionName: 'uphold', args: [id] }),
+        'OwnableUnauthorizedAccount',
+        [wallet.account.address],
+      )
     await expectError(
       dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }),
-      'VotingOpen',
+      'DeadlineNotReached',
     )
     const before = await relayer.getBalance({ address: challenger.address })
     const challengerEdge = await edge(challenger.address)
-    const receipt = await resolve(id)
+    const receipt = await governChallenge('uphold', id)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
       id,
       outcome: Outcome.Upheld,
@@ -324,7 +326,7 @@ describe('SequencerPool', () => {
     expect(await relayer.getBalance({ address: d.sequencing.pool })).toBe(0n)
     await expectError(submit(accused), 'NotScheduled', [accused.address, challenger.address])
     await expectError(
-      dev[2].writeContract({ ...pool(), functionName: 'vote', args: [id, true] }),
+      dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }),
       'ChallengeClosed',
       [id],
     )
@@ -340,8 +342,7 @@ describe('SequencerPool', () => {
     const [accused, challenger] = order
     await mined(await submit(accused))
     const id = await challenge(challenger)
-    await vote(id, true)
-    // During the vote the accused unbonds everything and withdraws it: nothing is left to slash.
+    // Before the proposal passes the accused unbonds everything and withdraws it: nothing is left to slash.
     const stake = stakeOf(accused)
     await mined(
       await accused.wallet.writeContract({
@@ -352,7 +353,7 @@ describe('SequencerPool', () => {
     )
     await testClient.increaseTime({ seconds: Number(VERIFIERS.unbondingDelay) })
     await mined(await accused.wallet.writeContract({ ...staking(), functionName: 'withdraw' }))
-    const receipt = await resolve(id)
+    const receipt = await governChallenge('uphold', id)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
       outcome: Outcome.Upheld,
     })
@@ -385,38 +386,35 @@ describe('SequencerPool', () => {
     expect(await read.currentEpoch()).toBe(e)
   })
 
-  test('behavior: a frivolous challenge loses its bond to the Timelock; one without a vote quorum changes nothing', async () => {
+  test('behavior: a challenge the Governor dismisses changes nothing and loses its bond to the Timelock', async () => {
     const e = await nextEpoch()
     const order = (await read.orderOf(901n, e)).map(operatorOf)
     const treasury = await relayer.getBalance({ address: d.dac.timelock })
     const id = await challenge(order[1], 'frivolous')
-    await vote(id, false)
-    let receipt = await resolve(id)
+    const receipt = await governChallenge('dismiss', id)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
-      outcome: Outcome.Rejected,
-      againstVotes: parseEther('1000000'),
+      id,
+      outcome: Outcome.Dismissed,
     })
     expect(eventsOf(receipt, 'SequencerChanged')).toEqual([])
+    expect(slashesIn(receipt)).toEqual([])
     expect(await relayer.getBalance({ address: d.dac.timelock })).toBe(
       treasury + PARAMS.challengeBond,
     )
-
-    const second = await challenge(order[2], 'nobody votes')
-    await vote(second, true, dev.slice(2, 3)) // 500,000 EDGE: below the 10 % quorum
-    const before = await relayer.getBalance({ address: order[2].address })
-    receipt = await resolve(second)
-    expect(eventsOf(receipt, 'ChallengeResolved')[0].args).toMatchObject({
-      outcome: Outcome.NoQuorum,
-    })
-    expect(await relayer.getBalance({ address: order[2].address })).toBe(
-      before + PARAMS.challengeBond,
-    )
     expect((await read.turnOf(901n, e)).sequencer).toBe(order[0].address)
-    const challengeRecord = await relayer.readContract({
-      ...pool(),
-      functionName: 'getChallenge',
-      args: [second],
+    expect(
+      await relayer.readContract({ ...pool(), functionName: 'getChallenge', args: [id] }),
+    ).toMatchObject({
+      accused: order[0].address,
+      epoch: e,
+      chainId: 901n,
+      challenger: order[1].address,
+      outcome: Outcome.Dismissed,
     })
-    expect(challengeRecord).toMatchObject({ accused: order[0].address, epoch: e, chainId: 901n })
+    await expectError(
+      dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }),
+      'ChallengeClosed',
+      [id],
+    )
   })
 })

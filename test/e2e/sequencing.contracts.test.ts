@@ -40,6 +40,7 @@ import {
   operatorOf,
   pool,
   read,
+  seedBlockOf,
   seed,
   skip,
   stakeOf,
@@ -109,7 +110,6 @@ describe('SequencerPool', () => {
     expect(await relayer.readContract({ ...pool(), functionName: 'STAKING' })).toBe(
       d.verifiers.staking,
     )
-    expect(await relayer.readContract({ ...pool(), functionName: 'TOKEN' })).toBe(d.dac.token)
     for (const [i, s] of d.shards.entries()) {
       expect(
         await relayer.readContract({ ...pool(), functionName: 'chainIds', args: [BigInt(i)] }),
@@ -123,8 +123,7 @@ describe('SequencerPool', () => {
       'epochLength',
       'maxSilence',
       'challengeBond',
-      'resolutionPeriod',
-      'voteQuorumBps',
+      'disputePeriod',
       'rewardPerBlock',
       'sequencingWindow',
     ] as const
@@ -141,8 +140,8 @@ describe('SequencerPool', () => {
       epochLength: 300n,
       maxSilence: 10n,
       challengeBond: parseEther('1'),
-      resolutionPeriod: 86_400n,
-      voteQuorumBps: 400n,
+      // 28 days: a Governor proposal takes 22 (2 days' delay, 5 of voting, the Timelock's 15).
+      disputePeriod: 2_419_200n,
       rewardPerBlock: parseEther('0.005'),
       // One hour of 12 s L1 blocks (the OP Stack's window is 12 hours).
       sequencingWindow: 300n,
@@ -152,7 +151,11 @@ describe('SequencerPool', () => {
       epochLength: 20n,
       maxSilence: 8n,
       sequencingWindow: 24n,
+      disputePeriod: 60n,
     })
+    const short = structuredClone(sequencingParamsFiles.devnet)
+    short.sequencing.disputePeriodSeconds = 35
+    expect(() => parseSequencingParams(short)).toThrow(/whole Governor proposal \(36 s\)/)
     const bad = structuredClone(sequencingParamsFiles.devnet)
     bad.sequencing.maxSilenceBlocks = 20
     expect(() => parseSequencingParams(bad)).toThrow(/less than epochLengthBlocks/)
@@ -177,7 +180,6 @@ describe('SequencerPool', () => {
         bytecode: sequencerPoolBytecode,
         args: [
           d.verifiers.staking,
-          d.dac.token,
           d.dac.timelock,
           [901n],
           [d.shards[0].l2OutputOracle],
@@ -253,8 +255,7 @@ describe('SequencerPool', () => {
       epochLength: 10n,
       maxSilence: PARAMS.maxSilence,
       challengeBond: PARAMS.challengeBond,
-      resolutionPeriod: PARAMS.resolutionPeriod,
-      voteQuorumBps: PARAMS.voteQuorumBps,
+      disputePeriod: PARAMS.disputePeriod,
       rewardPerBlock: PARAMS.rewardPerBlock,
       sequencingWindow: 6n,
     })
@@ -275,7 +276,14 @@ describe('SequencerPool', () => {
     expect((await read.candidatesOf(bootEpoch))[0]).toEqual([A.address, B.address, C.address])
     const c = await nextEpoch()
     const staking = { token: d.dac.token, staking: d.verifiers.staking }
-    await expectError(seed(c + 2n), 'NotSeedable', [c + 2n, c])
+    const seedNow = (e: bigint) =>
+      relayer.writeContract({ ...pool(), functionName: 'seedEpoch', args: [e] })
+    await expectError(seedNow(c + 2n), 'NotSeedable', [c + 2n, c])
+    // Not before c + 1's seed block (half an epoch before it starts), whose hash is its seed.
+    expect(await seedBlockOf(c + 1n)).toBe(
+      (await read.epochStart(c + 1n)) - PARAMS.epochLength / 2n,
+    )
+    await expectError(seedNow(c + 1n), 'NotSeedable', [c + 1n, c])
     // The current epoch has candidates (the bootstrap's): no seeding during itself.
     await expectError(seed(c), 'NotSeedable', [c, c])
     expect((await read.seedOf(c + 1n))[1]).toBe(false)
@@ -381,9 +389,7 @@ describe('SequencerPool', () => {
     for (let i = 0; i < 4; i++)
       expect(sequencers[i]).toBe((await read.orderOf(901n, e + BigInt(i)))[0])
     expect(urls).toEqual(['', '', '', ''])
-    expect(
-      await relayer.readContract({ ...pool(), functionName: 'sequencerOf', args: [902n, e] }),
-    ).toBe((await read.orderOf(902n, e))[0])
+    expect((await read.turnOf(902n, e)).sequencer).toBe((await read.orderOf(902n, e))[0])
   })
 
   test('behavior: a staked verifier publishes its URL; nobody else can', async () => {

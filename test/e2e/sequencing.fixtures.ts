@@ -1,4 +1,5 @@
 import {
+  encodeFunctionData,
   isAddressEqual,
   parseEther,
   parseEventLogs,
@@ -8,7 +9,10 @@ import {
   type TransactionReceipt,
 } from 'viem'
 import { expect } from 'vitest'
+import { dacGovernorAbi } from '../../generated/contracts/DacGovernor.js'
+import { dacTimelockAbi } from '../../generated/contracts/DacTimelock.js'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
+import { castVote, execute, propose, queue } from '../../scripts/governance.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
 import { stakeOperators } from '../../scripts/devnet-verifiers.js'
@@ -39,23 +43,31 @@ import {
  * Fixtures of the SequencerPool tests (sequencing.contracts, sequencing.challenges and
  * sequencing.rewards): the pool devnet (operators A, B, C bond 100,000, 200,000 and 300,000 EDGE, the
  * first epoch is bootstrapped with them), the pool's views, and its writes as a test drives them: a
- * batch, a skip, a seed, a challenge, its vote and its resolution. Built on verifiers.fixtures.ts (its
+ * batch, a skip, a seed (in the epoch's seed window), a challenge, its uphold or dismissal by a
+ * Governor proposal, and its expiry. Built on verifiers.fixtures.ts (its
  * anvil, accounts and operators); also `claimRewards`, a VerifierStaking claim with what the vault held.
  */
 
-/** Devnet values, with longer epochs so a test's transactions fit in one, and 1 EDGE a block. */
+/**
+ * Devnet values, with longer epochs so a test's transactions fit in one, 1 EDGE a block, and a
+ * 300 s dispute period (a Governor proposal takes 36 s; an accused may unbond and withdraw, 120 s,
+ * before it is upheld).
+ */
 export const PARAMS: SequencingParameters = {
   ...devnetSequencingParams,
   epochLength: 40n,
   maxSilence: 5n,
   rewardPerBlock: parseEther('1'),
+  disputePeriod: 300n,
 }
 /** Devnet verifier values with a 50 % slash, so "reduced by slashBps" differs from "emptied". */
 export const VERIFIERS: VerifierParameters = { ...devnetVerifierParams, slashBps: 5000n }
 /** What A, B and C bond. */
 export const STAKES = [parseEther('100000'), parseEther('200000'), parseEther('300000')]
 /** SequencerPool.Change: why a turn moved. */
-export const Change = { Silent: 0, Inactive: 1, Challenged: 2, Equivocated: 3 } as const
+export const Change = { Silent: 0, Inactive: 1, Challenged: 2, Equivocated: 3, Stalled: 4 } as const
+/** GovernedChallenge.Outcome: how a pool challenge ended. */
+export const Outcome = { Open: 0, Upheld: 1, Dismissed: 2, Expired: 3 } as const
 export const BATCH = '0x00deadbeef' as Hex
 
 /** The epoch the candidates were bootstrapped in (seeded during itself). */
@@ -131,8 +143,17 @@ export const read = {
 /** The latest L1 block, uncached (viem caches it for the polling interval; a revert moves it back). */
 export const latestBlock = () => relayer.getBlockNumber({ cacheTime: 0 })
 
-export const seed = (epoch: bigint, by = relayer) =>
-  by.writeContract({ ...pool(), functionName: 'seedEpoch', args: [epoch] })
+/**
+ * Seeds `epoch`: for the next epoch, first mines up to its seed block (seedBlockOf) if that is still
+ * ahead, so the seeding transaction lands in the seed window; the current one (the bootstrap) at once.
+ */
+export async function seed(epoch: bigint, by = relayer) {
+  if (epoch > (await read.epochAt((await latestBlock()) + 1n)))
+    await mineTo(await seedBlockOf(epoch))
+  return by.writeContract({ ...pool(), functionName: 'seedEpoch', args: [epoch] })
+}
+export const seedBlockOf = (e: bigint) =>
+  relayer.readContract({ ...pool(), functionName: 'seedBlockOf', args: [e] })
 /** `op` posts a batch; its last L1 origin is the latest L1 block unless given. */
 export const submit = async (
   op: Operator,
@@ -183,15 +204,46 @@ export async function challenge(by: Operator, reason = 'left deposit 0x01 out pa
   return event.args.id as bigint
 }
 
-/** `voters` (by default dev 0 and 1, the vote quorum) vote on challenge `id`. */
-export async function vote(id: bigint, support: boolean, voters = dev.slice(0, 2)) {
-  for (const voter of voters)
-    await mined(await voter.writeContract({ ...pool(), functionName: 'vote', args: [id, support] }))
+/**
+ * Passes and executes a Governor proposal calling the pool's `functionName(id)` (uphold or dismiss):
+ * dev 0 proposes, dev 0 and dev 1 (1,000,000 EDGE, the 10 % quorum) vote for it, it is queued in the
+ * Timelock and executed once its delay passed (L1 time moved forward, a block mined at each stage:
+ * the Governor's clock is the timestamp). Returns the execution's receipt.
+ */
+export async function governChallenge(functionName: 'uphold' | 'dismiss', id: bigint) {
+  const governor = d.dac.governor
+  const gov = (name: string) =>
+    relayer.readContract({
+      address: governor,
+      abi: dacGovernorAbi,
+      functionName: name as 'votingDelay',
+    })
+  const [delay, period] = [await gov('votingDelay'), await gov('votingPeriod')]
+  const minDelay = await relayer.readContract({
+    address: d.dac.timelock,
+    abi: dacTimelockAbi,
+    functionName: 'getMinDelay',
+  })
+  const data = encodeFunctionData({ abi: sequencerPoolAbi, functionName, args: [id] })
+  const actions = [{ target: d.sequencing.pool, data }]
+  const { proposalId } = await propose(
+    dev[0],
+    governor,
+    actions,
+    `${functionName} pool challenge ${id}`,
+  )
+  await advance(BigInt(delay) + 1n)
+  for (const voter of dev.slice(0, 2)) await castVote(voter, governor, proposalId, 'for')
+  await advance(BigInt(period) + 1n)
+  await queue(dev[0], governor, proposalId)
+  await advance(minDelay + 1n)
+  const hash = await execute(dev[0], governor, proposalId)
+  return relayer.waitForTransactionReceipt({ hash })
 }
 
-/** Waits out the vote and resolves (dev 3, a bystander); returns the receipt. */
+/** Waits out challenge `id`'s dispute period and resolves it (dev 3, a bystander); returns the receipt. */
 export async function resolve(id: bigint) {
-  await advance(PARAMS.resolutionPeriod)
+  await advance(PARAMS.disputePeriod)
   return mined(await dev[3].writeContract({ ...pool(), functionName: 'resolve', args: [id] }))
 }
 

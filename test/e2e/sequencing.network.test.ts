@@ -2,6 +2,7 @@ import {
   bytesToHex,
   createPublicClient,
   createWalletClient,
+  encodeFunctionData,
   http,
   keccak256,
   parseEther,
@@ -13,11 +14,14 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
 import { describe, expect, it } from 'vitest'
+import { dacGovernorAbi } from '../../generated/contracts/DacGovernor.js'
+import { dacTimelockAbi } from '../../generated/contracts/DacTimelock.js'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { poolBatchSubmittedEvent, readBatches } from '../../shared/derivation/deriveFromL1.js'
 import { encodeBatch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config } from '../../scripts/deploy-l1.js'
+import { castVote, execute, propose, queue } from '../../scripts/governance.js'
 import { BATCHER, defineEdgeL2 } from './bridge.fixtures.js'
 import { devAccount, l1Wallet } from './l1.fixtures.js'
 import { POOL_CHAIN_ID, steadyLoad, usePoolDevnet } from './pool.fixtures.js'
@@ -127,6 +131,38 @@ async function expectPunished(account: Address, at: bigint, bondedBefore: bigint
   ).toBe(true)
   expect(await read('isActive')).toBe(false)
   expect(await read('bondedOf')).toBeLessThan(bondedBefore)
+}
+
+/**
+ * Upholds pool challenge `id` through the DAC, in real time: dev 0 proposes `uphold(id)`, dev 0 and
+ * dev 1 (1,000,000 EDGE, the 10 % quorum) vote for it, it is queued and then executed by the
+ * Timelock. Returns the execution's receipt.
+ */
+async function upholdByGovernor(id: bigint) {
+  const governor = d.deployment.dac.governor
+  const [w0, w1] = [0, 1].map((i) => l1Wallet(d.l1Chain, devAccount(i)))
+  const gov = (functionName: 'votingDelay' | 'votingPeriod') =>
+    d.l1.readContract({ address: governor, abi: dacGovernorAbi, functionName })
+  const [delay, period] = [await gov('votingDelay'), await gov('votingPeriod')]
+  const minDelay = await d.l1.readContract({
+    address: d.deployment.dac.timelock,
+    abi: dacTimelockAbi,
+    functionName: 'getMinDelay',
+  })
+  const data = encodeFunctionData({ abi: sequencerPoolAbi, functionName: 'uphold', args: [id] })
+  const { proposalId } = await propose(
+    w0 as never,
+    governor,
+    [{ target: d.deployment.sequencing.pool, data }],
+    `uphold pool challenge ${id}`,
+  )
+  await sleep((Number(delay) + 2) * 1000)
+  for (const w of [w0, w1]) await castVote(w as never, governor, proposalId, 'for')
+  await sleep((Number(period) + 2) * 1000)
+  await queue(w0 as never, governor, proposalId)
+  await sleep((Number(minDelay) + 2) * 1000)
+  const hash = await execute(w0 as never, governor, proposalId)
+  return d.l1.waitForTransactionReceipt({ hash })
 }
 
 /** The pool's batches on L1 with their sequencer, in L1 order. */
@@ -582,8 +618,8 @@ describe('sequencer pool', () => {
       },
       300_000,
     )
-    // At once (a challenge accuses the current holder): an honest operator challenges it; two token
-    // holders vote for it below; anyone resolves it after the vote.
+    // At once (a challenge accuses the current holder): an honest operator challenges it; a Governor
+    // proposal upholds it below.
     const pool = { address: d.deployment.sequencing.pool, abi: sequencerPoolAbi } as const
     const honest = l1Wallet(d.l1Chain, privateKeyToAccount(d.operators[0].key))
     const bond = await d.l1.readContract({ ...pool, functionName: 'challengeBond' })
@@ -625,12 +661,9 @@ describe('sequencer pool', () => {
       functionName: 'bondedOf',
       args: [faulty],
     })
-    for (const voter of [0, 1]) {
-      const w = l1Wallet(d.l1Chain, devAccount(voter))
-      await w.waitForTransactionReceipt({
-        hash: await w.writeContract({ ...pool, functionName: 'vote', args: [id, true] }),
-      })
-    }
+    // The DAC upholds it: a Governor proposal (dev 0 proposes, dev 0 and 1 vote for it, 10 % of the
+    // supply), run in real time beside the rest of the test, executed before the dispute period ends.
+    const upheld = upholdByGovernor(id)
 
     // The deposit is on the safe L2 chain within the window (and the peer's L1 poll), sealed by
     // someone else: the next sequencer, or L1 itself (a forced block, the default coinbase).
@@ -663,12 +696,8 @@ describe('sequencer pool', () => {
     })
     expect(changes.some((c) => c.args.previous?.toLowerCase() === faulty.toLowerCase())).toBe(true)
 
-    // The challenge: upheld once its vote has run.
-    const resolutionPeriod = await d.l1.readContract({ ...pool, functionName: 'resolutionPeriod' })
-    await sleep(Number(resolutionPeriod) * 1000 + 2_000)
-    const resolved = await honest.waitForTransactionReceipt({
-      hash: await honest.writeContract({ ...pool, functionName: 'resolve', args: [id] }),
-    })
+    // The challenge: upheld by the executed proposal.
+    const resolved = await upheld
     const challenge = await d.l1.readContract({ ...pool, functionName: 'getChallenge', args: [id] })
     expect(challenge.outcome).toBe(1) // Upheld
     // Ejected for the epoch current at the resolution, jailed and slashed (devnet: all of its bond).

@@ -3,10 +3,12 @@ import { describe, expect, test } from 'vitest'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { timelockWallet } from './l1.fixtures.js'
 import {
+  Outcome,
   PARAMS,
   challenge,
   claimRewards as claim,
   eventsOf,
+  governChallenge,
   mineTo,
   nextEpoch,
   operatorOf,
@@ -16,13 +18,11 @@ import {
   skip,
   submit,
   useSequencingDevnet,
-  vote,
 } from './sequencing.fixtures.js'
 import {
   A,
   B,
   C,
-  Outcome,
   advance,
   chain,
   d,
@@ -55,9 +55,7 @@ useSequencingDevnet('sequencing rewards')
 // ---------------------------------------------------------------------------------------- helpers
 
 const holderOf = async (e: bigint, chainId = 901n) =>
-  operatorOf(
-    await relayer.readContract({ ...pool(), functionName: 'sequencerOf', args: [chainId, e] }),
-  )
+  operatorOf((await read.turnOf(chainId, e)).sequencer)
 /** The pool's credit of `op` not yet paid out or forfeited, in all and in shard 901's epoch `e`. */
 const poolOwed = (op: Operator) => read.owed(op.address)
 const earnedIn = (e: bigint, op: Operator) =>
@@ -104,10 +102,9 @@ async function challengedEpoch(blocks: bigint) {
   return { e, holder, credit, id }
 }
 
-/** The vote quorum votes on `id`, the vote is waited out, dev 3 resolves it; returns the receipt. */
-async function voteAndResolve(id: bigint, support: boolean) {
-  await vote(id, support)
-  return resolve(id)
+/** Upheld: a Governor proposal upholds `id`; not upheld: it expires and dev 3 resolves it. Returns the receipt. */
+async function settle(id: bigint, upheld: boolean) {
+  return upheld ? governChallenge('uphold', id) : resolve(id)
 }
 
 // ---------------------------------------------------------------------------------------- tests
@@ -223,7 +220,7 @@ describe('SequencerPool rewards', () => {
 
   test('behavior: a challenge opened in the epoch holds its payout; upheld, it forfeits the credit and nothing is paid', async () => {
     const { e, holder: accused, id, credit } = await challengedEpoch(20n)
-    const receipt = await voteAndResolve(id, true)
+    const receipt = await settle(id, true)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args.outcome).toBe(Outcome.Upheld)
     expect(eventsOf(receipt, 'RewardForfeited')[0].args).toEqual({
       sequencer: accused.address,
@@ -239,8 +236,8 @@ describe('SequencerPool rewards', () => {
 
   test('behavior: a challenge that is not upheld releases the payout', async () => {
     const { e, holder, id, credit } = await challengedEpoch(5n)
-    const receipt = await voteAndResolve(id, false)
-    expect(eventsOf(receipt, 'ChallengeResolved')[0].args.outcome).toBe(Outcome.Rejected)
+    const receipt = await settle(id, false)
+    expect(eventsOf(receipt, 'ChallengeResolved')[0].args.outcome).toBe(Outcome.Expired)
     await mined(await payout(e, holder))
     expect(await owed(holder)).toBe(credit)
   })
@@ -262,7 +259,7 @@ describe('SequencerPool rewards', () => {
     expect(await poolOwed(seq)).toBe(later)
 
     // Upheld: the challenged epoch's credit goes, the paid one stays owed in VerifierStaking.
-    const receipt = await voteAndResolve(id, true)
+    const receipt = await settle(id, true)
     expect(eventsOf(receipt, 'ChallengeResolved')[0].args.outcome).toBe(Outcome.Upheld)
     expect(eventsOf(receipt, 'RewardForfeited').map((l) => l.args)).toEqual([
       { sequencer: seq.address, chainId: 901n, epoch: next, amount: later },

@@ -2,9 +2,10 @@
 pragma solidity ^0.8.26;
 
 import { Ownable } from "@openzeppelin/contracts/access/Ownable.sol";
-import { IVotes } from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import { ChallengeVote } from "../dac/ChallengeVote.sol";
+import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import { MessageHashUtils } from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import { GovernedChallenge } from "../dac/GovernedChallenge.sol";
 import { L2OutputOracle } from "../L2OutputOracle.sol";
 import { VerifierStaking } from "../verifiers/VerifierStaking.sol";
 import { SequencerEquivocation } from "./SequencerEquivocation.sol";
@@ -17,18 +18,23 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  *   publishes its node's RPC URL here (`setUrl`).
  * - Epochs: `epochLength` L1 blocks from this contract's deployment; a new length applies from the
  *   next epoch on (a list of segments), so `epochAt` stays right for past blocks.
- * - Seeding: during epoch e - 1 anyone calls `seedEpoch(e)`: the first call records this block's
- *   `prevrandao` as e's seed, and a snapshot of the active set (address, bonded stake) as the
- *   candidates from epoch e + 1 on; later calls revert, so no caller picks among later blocks' values.
- *   Epoch e's candidates were thus fixed an epoch before its seed was known: nobody can move stake
- *   once they see the seed (`prevrandao` is known a slot ahead) to steer the draw. An epoch nobody
- *   seeded takes keccak256(latest earlier seed, e) and the latest snapshot: the schedule never depends
- *   on a call that did not happen, and every node computes it from L1 state alone (that fallback is
- *   predictable, so nodes seed every epoch). While an epoch has no candidates at all (before the first
- *   verifier staked), it may be seeded during itself and its candidates are the active set then.
+ * - Seeding: epoch e's seed is keccak256(blockhash(seedBlockOf(e)), e), the hash of an L1 block fixed
+ *   by the epoch schedule as soon as epoch e - 1 starts (half of e - 1 before e starts, at most 255
+ *   blocks: devnet 10, mainnet 150). During epoch e - 1, after that block, anyone's first
+ *   `seedEpoch(e)` records it, and a snapshot of the active set (address, bonded stake) as the
+ *   candidates from epoch e + 1 on; later calls revert. The value does not depend on who calls or
+ *   when, so a seeder that calls through a contract reverting unless it is drawn gains nothing: it is
+ *   drawn in every block of the window or in none. Its only choice is not to call, and then any other
+ *   verifier's call (nodes seed every epoch) fixes the same value. Epoch e's candidates were fixed an
+ *   epoch before its seed block: nobody can move stake once they see the seed to steer the draw. An
+ *   epoch nobody seeded takes keccak256(latest earlier seed, e) and the latest snapshot (stated
+ *   fallback: the schedule never depends on a call that did not happen, and every node computes it
+ *   from L1 state alone). While an epoch has no candidates at all (before the first verifier staked),
+ *   it may be seeded during itself: its seed is the previous block's hash and its candidates the
+ *   active set then (the one draw a caller can time, only at the pool's bootstrap).
  * - The draw: per shard, a stake-weighted order of the snapshot without replacement (rank r draws
  *   keccak256(seed, chainId, r) modulo the remaining stake); the epoch starts with the first candidate
- *   still active. `orderOf`, `turnOf`, `sequencerOf` and `schedule` return it.
+ *   still active. `orderOf`, `turnOf` and `schedule` return it.
  * - Batches: in pool mode a batch counts only through `submitBatch(chainId, lastL2Block, lastL1Origin,
  *   data)`, from the current holder of the shard's turn, itself an active verifier and the
  *   transaction's sender (an EOA: `data` is the transaction's input, where nodes read it; its
@@ -47,18 +53,21 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  *   derivation only: a false one makes nodes ignore the batch, yet the batch restarts the holder's
  *   silence clock, so a holder that keeps declaring fresh origins for batches nodes ignore keeps its
  *   turn without carrying a block (deposits still arrive, forced). L1 cannot tell (it does not
- *   derive); the remedy is a challenge, which ejects (and slashes) it.
+ *   derive), the verifiers can: `skipStalled` replaces a holder whose batches derived nothing for
+ *   maxSilence L1 blocks of its turn on the EIP-712 word (`Stalled`) of verifiers holding ≥ 2/3 of
+ *   the active stake but the holder's, the trust of an output root; a challenge also ejects (and slashes) it.
  * - Failover: a holder that posted nothing for `maxSilence` L1 blocks (counted from the later of its
  *   turn's start and its last batch), or that is no longer an active verifier, is replaced by anyone's
- *   `skip(chainId)` with the next eligible candidate of the order (cyclically; not ejected, active) for
+ *   `skip(chainId)` (and one whose batches derive nothing by `skipStalled`, above) with the next eligible candidate of the order (cyclically; not ejected, active) for
  *   the rest of the epoch. Each new epoch starts again from the order's first candidate.
- * - Challenges (the vote is ChallengeVote's): an active verifier challenges the current holder of a
- *   shard with an ETH bond and a reason (a deposit left out, an invalid batch); the DAC's token holders
- *   vote (the accused excluded) for `resolutionPeriod`; then anyone resolves. Upheld: the accused is
- *   ejected from the shard for the epoch current at resolution (the next candidate takes over at once),
- *   loses what it earned in the challenged epoch and is slashed (see Slashing), and the bond is
- *   returned. Rejected (frivolous): the bond goes to the owner, the Timelock. No vote quorum: nothing
- *   happens, the bond is returned.
+ * - Challenges (GovernedChallenge): an active verifier challenges the current holder of a shard with
+ *   an ETH bond and a reason (a deposit left out, an invalid batch). No token vote settles it: only
+ *   the owner, the Timelock, hence only an executed Governor proposal, upholds it (`uphold`, before
+ *   the deadline, `disputePeriod` after the challenge) or dismisses it. Upheld: the accused is ejected
+ *   from the shard for the epoch current then (the next candidate takes over at once), loses what it
+ *   earned in the challenged epoch and is slashed (see Slashing), and the bond is returned.
+ *   Dismissed, or expired (anyone's `resolve` at the deadline): nothing happens to the accused and
+ *   the bond goes to the owner, the treasury: a challenge that is not upheld costs its challenger.
  * - Equivocation (SequencerEquivocation: the proof): two different L2 headers with one parent (hence
  *   at one height) signed by one key on the live feed eject it from the shard for the current epoch at
  *   once, with that epoch's credit (`proveEquivocation`, anyone).
@@ -84,11 +93,17 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  * credited blocks never exceed elapsed time over the L2 block time, per shard (and SequencerRewards'
  * invariants on credit and payout).
  */
-contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation {
+contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivocation {
     using SafeCast for uint256;
 
     /// @notice Longest URL (and challenge reason), in bytes.
-    uint256 public constant MAX_TEXT_BYTES = 256;
+    uint256 internal constant MAX_TEXT_BYTES = 256;
+    /// @notice Most L1 blocks between an epoch's seed block and its start (blockhash reaches 256 back).
+    uint256 internal constant MAX_SEED_LEAD = 255;
+    /// @dev EIP-712 type of a stall attestation (see `skipStalled`; domain "edge-l2 SequencerPool", "1").
+    bytes32 internal constant STALLED_TYPEHASH = keccak256(
+        "Stalled(uint256 chainId,uint256 epoch,address holder,uint256 safeL2Block,uint256 l1Block)"
+    );
 
     /// @notice L1 blocks per epoch (the latest value set; it applies from the epoch after the change).
     uint256 public epochLength;
@@ -101,7 +116,8 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         Silent,
         Inactive,
         Challenged,
-        Equivocated
+        Equivocated,
+        Stalled
     }
 
     struct Segment {
@@ -132,14 +148,16 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
     }
 
     /// @dev One shard's epoch: the holder, its index in the order, the L1 block its silence counts from
-    /// (0: nobody acted yet; the turn is then the order's first eligible candidate from the epoch's start).
+    /// (0: nobody acted yet; the turn is then the order's first eligible candidate from the epoch's start),
+    /// and the L1 block its turn started (the epoch's start or the handover).
     struct Turn {
         address sequencer;
         uint32 position;
         uint64 since;
+        uint64 start;
     }
 
-    /// @dev What a challenge accuses (its ballot is ChallengeVote's, under the same id).
+    /// @dev What a challenge accuses (its bond and clock are GovernedChallenge's, under the same id).
     struct Charge {
         uint64 chainId;
         uint64 epoch;
@@ -154,9 +172,7 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         address challenger;
         uint256 bond;
         uint64 createdAt;
-        uint64 snapshot;
-        uint256 forVotes;
-        uint256 againstVotes;
+        uint64 deadline;
         Outcome outcome;
     }
 
@@ -191,17 +207,17 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
     error NotSilent(uint256 skippableAt);
     error SelfChallenge();
     error AlreadyChallenged(uint256 id);
-    error AccusedCannotVote(address accused);
     error StaleOrigin(uint256 lastL1Origin, uint256 oldestAllowed);
     error FutureOrigin(uint256 lastL1Origin);
+    error StallOutOfTurn(uint256 l1Block, uint256 earliest);
+    error NoStallQuorum(uint256 signedStake, uint256 activeStake);
 
     event ShardAdded(uint256 indexed chainId, address oracle);
     event ParametersUpdated(
         uint256 epochLength,
         uint256 maxSilence,
         uint256 challengeBond,
-        uint256 resolutionPeriod,
-        uint256 voteQuorumBps,
+        uint256 disputePeriod,
         uint256 rewardPerBlock,
         uint256 sequencingWindow
     );
@@ -227,21 +243,18 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
 
     /**
      * @param _staking  The verifier set.
-     * @param _token    The DAC token (IVotes, timestamp clock).
      * @param _owner    The DAC's Timelock.
      * @param _chainIds The shards' L2 chain ids.
      * @param _oracles  Their L2OutputOracles (for the L2 block time).
-     * @param _params   epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock,
-     *                  sequencingWindow.
+     * @param _params   epochLength, maxSilence, challengeBond, disputePeriod, rewardPerBlock, sequencingWindow.
      */
     constructor(
         VerifierStaking _staking,
-        IVotes _token,
         address _owner,
         uint256[] memory _chainIds,
         address[] memory _oracles,
-        uint256[7] memory _params
-    ) Ownable(_owner) ChallengeVote(_token) SequencerRewards(_staking) {
+        uint256[6] memory _params
+    ) Ownable(_owner) SequencerRewards(_staking) {
         if (_chainIds.length != _oracles.length) revert InvalidParameters();
         for (uint256 i = 0; i < _chainIds.length; i++) {
             _addShard(_chainIds[i], _oracles[i]);
@@ -259,10 +272,10 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
     }
 
     /**
-     * @notice Sets epochLength (from the next epoch on), maxSilence, challengeBond, resolutionPeriod,
-     * voteQuorumBps, rewardPerBlock, sequencingWindow. Owner only.
+     * @notice Sets epochLength (from the next epoch on), maxSilence, challengeBond, disputePeriod,
+     * rewardPerBlock, sequencingWindow. Owner only.
      */
-    function setParameters(uint256[7] calldata _params) external onlyOwner {
+    function setParameters(uint256[6] calldata _params) external onlyOwner {
         _setParameters(_params);
     }
 
@@ -277,9 +290,13 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
     }
 
     /**
-     * @notice Fixes epoch `_epoch`'s seed (this block's prevrandao) and the candidates of the epochs after
-     * it (the active set now): during epoch `_epoch` - 1, first call only. While `_epoch` has no
-     * candidates, also during `_epoch` itself, whose candidates are then the active set now.
+     * @notice Records epoch `_epoch`'s seed, keccak256(blockhash(seedBlockOf(_epoch)), _epoch), and fixes
+     * the candidates of the epochs after it (the active set now): during epoch `_epoch` - 1, after its
+     * seed block (`NotSeedable` before), first call only. The value is that block's hash whoever
+     * calls and whenever: a caller can only choose between it and the fallback (no call before the
+     * epoch starts), and any other verifier's call removes that choice. While `_epoch` has no
+     * candidates, also during `_epoch` itself (the bootstrap: the seed is the previous block's hash and
+     * the candidates the active set now).
      */
     function seedEpoch(uint256 _epoch) external {
         uint256 current = currentEpoch();
@@ -287,9 +304,11 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         bool bootstrap = _epoch == current && snapshots[snap].length == 0;
         if (_epoch != current + 1 && !bootstrap) revert NotSeedable(_epoch, current);
         if (seeds.length > 0 && seeds[seeds.length - 1].epoch >= _epoch) revert AlreadySeeded(_epoch);
+        uint256 seedBlock = bootstrap ? block.number - 1 : seedBlockOf(_epoch);
+        if (block.number <= seedBlock) revert NotSeedable(_epoch, current);
         snap = _snapshot();
         uint256 from = bootstrap ? _epoch : _epoch + 1;
-        bytes32 seed = keccak256(abi.encode(block.prevrandao, _epoch));
+        bytes32 seed = keccak256(abi.encode(blockhash(seedBlock), _epoch));
         seeds.push(
             SeedRecord({ epoch: _epoch.toUint64(), snapshotFrom: from.toUint64(), snapshot: uint64(snap), seed: seed })
         );
@@ -339,11 +358,79 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         _advance(_chainId, epoch, t, why);
     }
 
+    /**
+     * @notice Replaces `_holder`, the holder of shard `_chainId`'s turn, on the word of verifiers holding
+     * ≥ 2/3 of the active stake but the holder's (`_signatures`, EIP-712 `Stalled`, by strictly
+     * increasing signer address, each an active verifier, else `NotActiveVerifier`)
+     * that its batches derive nothing: deriving L1 up to block `_l1Block`, the shard's safe L2 head is
+     * `_safeL2Block`, and it was already there deriving L1 up to `_l1Block` - maxSilence (only forced
+     * deposit-only blocks, if any, came in between). Anyone may send it. `_l1Block` must be a past
+     * block at least maxSilence after the holder's turn started (`StallOutOfTurn`), so a holder is
+     * given maxSilence L1 blocks of its turn, exactly as `skip` gives a silent one, and a signature
+     * about an earlier turn of the same holder in the epoch no longer counts.
+     * @dev Posting batches resets `skip`'s silence clock, not this: a holder posting junk (a batch
+     * derivation refuses, or one that carries no transactions it should) is skipped within maxSilence
+     * L1 blocks plus the time verifiers take to sign and send.
+     */
+    function skipStalled(
+        uint256 _chainId,
+        address _holder,
+        uint256 _safeL2Block,
+        uint256 _l1Block,
+        bytes[] calldata _signatures
+    ) external {
+        _shard(_chainId);
+        uint256 epoch = currentEpoch();
+        Turn memory t = _turn(_chainId, epoch);
+        if (t.sequencer == address(0)) revert NoSequencer(_chainId, epoch);
+        if (t.sequencer != _holder) revert NotScheduled(_holder, t.sequencer);
+        if (_l1Block >= block.number || _l1Block < t.start + maxSilence) {
+            revert StallOutOfTurn(_l1Block, t.start + maxSilence);
+        }
+        bytes32 digest = _stalledDigest(_chainId, epoch, _holder, _safeL2Block, _l1Block);
+        uint256 signed;
+        address last;
+        for (uint256 i = 0; i < _signatures.length; i++) {
+            address signer = ECDSA.recover(digest, _signatures[i]);
+            if (signer <= last || !STAKING.isActive(signer)) revert NotActiveVerifier(signer);
+            last = signer;
+            if (signer != _holder) signed += STAKING.bondedOf(signer);
+        }
+        // The holder's own stake is left out of both: a holder with over a third of the stake
+        // would otherwise never be found stalled.
+        uint256 active = STAKING.activeStake();
+        if (STAKING.isActive(_holder)) active -= STAKING.bondedOf(_holder);
+        if (active == 0 || signed * 3 < active * 2) revert NoStallQuorum(signed, active);
+        _advance(_chainId, epoch, t, Change.Stalled);
+    }
+
+    /// @dev The EIP-712 digest verifiers sign to attest that `_holder`'s turn derives nothing (see `skipStalled`).
+    function _stalledDigest(uint256 _chainId, uint256 _epoch, address _holder, uint256 _safeL2Block, uint256 _l1Block)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("edge-l2 SequencerPool"),
+                keccak256("1"),
+                block.chainid,
+                address(this)
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(
+            domain, keccak256(abi.encode(STALLED_TYPEHASH, _chainId, _epoch, _holder, _safeL2Block, _l1Block))
+        );
+    }
+
     // ---------------------------------------------------------------- challenges
 
     /**
      * @notice Challenges the current holder of shard `_chainId`'s turn, for `_reason` (free text for the
-     * voters). The caller must be another active verifier and send exactly `challengeBond`.
+     * DAC, whose Governor alone can uphold it). The caller must be another active verifier and send
+     * exactly `challengeBond`, which it loses unless a Governor proposal upholds the challenge within
+     * `disputePeriod`.
      */
     function challenge(uint256 _chainId, string calldata _reason) external payable returns (uint256 id) {
         _shard(_chainId);
@@ -390,6 +477,19 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
             if (_l1Block >= s.fromBlock) return s.fromEpoch + (_l1Block - s.fromBlock) / s.length;
         }
         return 0;
+    }
+
+    /**
+     * @notice The L1 block whose hash seeds epoch `_epoch` (≥ 1): half of epoch `_epoch` - 1 before
+     * `_epoch` starts, at most MAX_SEED_LEAD blocks before it. Fixed as soon as epoch `_epoch` - 1
+     * starts (a new epoch length applies from the epoch after the current one).
+     */
+    function seedBlockOf(uint256 _epoch) public view returns (uint256) {
+        if (_epoch == 0) revert NotSeedable(_epoch, currentEpoch());
+        uint256 start = epochStart(_epoch);
+        uint256 lead = (start - epochStart(_epoch - 1)) / 2;
+        if (lead > MAX_SEED_LEAD) lead = MAX_SEED_LEAD;
+        return start - lead;
     }
 
     /// @notice The epoch of the current L1 block.
@@ -471,11 +571,6 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         skippableAt = sequencer != address(0) && !STAKING.isActive(sequencer) ? since : since + maxSilence;
     }
 
-    /// @notice The holder of shard `_chainId`'s turn in epoch `_epoch` as of now (see `turnOf`).
-    function sequencerOf(uint256 _chainId, uint256 _epoch) external view returns (address) {
-        return _turn(_chainId, _epoch).sequencer;
-    }
-
     /// @notice Holders and URLs of shard `_chainId`'s turns for `_count` epochs from `_fromEpoch`.
     function schedule(uint256 _chainId, uint256 _fromEpoch, uint256 _count)
         external
@@ -504,10 +599,7 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
     function getChallenge(uint256 _id) external view returns (Challenge memory) {
         Ballot storage b = _ballot(_id);
         Charge storage ch = charges[_id];
-        return Challenge(
-            ch.chainId, ch.epoch, ch.accused,
-            b.challenger, b.bond, b.createdAt, b.snapshot, b.forVotes, b.againstVotes, b.outcome
-        );
+        return Challenge(ch.chainId, ch.epoch, ch.accused, b.challenger, b.bond, b.createdAt, b.deadline, b.outcome);
     }
 
     // ---------------------------------------------------------------- internals
@@ -529,8 +621,8 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         emit ShardAdded(_chainId, _oracle);
     }
 
-    function _setParameters(uint256[7] memory p) internal {
-        if (p[0] == 0 || p[1] == 0 || p[1] >= p[0] || p[4] > 10_000 || p[6] <= p[1]) revert InvalidParameters();
+    function _setParameters(uint256[6] memory p) internal {
+        if (p[0] == 0 || p[1] == 0 || p[1] >= p[0] || p[3] == 0 || p[5] <= p[1]) revert InvalidParameters();
         if (segments.length == 0) {
             segments.push(Segment({ fromBlock: uint64(block.number), fromEpoch: 0, length: p[0].toUint64() }));
         } else if (p[0] != epochLength) {
@@ -541,9 +633,9 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
             else segments.push(Segment({ fromBlock: start.toUint64(), fromEpoch: next.toUint64(), length: p[0].toUint64() }));
             emit EpochLengthScheduled(next, start, p[0]);
         }
-        (epochLength, maxSilence, challengeBond, resolutionPeriod, voteQuorumBps, rewardPerBlock, sequencingWindow) =
-            (p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-        emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+        (epochLength, maxSilence, challengeBond, disputePeriod, rewardPerBlock, sequencingWindow) =
+            (p[0], p[1], p[2], p[3], p[4], p[5]);
+        emit ParametersUpdated(p[0], p[1], p[2], p[3], p[4], p[5]);
     }
 
     /// @dev 1 + the last record whose epoch (or snapshotFrom) is at most `_epoch`, or 0. Both only grow.
@@ -591,6 +683,7 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         address[] memory order = orderOf(_chainId, _epoch);
         (t.sequencer, t.position) = _next(_chainId, _epoch, order, order.length == 0 ? 0 : order.length - 1);
         t.since = uint64(epochStart(_epoch));
+        t.start = t.since;
     }
 
     /// @dev The first eligible candidate after position `_from` (cyclically, `_from` itself last).
@@ -614,6 +707,7 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         address previous = t.sequencer;
         (t.sequencer, t.position) = _next(_chainId, _epoch, orderOf(_chainId, _epoch), t.position);
         t.since = uint64(block.number);
+        t.start = t.since;
         turns[_chainId][_epoch] = t;
         emit SequencerChanged(_chainId, _epoch, previous, t.sequencer, _why);
     }
@@ -650,12 +744,7 @@ contract SequencerPool is ChallengeVote, SequencerRewards, SequencerEquivocation
         return (true, open - 1);
     }
 
-    // ---------------------------------------------------------------- ChallengeVote hooks
-
-    /// @dev The accused sequencer may not vote.
-    function _checkVoter(uint256 _id, address _voter) internal view override {
-        if (_voter == charges[_id].accused) revert AccusedCannotVote(_voter);
-    }
+    // ---------------------------------------------------------------- GovernedChallenge hooks
 
     /// @dev Closes the accused's open challenge on its shard (any outcome).
     function _settle(uint256 _id, Outcome) internal override {
