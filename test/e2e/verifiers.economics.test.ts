@@ -28,6 +28,7 @@ import {
   mined,
   nextBlock,
   nextIndex,
+  oracle,
   outputAt,
   prove,
   quorum,
@@ -317,5 +318,68 @@ describe('OutputQuorum self-challenge', () => {
     expect(await eth(recipient)).toBe(0n)
     await expect(finalize(w)).rejects.toThrow()
     expect(await eth(recipient)).toBe(0n)
+  })
+})
+
+describe('OutputQuorum long path', () => {
+  const submissionInterval = () => relayer.readContract({ ...oracle(), functionName: 'SUBMISSION_INTERVAL' })
+  const expose = (l2BlockNumber: bigint, root: Hex) =>
+    D.wallet.writeContract({ ...quorum(), functionName: 'expose', args: [domain.oracle, l2BlockNumber, root] })
+  /** D stakes 10,000 EDGE (of 310,000: no quorum), active before any reference time that follows. */
+  async function smallStake() {
+    await mined(await stakeFrom(dev[9], D.address, parseEther('10000')))
+    await advance(2n)
+  }
+
+  test('attack: a wrong root its own signer challenged while pending cannot come in through the long window', async () => {
+    // D signs a made-up root for the output after the next, challenges it itself while it is pending
+    // (once challenged, a root could not be challenged again) and lets the challenge expire; the
+    // honest operators sign each block only once it is the oracle's next.
+    await smallStake()
+    const { w, l2, recipient } = await madeUpWithdrawal('long path')
+    const first = await nextBlock()
+    const target = first + (await submissionInterval())
+    await attest(target, l2.outputRoot, [D])
+    const id = await challengeOf(D, target, l2.outputRoot)
+    await advance(WAIT)
+    await mined(await D.wallet.writeContract({ ...quorum(), functionName: 'resolve', args: [id] }))
+    await advance(PARAMS.longWindow + 1n)
+    // The block before it enters with its quorum; D back-runs that with `expose` of its root.
+    await accept(honestRoot(first), [A, B, C])
+    const exposed = await tryTx(() => expose(target, l2.outputRoot))
+    // An honest verifier challenges a wrong root that got in; D proves its withdrawal against it.
+    const latest = (await nextIndex()) - 1n
+    if ((await outputAt(latest)).outputRoot === l2.outputRoot) {
+      await tryTx(() =>
+        A.wallet.writeContract({
+          ...quorum(),
+          functionName: 'challenge',
+          args: [domain.oracle, target, l2.outputRoot],
+          value: PARAMS.challengeBond,
+        }),
+      )
+      await tryTx(() => prove(w, latest, l2))
+    }
+    await advance(FINALIZATION_PERIOD + 1n)
+    await tryTx(() => finalize(w))
+    expect(await eth(recipient)).toBe(0n)
+    expect(exposed).toBe(false)
+    // The honest root of the block enters with its quorum.
+    const honest = await accept(honestRoot(target), [A, B, C])
+    expect(await outputAt(honest.index)).toMatchObject({ outputRoot: honestRoot(target) })
+  })
+
+  test('attack: a root signed by less stake than another for its block cannot be exposed first', async () => {
+    // No quorum for the block (C is away: A and B hold 200,000 of 310,000), so it goes the long
+    // path; D signs a made-up root first, with less stake.
+    await smallStake()
+    const next = await nextBlock()
+    const forged = keccak256(toHex('forged long path'))
+    await attest(next, forged, [D])
+    await attest(next, honestRoot(next), [A, B])
+    await advance(PARAMS.longWindow + 1n)
+    expect(await tryTx(() => expose(next, forged))).toBe(false)
+    await mined(await expose(next, honestRoot(next)))
+    expect(await outputAt((await nextIndex()) - 1n)).toMatchObject({ outputRoot: honestRoot(next) })
   })
 })
