@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { keccak256, maxUint256, parseEther, toHex, type Address } from 'viem'
+import { keccak256, parseEther, toHex, type Address } from 'viem'
 import type { L1Config } from '../config.js'
 import {
   buildNetwork,
@@ -31,7 +31,10 @@ const contracts: NetworkContracts = {
 const candidate = (signers: Address[], signed: bigint, active: bigint, open = 0n) =>
   [1_700_000_000n, 1_700_003_600n, signers, signed, active, false, open] as const
 
-/** Three verifiers (one jailed); shard 901 with outputs 0..2, output 2 challenged; shard 902 fresh. */
+/**
+ * Three verifiers (one jailed); shard 901 with outputs 0..2, output 2 challenged and frozen; shard
+ * 902 fresh, with one upheld challenge.
+ */
 const reads: NetworkReads = {
   l1Block: 120n,
   l1Timestamp: 1_700_000_120n,
@@ -54,25 +57,26 @@ const reads: NetworkReads = {
   quorum: {
     longWindow: 3600n,
     challengeBond: parseEther('1'),
-    resolutionPeriod: 300n,
-    voteQuorumBps: 400n,
+    disputePeriod: 60n,
+    minQuorumStake: parseEther('150000'),
     rewardPerOutput: parseEther('1'),
   },
   shards: [
     {
-      frozenFrom: 2n,
       finalizationPeriodSeconds: 12n,
       outputs: [
         {
           index: 2n,
           proposal: { outputRoot: root(2), timestamp: 1_700_000_100n, l2BlockNumber: 20n },
           final: false,
+          frozen: true,
           candidate: candidate([a, b], stake * 2n, stake * 2n, 1n),
         },
         {
           index: 1n,
           proposal: { outputRoot: root(1), timestamp: 1_700_000_050n, l2BlockNumber: 10n },
           final: true,
+          frozen: false,
           // Signed by a alone (half the active stake): in through the long window, no quorum.
           candidate: candidate([a], stake, stake * 2n),
         },
@@ -80,18 +84,19 @@ const reads: NetworkReads = {
           index: 0n,
           proposal: { outputRoot: root(0), timestamp: 1_700_000_000n, l2BlockNumber: 0n },
           final: true,
+          frozen: false,
           candidate: candidate([], 0n, stake * 2n),
         },
       ],
     },
     {
-      frozenFrom: maxUint256,
       finalizationPeriodSeconds: 12n,
       outputs: [
         {
           index: 0n,
           proposal: { outputRoot: root(0), timestamp: 1_700_000_000n, l2BlockNumber: 0n },
           final: true,
+          frozen: false,
           candidate: candidate([], 0n, stake * 2n),
         },
       ],
@@ -107,9 +112,7 @@ const reads: NetworkReads = {
         challenger: c,
         bond: parseEther('1'),
         createdAt: 1_700_000_110n,
-        snapshot: 1_700_000_109n,
-        forVotes: 0n,
-        againstVotes: 0n,
+        deadline: 1_700_000_170n,
         outcome: 0,
       },
     },
@@ -123,9 +126,7 @@ const reads: NetworkReads = {
         challenger: a,
         bond: parseEther('1'),
         createdAt: 1_700_000_010n,
-        snapshot: 1_700_000_009n,
-        forVotes: parseEther('1000000'),
-        againstVotes: 0n,
+        deadline: 1_700_000_070n,
         outcome: 1,
       },
     },
@@ -142,16 +143,16 @@ describe('buildNetwork', () => {
         "l1Timestamp": "1700000120",
         "params": {
           "challengeBond": "1000000000000000000",
+          "disputePeriod": "60",
           "finalizationPeriodSeconds": "12",
           "longWindow": "3600",
           "maxMissed": "5",
+          "minQuorumStake": "150000000000000000000000",
           "minStake": "10000000000000000000000",
           "reporterBps": "5000",
-          "resolutionPeriod": "300",
           "rewardPerOutput": "1000000000000000000",
           "slashBps": "1000",
           "unbondingDelay": "600",
-          "voteQuorumBps": "400",
         },
         "quorum": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
         "quorumStake": "133333333333333333333334",
@@ -160,20 +161,17 @@ describe('buildNetwork', () => {
             "chainId": 901,
             "challenges": [
               {
-                "againstVotes": "0",
                 "bond": "1000000000000000000",
                 "challenger": "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
                 "createdAt": "1700000110",
-                "forVotes": "0",
+                "deadline": "1700000170",
                 "id": "1",
                 "l2BlockNumber": "20",
                 "outcome": "open",
                 "outputRoot": "0xf2de116c9161f2ab61fe12a27dcca1618386fb6a11dd146bf8a9e1b3d355df24",
-                "votingEndsAt": "1700000410",
               },
             ],
             "finalizationPeriodSeconds": "12",
-            "frozenFrom": "2",
             "oracle": "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
             "outputs": [
               {
@@ -232,20 +230,17 @@ describe('buildNetwork', () => {
             "chainId": 902,
             "challenges": [
               {
-                "againstVotes": "0",
                 "bond": "1000000000000000000",
                 "challenger": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
                 "createdAt": "1700000010",
-                "forVotes": "1000000000000000000000000",
+                "deadline": "1700000070",
                 "id": "0",
                 "l2BlockNumber": "10",
                 "outcome": "upheld",
                 "outputRoot": "0x62ada66ada8fa6ce3eb155200d6d78419ae48d2b7846f92b65279d226bd5a376",
-                "votingEndsAt": "1700000310",
               },
             ],
             "finalizationPeriodSeconds": "12",
-            "frozenFrom": null,
             "oracle": "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707",
             "outputs": [
               {
@@ -295,9 +290,10 @@ describe('buildNetwork', () => {
   })
 
   test('behavior: quorumStake is ⌈2/3⌉ of the active stake, and an output has a quorum at exactly it', () => {
-    const withActive = (active: bigint, signed: bigint) => {
+    const withActive = (active: bigint, signed: bigint, minQuorumStake = 0n) => {
       const r = structuredClone(reads)
       r.staking.activeStake = active
+      r.quorum.minQuorumStake = minQuorumStake
       r.shards[0].outputs[0].candidate = candidate([a], signed, active)
       return buildNetwork(contracts, r)
     }
@@ -309,6 +305,40 @@ describe('buildNetwork', () => {
     // No active stake: nothing has a quorum.
     expect(withActive(0n, 0n)).toMatchObject({ quorumStake: '0' })
     expect(withActive(0n, 0n).shards[0].outputs[0].quorum).toBe(false)
+  })
+
+  test('behavior: below minQuorumStake no output has a quorum, however large its share', () => {
+    const withFloor = (signed: bigint, floor: bigint) => {
+      const r = structuredClone(reads)
+      r.staking.activeStake = signed
+      r.quorum.minQuorumStake = floor
+      r.shards[0].outputs[0].candidate = candidate([a], signed, signed)
+      return buildNetwork(contracts, r).shards[0].outputs[0].quorum
+    }
+    // All of the active stake signed, one wei short of the floor: no quorum; at the floor: quorum.
+    expect(withFloor(parseEther('150000') - 1n, parseEther('150000'))).toBe(false)
+    expect(withFloor(parseEther('150000'), parseEther('150000'))).toBe(true)
+  })
+
+  test("behavior: frozen is the oracle's flag for that output alone, challenge its open challenge", () => {
+    const r = structuredClone(reads)
+    // Two separate reads (the oracle's frozen(index), the quorum's candidate): neither field is
+    // derived from the other, and one output's flag never spreads to its neighbours.
+    r.shards[0].outputs[0].frozen = false
+    r.shards[0].outputs[1].frozen = true
+    const [out2, out1, out0] = buildNetwork(contracts, r).shards[0].outputs
+    expect([out2.frozen, out2.challenge]).toEqual([false, '0'])
+    expect([out1.frozen, out1.challenge]).toEqual([true, null])
+    expect([out0.frozen, out0.challenge]).toEqual([false, null])
+  })
+
+  test('behavior: outcomes by enum value (open, upheld, dismissed, expired), each challenge on its shard', () => {
+    const outcomes = [0, 1, 2, 3].map((outcome) => {
+      const r = structuredClone(reads)
+      r.challenges[0].challenge.outcome = outcome
+      return buildNetwork(contracts, r).shards[0].challenges[0].outcome
+    })
+    expect(outcomes).toEqual(['open', 'upheld', 'dismissed', 'expired'])
   })
 })
 

@@ -4,7 +4,6 @@ import {
   encodeEventTopics,
   getAbiItem,
   keccak256,
-  maxUint256,
   parseEther,
   parseEventLogs,
   toHex,
@@ -64,20 +63,16 @@ describe('buildRollupEvents', () => {
         0,
       ),
       emitted('EquivocationSlashed', { oracle, l2BlockNumber: 10n, verifier, reporter }, 18n, 0),
-      emitted(
-        'ChallengeResolved',
-        { id: 0n, outcome: 1, forVotes: stake, againstVotes: 0n },
-        17n,
-        0,
-      ),
-      emitted('Voted', { id: 0n, voter: reporter, support: true, weight: stake }, 16n, 0),
+      emitted('ChallengeResolved', { id: 0n, outcome: 1 }, 17n, 0),
+      emitted('OutputInvalidated', { l2OutputIndex: 1n, outputRoot: root }, 17n, 2),
+      emitted('OutputFrozen', { l2OutputIndex: 1n, frozen: false }, 16n, 0),
       emitted(
         'Challenged',
         { id: 0n, oracle, l2BlockNumber: 10n, outputRoot: root, challenger: reporter },
         15n,
         1,
       ),
-      emitted('OutputsFrozen', { frozenFrom: 1n }, 15n, 0),
+      emitted('OutputFrozen', { l2OutputIndex: 1n, frozen: true }, 15n, 0),
       emitted('OutputsDeleted', { prevNextOutputIndex: 2n, newNextOutputIndex: 1n }, 17n, 1),
       emitted(
         'OutputAccepted',
@@ -111,11 +106,12 @@ describe('buildRollupEvents', () => {
       '14.0 attested',
       '14.1 outputProposed',
       '14.2 outputAccepted',
-      '15.0 outputsFrozen',
+      '15.0 outputFrozen',
       '15.1 challenged',
-      '16.0 voted',
+      '16.0 outputFrozen',
       '17.0 challengeResolved',
       '17.1 outputsDeleted',
+      '17.2 outputInvalidated',
       '18.0 equivocationSlashed',
       '19.0 slashed',
       '19.1 jailed',
@@ -156,11 +152,12 @@ describe('buildRollupEvents', () => {
           "type": "outputAccepted",
         },
         {
-          "frozenFrom": "0x1",
+          "frozen": true,
           "l1Block": "0xf",
           "l1Tx": "0x6645cb2141378782052834ca22ce4377c59ad9fbba78fa572b5a8fb6642f730d",
+          "l2OutputIndex": "0x1",
           "logIndex": "0x0",
-          "type": "outputsFrozen",
+          "type": "outputFrozen",
         },
         {
           "challenger": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
@@ -173,18 +170,14 @@ describe('buildRollupEvents', () => {
           "type": "challenged",
         },
         {
-          "id": "0x0",
+          "frozen": false,
           "l1Block": "0x10",
           "l1Tx": "0x6ee8e1292f81e8bfdd019a7ffa8832973a45481f9d9762a240fd0c4c13ea5695",
+          "l2OutputIndex": "0x1",
           "logIndex": "0x0",
-          "support": true,
-          "type": "voted",
-          "voter": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-          "weight": "0x152d02c7e14af6800000",
+          "type": "outputFrozen",
         },
         {
-          "againstVotes": "0x0",
-          "forVotes": "0x152d02c7e14af6800000",
           "id": "0x0",
           "l1Block": "0x11",
           "l1Tx": "0x5419b47afa6d92890e499d75e836a9854ad3e5bcf900f45a580c95857376dea8",
@@ -199,6 +192,14 @@ describe('buildRollupEvents', () => {
           "newNextOutputIndex": "0x1",
           "prevNextOutputIndex": "0x2",
           "type": "outputsDeleted",
+        },
+        {
+          "l1Block": "0x11",
+          "l1Tx": "0x5419b47afa6d92890e499d75e836a9854ad3e5bcf900f45a580c95857376dea8",
+          "l2OutputIndex": "0x1",
+          "logIndex": "0x2",
+          "outputRoot": "0xe7d96d2a0472e22e1ab91c3ce1401a033ccfeb546b16479046acdeb552c2819c",
+          "type": "outputInvalidated",
         },
         {
           "l1Block": "0x12",
@@ -238,34 +239,55 @@ describe('buildRollupEvents', () => {
     `)
   })
 
-  test("behavior: votes and resolutions of other shards' challenges are left out", () => {
+  test("behavior: resolutions of other shards' challenges are left out; outcomes as words", () => {
     const logs = [
-      emitted('Voted', { id: 1n, voter: reporter, support: false, weight: 5n }, 3n, 0),
-      emitted('Voted', { id: 2n, voter: reporter, support: true, weight: 5n }, 3n, 1),
-      emitted('ChallengeResolved', { id: 1n, outcome: 3, forVotes: 0n, againstVotes: 5n }, 4n, 0),
-      emitted('ChallengeResolved', { id: 2n, outcome: 2, forVotes: 5n, againstVotes: 5n }, 4n, 1),
+      emitted('ChallengeResolved', { id: 1n, outcome: 3 }, 4n, 0),
+      emitted('ChallengeResolved', { id: 2n, outcome: 2 }, 4n, 1),
+      emitted('ChallengeResolved', { id: 3n, outcome: 1 }, 5n, 0),
     ]
     const events = buildRollupEvents(logs, new Set([2n]))
-    expect(events.map((e) => [e.type, 'id' in e && e.id])).toEqual([
-      ['voted', '0x2'],
-      ['challengeResolved', '0x2'],
+    expect(events).toEqual([
+      {
+        type: 'challengeResolved',
+        l1Block: '0x4',
+        l1Tx: keccak256(toHex('tx 4')),
+        logIndex: '0x1',
+        id: '0x2',
+        outcome: 'dismissed',
+      },
     ])
-    expect(events[1]).toMatchObject({ outcome: 'rejected', forVotes: '0x5', againstVotes: '0x5' })
-    const noQuorum = buildRollupEvents(logs, new Set([1n]))[1]
-    expect(noQuorum).toMatchObject({ type: 'challengeResolved', outcome: 'noQuorum' })
+    const others = buildRollupEvents(logs, new Set([1n, 3n]))
+    expect(others.map((e) => 'outcome' in e && [e.id, e.outcome])).toEqual([
+      ['0x1', 'expired'],
+      ['0x3', 'upheld'],
+    ])
   })
 
-  test('behavior: an unfreeze (frozenFrom = max uint256) is frozenFrom null', () => {
-    const [event] = buildRollupEvents(
-      [emitted('OutputsFrozen', { frozenFrom: maxUint256 }, 9n, 0)],
+  test('behavior: each output freezes and unfreezes alone (frozen true, then false)', () => {
+    const events = buildRollupEvents(
+      [
+        emitted('OutputFrozen', { l2OutputIndex: 3n, frozen: false }, 9n, 1),
+        emitted('OutputFrozen', { l2OutputIndex: 3n, frozen: true }, 9n, 0),
+      ],
       new Set(),
     )
-    expect(event).toEqual({
-      type: 'outputsFrozen',
-      l1Block: '0x9',
-      l1Tx: keccak256(toHex('tx 9')),
-      logIndex: '0x0',
-      frozenFrom: null,
-    })
+    expect(events).toEqual([
+      {
+        type: 'outputFrozen',
+        l1Block: '0x9',
+        l1Tx: keccak256(toHex('tx 9')),
+        logIndex: '0x0',
+        l2OutputIndex: '0x3',
+        frozen: true,
+      },
+      {
+        type: 'outputFrozen',
+        l1Block: '0x9',
+        l1Tx: keccak256(toHex('tx 9')),
+        logIndex: '0x1',
+        l2OutputIndex: '0x3',
+        frozen: false,
+      },
+    ])
   })
 })
