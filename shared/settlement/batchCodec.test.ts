@@ -175,7 +175,8 @@ describe('encodeBatch', () => {
     const mib = `0x02${'ab'.repeat(1024 * 1024 - 1)}` as Hex
     const blocks = [{ ...batch.blocks[0], txs: Array.from({ length: 16 }, () => mib) }]
     await expect(encodeBatch({ ...batch, blocks })).rejects.toThrow(/exceeds 16777216/)
-  })
+    // CPU-bound (16 MiB compressed): the 5 s default fails on a loaded machine.
+  }, 60_000)
 
   const block0 = batch.blocks[0]
   test.each<[string, Batch, RegExp]>([

@@ -76,7 +76,8 @@ describe('BatchedStateManager', () => {
       expect((await fresh.getAccount(addr(i)))?.serialize()).toEqual(
         (await managers[0].getAccount(addr(i)))?.serialize(),
       )
-  })
+    // CPU-bound (two managers over many blocks): the 5 s default fails on a loaded machine.
+  }, 60_000)
 
   test('behavior: an account deleted and created again before a flush has only its new storage', async () => {
     const common = createChainCommon(901)
