@@ -83,9 +83,13 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
         role: 'challenger',
         guard: 'L2OutputOracle: only the challenger address can delete outputs',
       },
-      'freezeFrom(uint256)': {
+      'setFrozen(uint256,bool)': {
         role: 'challenger',
         guard: 'L2OutputOracle: only the challenger address can freeze outputs',
+      },
+      'invalidateOutput(uint256)': {
+        role: 'challenger',
+        guard: 'L2OutputOracle: only the challenger address can delete outputs',
       },
     },
   },
@@ -127,6 +131,7 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
       'unbond(uint256)': { user: "the caller's own stake" },
       'withdraw()': { user: "the caller's own unbonded stake, after the delay" },
       'unjail()': { user: 'the caller itself, with enough stake' },
+      'deregister(address)': { user: 'anyone, for a verifier with nothing bonded or unbonding' },
       'claimRewards()': { user: "the caller's own credited rewards" },
       // The OutputQuorum and the SequencerPool hold the evidence (equivocation, a lost challenge).
       'slash(address,address)': { guard: 'NotSlasher' },
@@ -146,8 +151,10 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
       'attest(address,uint256,bytes32,bytes[])': { user: 'relays verifier signatures' },
       'expose(address,uint256,bytes32)': { user: 'a signed root, after the long window' },
       'challenge(address,uint256,bytes32)': { user: 'an active verifier, with the bond' },
-      'vote(uint256,bool)': { user: 'token votes at the challenge snapshot' },
-      'resolve(uint256)': { user: 'anyone, once the vote has ended' },
+      // Only the Timelock (an executed Governor proposal) settles a challenge before its deadline.
+      'uphold(uint256)': { guard: 'OwnableUnauthorizedAccount' },
+      'dismiss(uint256)': { guard: 'OwnableUnauthorizedAccount' },
+      'resolve(uint256)': { user: 'anyone, at or after the deadline (Expired)' },
       'slashEquivocation(address,uint256,bytes32,bytes,bytes32,bytes)': {
         user: "anyone who shows one verifier's signatures on two roots",
       },
@@ -157,7 +164,7 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
     abi: sequencerPoolAbi,
     at: (d) => [d.deployment.sequencing.pool],
     functions: {
-      ...ownable('setParameters(uint256[7])'),
+      ...ownable('setParameters(uint256[6])'),
       'addShard(uint256,address)': { guard: 'OwnableUnauthorizedAccount' },
       'setUrl(string)': { user: "the caller's own URL (a staked verifier's)" },
       'seedEpoch(uint256)': { user: 'anyone, the first call in the epoch before' },
@@ -166,9 +173,13 @@ const contracts: Record<string, { abi: Abi; at: (d: DacDevnet) => Address[]; fun
         user: "the shard's scheduled sequencer only, with a recent L1 origin",
       },
       'skip(uint256)': { user: 'anyone, once the sequencer is silent or inactive' },
+      'skipStalled(uint256,address,uint256,uint256,bytes[])': {
+        user: "anyone who relays signatures of 2/3 of the stake (the holder's excluded) on a stall",
+      },
       'challenge(uint256,string)': { user: 'an active verifier, with the bond' },
-      'vote(uint256,bool)': { user: 'token votes at the challenge snapshot' },
-      'resolve(uint256)': { user: 'anyone, once the vote has ended' },
+      'uphold(uint256)': { guard: 'OwnableUnauthorizedAccount' },
+      'dismiss(uint256)': { guard: 'OwnableUnauthorizedAccount' },
+      'resolve(uint256)': { user: 'anyone, at or after the deadline (Expired)' },
       'proveEquivocation(uint256,bytes,bytes,bytes,bytes)': {
         user: "anyone who shows one key's feed signatures on two blocks at one height",
       },
@@ -440,10 +451,10 @@ describe('no admin key', () => {
           }
       }
     }
-    // 62 guarded entries (7 per SystemConfig, 3 per oracle, 1 per inbox on two shards; 4 vault,
-    // 10 governor, 8 timelock, 8 staking, 5 quorum, 5 pool) by 11 callers, minus the batcher's own
+    // 68 guarded entries (7 per SystemConfig, 4 per oracle, 1 per inbox on two shards; 4 vault,
+    // 10 governor, 8 timelock, 8 staking, 7 quorum, 7 pool) by 11 callers, minus the batcher's own
     // on 2 shards.
-    expect(checked).toBe(((7 + 3 + 1) * 2 + 4 + 10 + 8 + 8 + 5 + 5) * 11 - 2)
+    expect(checked).toBe(((7 + 4 + 1) * 2 + 4 + 10 + 8 + 8 + 7 + 7) * 11 - 2)
   })
 
   test('behavior: assertNoAdminKeys passes on the deployment and names every admin power an EOA gets', async () => {
