@@ -29,6 +29,9 @@ export function clients(chainId = 901, key: Hex = KEYS[0]) {
   const transport = http(url, {
     fetchFn: (input, init) => SELF.fetch(input as string, init),
     retryCount: 0,
+    // A file's first request starts the chain Durable Object (genesis, migrations): on a loaded
+    // 2-core machine that passes viem's 10 s default. The test's own timeout (60 s) still bounds it.
+    timeout: 60_000,
   })
   const account = privateKeyToAccount(key)
   return {
