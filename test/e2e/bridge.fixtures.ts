@@ -24,7 +24,7 @@ import { genesisEthSupply, type GenesisSpec } from '../../shared/chain/genesis.j
 import { decodeBatch, type Batch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config, type L1Deployment } from '../../scripts/deploy-l1.js'
 import { devnetVerifierParams, type VerifierParameters } from '../../scripts/dac-params.js'
-import { devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
+import { DEVNET_STAKE, devnetOperator, stakeOperators } from '../../scripts/devnet-verifiers.js'
 import { deployDevnet, devAccount } from './l1.fixtures.js'
 import {
   restartNodeOnPort,
@@ -41,8 +41,10 @@ import {
  * `GENESIS_LOCK`; the oracle holding the genesis output; the devnet's verifier operators staked by
  * dev account 9), and the sequencer node settling on it with one confirmation and short polls. The
  * sequencer node is operator 0 (`VERIFIER_KEY`): alone it holds all the stake, so its attestations
- * are the quorum, unless a test stakes more operators (`operators`) and starts their nodes
- * (`startPeer({ vars: { VERIFIER_KEY } })`). Settlement timings are devnet-short on purpose.
+ * are the quorum (the fast settings lower the quorum's stake floor, `minQuorumStake`, to one
+ * operator's stake; the devnet's 150,000 EDGE needs two), unless a test stakes more operators
+ * (`operators`) and starts their nodes (`startPeer({ vars: { VERIFIER_KEY } })`). Settlement timings
+ * are devnet-short on purpose.
  */
 export const BATCHER = devAccount(8)
 export const SUBMISSION_INTERVAL = 4n
@@ -120,7 +122,11 @@ export async function startBridgeDevnet(
     chainIds: [901],
     batcher: BATCHER.address,
     genesisLock: GENESIS_LOCK,
-    verifiers: { ...devnetVerifierParams, ...opts.verifierParams },
+    verifiers: {
+      ...devnetVerifierParams,
+      ...(fast ? { minQuorumStake: DEVNET_STAKE } : {}),
+      ...opts.verifierParams,
+    },
     ...(fast
       ? {
           submissionInterval: opts.submissionInterval ?? SUBMISSION_INTERVAL,
