@@ -14,14 +14,19 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
 import { describe, expect, it } from 'vitest'
-import { dacGovernorAbi } from '../../generated/contracts/DacGovernor.js'
-import { dacTimelockAbi } from '../../generated/contracts/DacTimelock.js'
 import { sequencerPoolAbi } from '../../generated/contracts/SequencerPool.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { poolBatchSubmittedEvent, readBatches } from '../../shared/derivation/deriveFromL1.js'
 import { encodeBatch } from '../../shared/settlement/batchCodec.js'
 import { toL1Config } from '../../scripts/deploy-l1.js'
-import { castVote, execute, propose, queue } from '../../scripts/governance.js'
+import {
+  castVote,
+  execute,
+  proposalStatus,
+  propose,
+  queue,
+  type ProposalStatus,
+} from '../../scripts/governance.js'
 import { BATCHER, defineEdgeL2 } from './bridge.fixtures.js'
 import { devAccount, l1Wallet } from './l1.fixtures.js'
 import { POOL_CHAIN_ID, steadyLoad, usePoolDevnet } from './pool.fixtures.js'
@@ -136,19 +141,13 @@ async function expectPunished(account: Address, at: bigint, bondedBefore: bigint
 /**
  * Upholds pool challenge `id` through the DAC, in real time: dev 0 proposes `uphold(id)`, dev 0 and
  * dev 1 (1,000,000 EDGE, the 10 % quorum) vote for it, it is queued and then executed by the
- * Timelock. Returns the execution's receipt.
+ * Timelock. Each step is taken as soon as L1 allows it (the proposal's state and the L1 clock, not
+ * fixed sleeps): the whole proposal (~36 s) must land inside the challenge's 60 s dispute period.
+ * Returns the execution's receipt.
  */
 async function upholdByGovernor(id: bigint) {
   const governor = d.deployment.dac.governor
   const [w0, w1] = [0, 1].map((i) => l1Wallet(d.l1Chain, devAccount(i)))
-  const gov = (functionName: 'votingDelay' | 'votingPeriod') =>
-    d.l1.readContract({ address: governor, abi: dacGovernorAbi, functionName })
-  const [delay, period] = [await gov('votingDelay'), await gov('votingPeriod')]
-  const minDelay = await d.l1.readContract({
-    address: d.deployment.dac.timelock,
-    abi: dacTimelockAbi,
-    functionName: 'getMinDelay',
-  })
   const data = encodeFunctionData({ abi: sequencerPoolAbi, functionName: 'uphold', args: [id] })
   const { proposalId } = await propose(
     w0 as never,
@@ -156,11 +155,21 @@ async function upholdByGovernor(id: bigint) {
     [{ target: d.deployment.sequencing.pool, data }],
     `uphold pool challenge ${id}`,
   )
-  await sleep((Number(delay) + 2) * 1000)
-  for (const w of [w0, w1]) await castVote(w as never, governor, proposalId, 'for')
-  await sleep((Number(period) + 2) * 1000)
+  const reached = (what: string, ready: (s: ProposalStatus) => boolean) =>
+    waitFor(
+      `proposal ${proposalId} ${what}`,
+      async () => {
+        const status = await proposalStatus(d.l1, governor, proposalId)
+        return ready(status) && status
+      },
+      90_000,
+    )
+  await reached('active', (s) => s.state === 'Active')
+  await Promise.all([w0, w1].map((w) => castVote(w as never, governor, proposalId, 'for')))
+  await reached('succeeded', (s) => s.state === 'Succeeded')
   await queue(w0 as never, governor, proposalId)
-  await sleep((Number(minDelay) + 2) * 1000)
+  // Executable in the next block once the latest block's timestamp has reached the eta.
+  await reached('executable', (s) => s.state === 'Queued' && s.now >= s.eta)
   const hash = await execute(w0 as never, governor, proposalId)
   return d.l1.waitForTransactionReceipt({ hash })
 }
@@ -636,6 +645,20 @@ describe('sequencer pool', () => {
       hash: await honest.writeContract({ ...challengeRequest, gas: 1_000_000n }),
     })
     expect(challenged.status).toBe('success')
+    const staking = {
+      address: d.deployment.verifiers.staking,
+      abi: verifierStakingAbi,
+    } as const
+    const bondedBefore = await d.l1.readContract({
+      ...staking,
+      functionName: 'bondedOf',
+      args: [faulty],
+    })
+    // The DAC upholds it: a Governor proposal (dev 0 proposes, dev 0 and 1 vote for it, 10 % of the
+    // supply), started at once and run in real time beside the rest of the test: it must be executed
+    // before the dispute period (60 s from the challenge) ends.
+    const upheld = upholdByGovernor(id)
+    upheld.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
     const { depositor, l1, l2Chain } = depositorOf(6)
     // A light load through the peer: the faulty holder seals blocks (on its old origin) and batches
     // them until the origin is older than the window.
@@ -651,19 +674,6 @@ describe('sequencer pool', () => {
     })
     const receipt = await l1.waitForTransactionReceipt({ hash })
     const [l2Hash] = getL2TransactionHashes(receipt)
-
-    const staking = {
-      address: d.deployment.verifiers.staking,
-      abi: verifierStakingAbi,
-    } as const
-    const bondedBefore = await d.l1.readContract({
-      ...staking,
-      functionName: 'bondedOf',
-      args: [faulty],
-    })
-    // The DAC upholds it: a Governor proposal (dev 0 proposes, dev 0 and 1 vote for it, 10 % of the
-    // supply), run in real time beside the rest of the test, executed before the dispute period ends.
-    const upheld = upholdByGovernor(id)
 
     // The deposit is on the safe L2 chain within the window (and the peer's L1 poll), sealed by
     // someone else: the next sequencer, or L1 itself (a forced block, the default coinbase).
