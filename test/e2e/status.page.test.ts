@@ -66,8 +66,14 @@ async function devnetUp(): Promise<boolean> {
   return true
 }
 
-async function openPage(width: number, height: number, hash = ''): Promise<Page> {
+async function openPage(
+  width: number,
+  height: number,
+  hash = '',
+  before?: (page: Page) => Promise<unknown>,
+): Promise<Page> {
   const page = await browser.newPage()
+  await before?.(page)
   await page.setViewportSize({ width, height })
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
@@ -217,6 +223,59 @@ describe('status page', () => {
     expect(STAGES).toContain(await card.getAttribute('data-status'))
     expect(await card.innerText()).toContain(receipt.blockNumber.toString())
     await page.screenshot({ path: path.join(shots, 'desktop-withdrawal.png'), fullPage: true })
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('behavior: challenges show their bond, deadline and outcome; the dispute period is L1’s', async () => {
+    // The devnet's honest verifiers open no challenge, and a real one would freeze an output the
+    // other tests wait on: the node's own GET /network answer reaches the page with five challenges
+    // added (one per outcome, two of them open: before and after the deadline) against its latest
+    // output, each deadline relative to the L1 time of that answer.
+    const outcomes = ['open', 'open', 'upheld', 'dismissed', 'expired'] as const
+    let served: { params: { disputePeriod: string } } | undefined
+    const page = await openPage(1280, 900, '', (p) =>
+      p.route('**/network', async (route) => {
+        const res = await route.fetch()
+        const report = await res.json()
+        const now = Number(report.l1Timestamp)
+        // An answer without shards ({ error }: L1 slow) passes as it is; the page asks again.
+        for (const shard of report.shards ?? []) {
+          const latest = shard.outputs[0]
+          shard.challenges = outcomes.map((outcome, i) => ({
+            id: String(100 + i),
+            l2BlockNumber: latest?.l2BlockNumber ?? '0',
+            outputRoot: latest?.outputRoot ?? `0x${'11'.repeat(32)}`,
+            challenger: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+            bond: report.params.challengeBond,
+            createdAt: String(now - 10),
+            deadline: String(i === 0 ? now + 45 : now - 1),
+            outcome,
+          }))
+        }
+        if (report.shards) served = report
+        await route.fulfill({ response: res, json: report })
+      }),
+    )
+    const rows = page.locator('#verifiers-body table:has(th:text-is("deadline")) tbody tr')
+    await rows.nth(outcomes.length - 1).waitFor({ timeout: 30_000 })
+    const cells = async (i: number) =>
+      (await rows.nth(i).locator('td').allInnerTexts()).map((t) => t.trim())
+    // #, L2 block, challenger, bond, deadline, outcome.
+    expect((await cells(0)).slice(3)).toEqual(['0.1 ETH', 'upholdable for 45 s', 'open'])
+    expect((await cells(1)).slice(3)).toEqual(['0.1 ETH', 'passed: expires on resolve', 'open'])
+    for (const i of [2, 3, 4])
+      expect((await cells(i)).slice(3)).toEqual(['0.1 ETH', 'closed', outcomes[i]])
+    expect(
+      await rows
+        .locator('[data-outcome]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome'))),
+    ).toEqual([...outcomes])
+    // The parameters come from L1 as the node read them: the devnet's dispute period is 60 s.
+    expect(served?.params.disputePeriod).toBe('60')
+    const dd = page.locator('#verifiers-body dt:text-is("dispute period") + dd')
+    expect(await dd.innerText()).toBe('1 min')
+    await page.screenshot({ path: path.join(shots, 'desktop-challenges.png'), fullPage: true })
     expect(problems).toEqual([])
     await page.close()
   })

@@ -104,6 +104,9 @@ export function createNetworkViews(k: Kit) {
         ['quorum (⅔)', units(n.quorumStake, 'EDGE')],
         ['finalization period', duration(Number(n.params.finalizationPeriodSeconds))],
         ['long window', duration(Number(n.params.longWindow))],
+        ['dispute period', duration(Number(n.params.disputePeriod))],
+        ['challenge bond', units(n.params.challengeBond, 'ETH')],
+        ['quorum floor', units(n.params.minQuorumStake, 'EDGE')],
         ['reward per output', units(n.params.rewardPerOutput, 'EDGE')],
       ]),
       table(
@@ -121,20 +124,46 @@ export function createNetworkViews(k: Kit) {
     ]
   }
 
-  /** The shard's challenges: who, the vote, the outcome. */
+  /**
+   * The shard's challenges: who, the bond, the deadline and the outcome. Only a Governor proposal
+   * (the Timelock) upholds, and only before the deadline; at or after it anyone resolves an open
+   * challenge as expired. Upheld rejects the root; dismissed or expired, the root stands.
+   */
   function challenges(s: PageState) {
-    const { shard } = report(s)
-    if (!shard || shard.challenges.length === 0) return null
+    const { n, shard } = report(s)
+    if (!n || !shard || shard.challenges.length === 0) return null
+    const now = Number(n.l1Timestamp)
+    const deadline = (c: (typeof shard.challenges)[number]) => {
+      const left = Number(c.deadline) - now
+      const at = `L1 time ${c.deadline}`
+      if (c.outcome !== 'open') return el('span', { title: at }, 'closed')
+      return left > 0
+        ? el('span', { title: at }, `upholdable for ${duration(left)}`)
+        : el('span', { title: at }, 'passed: expires on resolve')
+    }
+    const tone = { open: 'warn', upheld: 'bad', dismissed: 'plain', expired: 'plain' } as const
+    const meaning = {
+      open: 'the output is frozen until the challenge closes',
+      upheld:
+        'the Timelock upheld it: the root is rejected, its signers slashed, the bond returned',
+      dismissed: 'the Timelock dismissed it: the root stands, the bond went to the Timelock',
+      expired: 'no proposal upheld it in time: the root stands, the bond went to the Timelock',
+    } as const
     return [
       el('h3', null, 'Challenges'),
       table(
-        ['#', 'L2 block', 'challenger', 'votes for / against', 'outcome'],
+        ['#', 'L2 block', 'challenger', 'bond', 'deadline', 'outcome'],
         shard.challenges.map((c) => [
           c.id,
           num(c.l2BlockNumber),
-          el('span', { class: 'mono' }, short(c.challenger, 4)),
-          `${units(c.forVotes, '')}/ ${units(c.againstVotes, '')}`,
-          badge(c.outcome, c.outcome === 'open' ? 'warn' : 'plain'),
+          el('span', { class: 'mono', title: c.challenger }, short(c.challenger, 4)),
+          units(c.bond, 'ETH'),
+          deadline(c),
+          el(
+            'span',
+            { 'data-outcome': c.outcome, title: meaning[c.outcome] ?? '' },
+            badge(c.outcome, tone[c.outcome] ?? 'plain'),
+          ),
         ]),
       ),
     ]
