@@ -1,4 +1,4 @@
-import { getAddress, keccak256, maxUint256, parseEventLogs, type Hex } from 'viem'
+import { getAddress, keccak256, parseEventLogs, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json' with { type: 'json' }
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
@@ -25,8 +25,9 @@ import {
  * L2OutputOracle on anvil: output 0 is the shard's L2 genesis output from the deployment (final, never
  * deleted); proposals (proposer only, next block number, non-zero root, L1 block hash, not in the
  * future), lookups by index and by L2 block with Bedrock's revert strings, deletion by the
- * challenger of outputs that are not final, and freezing by the challenger (an open challenge): a
- * frozen output and every later one are not final. The proposer is an EOA and the challenger the
+ * challenger of outputs that are not final, freezing by the challenger (an open challenge: the
+ * frozen output alone is not final, later ones finalize) and invalidation of one output (its root
+ * zeroed: never final, nothing proves or finalizes against it). The proposer is an EOA and the challenger the
  * Timelock here (startL1Devnet), in place of the OutputQuorum, to test the oracle alone.
  */
 
@@ -214,14 +215,19 @@ describe('L2OutputOracle', () => {
     expect(String(err)).toContain('L2OutputOracle: starting output root cannot be the zero hash')
   })
 
-  test('behavior: freezeFrom: only the challenger; frozen outputs are not final until unfrozen', async () => {
+  test('behavior: setFrozen: only the challenger; a frozen output alone is not final until unfrozen', async () => {
     const read = oracle()
     const portal = { address: deployment.shards[1].portal, abi: optimismPortalAbi } as const
     const finalized = (index: bigint) =>
       user.readContract({ ...read, functionName: 'isOutputFinalized', args: [index] })
-    const frozenFrom = () => user.readContract({ ...read, functionName: 'frozenFrom' })
-    const freeze = (wallet: L1Wallet, index: bigint) =>
-      wallet.writeContract({ ...read, functionName: 'freezeFrom', args: [index] })
+    const frozen = (index: bigint) =>
+      user.readContract({ ...read, functionName: 'frozen', args: [index] })
+    const setFrozen = (wallet: L1Wallet, index: bigint, value = true) =>
+      wallet.writeContract({ ...read, functionName: 'setFrozen', args: [index, value] })
+    const frozenIn = (receipt: { logs: Parameters<typeof parseEventLogs>[0]['logs'] }) =>
+      parseEventLogs({ abi: l2OutputOracleAbi, logs: receipt.logs, eventName: 'OutputFrozen' }).map(
+        (l) => l.args,
+      )
     const cannotFreeze = 'L2OutputOracle: cannot freeze a final or missing output'
 
     // A withdrawal proven against output `proven`, between `before` and `later`.
@@ -247,24 +253,25 @@ describe('L2OutputOracle', () => {
       }),
     )
 
-    expect(await frozenFrom()).toBe(maxUint256)
-    for (const wallet of [user, proposer])
+    expect(await Promise.all([before, proven, later].map(frozen))).toEqual([false, false, false])
+    for (const wallet of [user, proposer]) {
       await expectRevert(
-        freeze(wallet, proven),
+        setFrozen(wallet, proven),
         'L2OutputOracle: only the challenger address can freeze outputs',
       )
-    const receipt = await mined(await freeze(challenger, proven))
-    const [log] = parseEventLogs({
-      abi: l2OutputOracleAbi,
-      logs: receipt.logs,
-      eventName: 'OutputsFrozen',
-    })
-    expect(log.args).toEqual({ frozenFrom: proven })
-    expect(await frozenFrom()).toBe(proven)
+      await expectRevert(
+        setFrozen(wallet, proven, false),
+        'L2OutputOracle: only the challenger address can freeze outputs',
+      )
+    }
+    const receipt = await mined(await setFrozen(challenger, proven))
+    expect(frozenIn(receipt)).toEqual([{ l2OutputIndex: proven, frozen: true }])
+    // The challenged output alone: neither the one before nor the later one is frozen.
+    expect(await Promise.all([before, proven, later].map(frozen))).toEqual([false, true, false])
 
-    // Past the finalization period: the output before is final, the frozen one and the later not.
+    // Past the finalization period: the outputs before and after are final, the frozen one is not.
     await advance(PERIOD + 1n)
-    expect(await Promise.all([before, proven, later].map(finalized))).toEqual([true, false, false])
+    expect(await Promise.all([before, proven, later].map(finalized))).toEqual([true, false, true])
     expect(
       await user.readContract({ ...portal, functionName: 'isOutputFinalized', args: [proven] }),
     ).toBe(false)
@@ -274,38 +281,116 @@ describe('L2OutputOracle', () => {
       finalize(),
       'OptimismPortal: output proposal finalization period has not elapsed',
     )
-    // Output 0, a final output and a missing one cannot be frozen; the freeze stays where it was.
+    // Output 0, final outputs (before and later) and a missing one cannot be frozen; the freeze stays.
     const next = await user.readContract({ ...read, functionName: 'nextOutputIndex' })
-    for (const index of [0n, before, next])
-      await expectRevert(freeze(challenger, index), cannotFreeze)
-    expect(await frozenFrom()).toBe(proven)
+    for (const index of [0n, before, later, next])
+      await expectRevert(setFrozen(challenger, index), cannotFreeze)
+    expect(await Promise.all([before, proven, later].map(frozen))).toEqual([false, true, false])
 
-    // Unfrozen: both are final again (nothing waits for a new period), and the withdrawal pays.
-    const unfrozen = await mined(await freeze(challenger, maxUint256))
-    expect(
-      parseEventLogs({
-        abi: l2OutputOracleAbi,
-        logs: unfrozen.logs,
-        eventName: 'OutputsFrozen',
-      }).map((l) => l.args),
-    ).toEqual([{ frozenFrom: maxUint256 }])
+    // Unfrozen: final at once (nothing waits for a new period), and the withdrawal pays.
+    const unfrozen = await mined(await setFrozen(challenger, proven, false))
+    expect(frozenIn(unfrozen)).toEqual([{ l2OutputIndex: proven, frozen: false }])
+    expect(await frozen(proven)).toBe(false)
     expect(await Promise.all([before, proven, later].map(finalized))).toEqual([true, true, true])
     const balance = await user.getBalance({ address: recipient })
     await mined(await finalize())
     expect((await user.getBalance({ address: recipient })) - balance).toBe(w.value)
-    // Now final, they cannot be frozen again.
-    for (const index of [proven, later]) await expectRevert(freeze(challenger, index), cannotFreeze)
+    // Now final, it cannot be frozen again.
+    await expectRevert(setFrozen(challenger, proven), cannotFreeze)
 
-    // A frozen output stays deletable past its period (it is not final); then the freeze is lifted.
+    // A frozen output stays deletable past its period (it is not final); an output proposed again
+    // at that index starts unfrozen.
     const last = await propose(root(22), read.address)
-    await mined(await freeze(challenger, last))
+    await mined(await setFrozen(challenger, last))
     await advance(PERIOD + 1n)
     expect(await finalized(last)).toBe(false)
     await mined(
       await challenger.writeContract({ ...read, functionName: 'deleteL2Outputs', args: [last] }),
     )
     expect(await user.readContract({ ...read, functionName: 'nextOutputIndex' })).toBe(last)
-    await mined(await freeze(challenger, maxUint256))
-    expect(await frozenFrom()).toBe(maxUint256)
+    expect(await propose(root(23), read.address)).toBe(last)
+    expect(await frozen(last)).toBe(false)
+    await advance(PERIOD + 1n)
+    expect(await finalized(last)).toBe(true)
+  })
+
+  test('behavior: invalidateOutput: only the challenger; the output alone gets a zero root and is never final', async () => {
+    const read = oracle()
+    const portal = { address: deployment.shards[1].portal, abi: optimismPortalAbi } as const
+    const finalized = (index: bigint) =>
+      user.readContract({ ...read, functionName: 'isOutputFinalized', args: [index] })
+    const invalidate = (wallet: L1Wallet, index: bigint) =>
+      wallet.writeContract({ ...read, functionName: 'invalidateOutput', args: [index] })
+    const cannot = 'L2OutputOracle: cannot delete outputs that have already been finalized'
+
+    // A withdrawal proven against output `wrong`, with an output after it.
+    const recipient = getAddress(keccak256('0xf5ee').slice(0, 42))
+    const w = withHash({
+      nonce: 2n,
+      sender: devAccount(5).address,
+      target: recipient,
+      value: 1000n,
+      gasLimit: 21_000n,
+      data: '0x',
+    })
+    const l2 = await buildL2State([w.withdrawalHash], { noise: 3, blockHash: keccak256('0xf5') })
+    await mined(await user.writeContract({ ...portal, functionName: 'donateETH', value: w.value }))
+    const wrong = await propose(l2.outputRoot, read.address)
+    const later = await propose(root(30), read.address)
+    await mined(
+      await user.writeContract({
+        ...portal,
+        functionName: 'proveWithdrawalTransaction',
+        args: [w, wrong, l2.outputRootProof, l2.proofs.get(w.withdrawalHash)!],
+      }),
+    )
+    const { l2BlockNumber, timestamp } = await user.readContract({
+      ...read,
+      functionName: 'getL2Output',
+      args: [wrong],
+    })
+
+    for (const wallet of [user, proposer])
+      await expectRevert(
+        invalidate(wallet, wrong),
+        'L2OutputOracle: only the challenger address can delete outputs',
+      )
+    const receipt = await mined(await invalidate(challenger, wrong))
+    expect(
+      parseEventLogs({
+        abi: l2OutputOracleAbi,
+        logs: receipt.logs,
+        eventName: 'OutputInvalidated',
+      }).map((l) => l.args),
+    ).toEqual([{ l2OutputIndex: wrong, outputRoot: l2.outputRoot }])
+    // Its root is zero, its block and time stay, the later output is untouched.
+    expect(
+      await user.readContract({ ...read, functionName: 'getL2Output', args: [wrong] }),
+    ).toEqual({ outputRoot: ZERO32, l2BlockNumber, timestamp })
+    expect(
+      (await user.readContract({ ...read, functionName: 'getL2Output', args: [later] })).outputRoot,
+    ).toBe(root(30))
+    expect(await user.readContract({ ...read, functionName: 'nextOutputIndex' })).toBe(later + 1n)
+
+    // Past the period: the later output is final, the invalidated one never is; the withdrawal
+    // proven against it cannot finalize, nor be proven against it again.
+    await advance(PERIOD + 1n)
+    expect(await Promise.all([wrong, later].map(finalized))).toEqual([false, true])
+    await expectRevert(
+      user.writeContract({ ...portal, functionName: 'finalizeWithdrawalTransaction', args: [w] }),
+      'OptimismPortal: output root proven is not the same as current output root',
+    )
+    await expectRevert(
+      user.writeContract({
+        ...portal,
+        functionName: 'proveWithdrawalTransaction',
+        args: [w, wrong, l2.outputRootProof, l2.proofs.get(w.withdrawalHash)!],
+      }),
+      'OptimismPortal: invalid output root proof',
+    )
+    // Output 0, a final output and a missing one cannot be invalidated.
+    const next = await user.readContract({ ...read, functionName: 'nextOutputIndex' })
+    for (const index of [0n, later]) await expectRevert(invalidate(challenger, index), cannot)
+    await expectRevert(invalidate(challenger, next), cannot)
   })
 })
