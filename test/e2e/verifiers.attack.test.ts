@@ -41,12 +41,13 @@ import {
   prove,
   quorum,
   relayer,
-  resolve,
   staking,
   testClient,
+  upholdByGovernance,
   useOutputQuorumDevnet,
   verifierOf,
-  vote,
+  challengeOf,
+  isFrozen,
 } from './verifiers.fixtures.js'
 
 const ZERO32 = `0x${'00'.repeat(32)}` as Hex
@@ -61,13 +62,14 @@ useOutputQuorumDevnet()
  * can enter the oracle and when it is final. Why it never pays: the oracle takes outputs only from
  * the OutputQuorum (no key proposes directly); the quorum puts a root in at once only with 2/3 of the
  * active stake, so one key's signature (1/3) waits for the long window, during which any other
- * verifier challenges it (an open challenge blocks `expose`); a root already in is frozen by the
- * challenge (not final, however long it stands, so the portal refuses to finalize) until the vote,
- * which deletes it, slashes its signer and rejects the root for good. The proof then points at a
- * deleted or replaced output, which the portal refuses too.
+ * verifier challenges it (a challenged root enters only frozen); a root already in is frozen by the
+ * challenge (not final, however long it stands, so the portal refuses to finalize) until an executed
+ * Governor proposal upholds the challenge (no token vote, no party to it), which deletes it, slashes
+ * its signer and rejects the root for good. The proof then points at a deleted or replaced output,
+ * which the portal refuses too.
  */
 describe('the attack: a made-up output root with a withdrawal the L2 never made', () => {
-  test('default: no externally owned account can propose, delete or freeze outputs', async () => {
+  test('default: no externally owned account can propose, delete, invalidate or freeze outputs', async () => {
     const { l2 } = await madeUpWithdrawal('eoa')
     const l2BlockNumber = await nextBlock()
     for (const { systemConfig } of d.shards)
@@ -100,10 +102,16 @@ describe('the attack: a made-up output root with a withdrawal the L2 never made'
         ['L2OutputOracle: only the challenger address can delete outputs'],
       )
       await expectError(
-        wallet.writeContract({ ...oracle(), functionName: 'freezeFrom', args: [0n] }),
+        wallet.writeContract({ ...oracle(), functionName: 'invalidateOutput', args: [0n] }),
         'Error',
-        ['L2OutputOracle: only the challenger address can freeze outputs'],
+        ['L2OutputOracle: only the challenger address can delete outputs'],
       )
+      for (const frozen of [true, false])
+        await expectError(
+          wallet.writeContract({ ...oracle(), functionName: 'setFrozen', args: [0n, frozen] }),
+          'Error',
+          ['L2OutputOracle: only the challenger address can freeze outputs'],
+        )
       await expectError(
         wallet.writeContract({
           ...staking(),
@@ -150,50 +158,61 @@ describe('the attack: a made-up output root with a withdrawal the L2 never made'
     }
   })
 
-  test('behavior: challenged while pending, it never enters; the signer is slashed; the portal never pays', async () => {
+  test('behavior: challenged while pending, it enters only frozen and is deleted when upheld; the signer is slashed; the portal never pays', async () => {
     const { w, l2, recipient } = await madeUpWithdrawal('pending')
     const l2BlockNumber = await nextBlock()
     await attest(l2BlockNumber, l2.outputRoot, [A])
     const id = await challenge(B, l2BlockNumber, l2.outputRoot)
     expect((await candidate(l2BlockNumber, l2.outputRoot)).openChallenge).toBe(id + 1n)
+    // The accused cannot settle it (only the Timelock can).
     await expectError(
-      A.wallet.writeContract({ ...quorum(), functionName: 'vote', args: [id, false] }),
-      'AccusedCannotVote',
+      A.wallet.writeContract({ ...quorum(), functionName: 'dismiss', args: [id] }),
+      'OwnableUnauthorizedAccount',
       [A.address],
     )
-    await vote(id, true)
-    // An open challenge holds the long window: past it, the root still cannot be exposed.
+    // An open challenge does not stall the oracle: past the long window the root enters, but frozen
+    // (not final, however long it stands).
     await advance(PARAMS.longWindow + 1n)
-    await expectError(
-      relayer.writeContract({
-        ...quorum(),
-        functionName: 'expose',
-        args: [domain.oracle, l2BlockNumber, l2.outputRoot],
-      }),
-      'NotExposable',
+    const [exposed] = acceptedIn(
+      await mined(
+        await relayer.writeContract({
+          ...quorum(),
+          functionName: 'expose',
+          args: [domain.oracle, l2BlockNumber, l2.outputRoot],
+        }),
+      ),
     )
+    expect(exposed.args).toMatchObject({
+      l2OutputIndex: 1n,
+      outputRoot: l2.outputRoot,
+      quorum: false,
+    })
+    expect(await isFrozen(1n)).toBe(true)
+    expect(await isFinal(1n)).toBe(false)
     const bBefore = { edge: await edge(B.address), eth: await eth(B.address) }
-    expect(await resolve(id)).toBe(Outcome.Upheld)
+    await upholdByGovernance(id)
+    expect(await challengeOf(id)).toMatchObject({ outcome: Outcome.Upheld })
     expect(await verifierOf(A)).toMatchObject({ bonded: STAKE - SLASH, status: Status.Jailed })
     expect((await edge(B.address)) - bBefore.edge).toBe(REPORTER_SHARE)
     expect((await eth(B.address)) - bBefore.eth).toBe(PARAMS.challengeBond)
     expect((await candidate(l2BlockNumber, l2.outputRoot)).rejected).toBe(true)
     await expectError(attestTx(l2BlockNumber, l2.outputRoot, [B]), 'RootRejected')
 
-    // The portal: the made-up root was never an output, so there is nothing to prove against
-    // (index 1 does not exist: Panic 0x32) and nothing to finalize; once the honest output takes
-    // index 1, the made-up output root proof does not hash to it.
+    // The portal: the made-up output was deleted (the latest output), so there is nothing to prove
+    // against (index 1 does not exist: Panic 0x32) and nothing to finalize; once the honest output
+    // takes index 1 (unfrozen), the made-up output root proof does not hash to it.
     await expectError(prove(w, 1n, l2), 'Panic', [0x32n])
     await expectError(finalize(w), 'Error', ['OptimismPortal: withdrawal has not been proven yet'])
     expect(await activeStake()).toBe(2n * STAKE)
     await accept(honestRoot(l2BlockNumber), [B, C])
+    expect(await isFrozen(1n)).toBe(false)
     await expectError(prove(w, 1n, l2), 'Error', ['OptimismPortal: invalid output root proof'])
     await advance(FINALIZATION_PERIOD + 1n)
     await expectError(finalize(w), 'Error', ['OptimismPortal: withdrawal has not been proven yet'])
     expect(await eth(recipient)).toBe(0n)
   })
 
-  test('behavior: exposed after the long window, it is challenged, frozen, deleted; the portal never pays', async () => {
+  test('behavior: exposed after the long window, it is challenged, frozen, upheld and deleted; the portal never pays', async () => {
     const { w, l2, recipient } = await madeUpWithdrawal('exposed')
     const l2BlockNumber = await nextBlock()
     const portalBalance = await eth(d.shards[0].portal)
@@ -215,18 +234,19 @@ describe('the attack: a made-up output root with a withdrawal the L2 never made'
     // ... but a verifier challenges within the finalization period: the output is frozen, so past the
     // period it is still not final and the portal refuses to finalize.
     const id = await challenge(B, l2BlockNumber, l2.outputRoot)
-    expect(await relayer.readContract({ ...oracle(), functionName: 'frozenFrom' })).toBe(1n)
-    await vote(id, true)
+    expect(await isFrozen(1n)).toBe(true)
     await advance(FINALIZATION_PERIOD + 1n)
     expect(await isFinal(1n)).toBe(false)
     await expectError(finalize(w), 'Error', [NOT_FINAL])
-    expect(await resolve(id)).toBe(Outcome.Upheld)
+    await upholdByGovernance(id)
+    expect(await challengeOf(id)).toMatchObject({ outcome: Outcome.Upheld })
     // Deleted: index 1 is gone, so the proof points at nothing (Panic 0x32) ...
     expect(await nextIndex()).toBe(1n)
     expect(await verifierOf(A)).toMatchObject({ bonded: STAKE - SLASH, status: Status.Jailed })
     await expectError(finalize(w), 'Panic', [0x32n])
     // ... and once the honest output takes index 1, the proven root is not the output's root.
     await accept(honestRoot(l2BlockNumber), [B, C])
+    expect(await isFrozen(1n)).toBe(false)
     await advance(FINALIZATION_PERIOD + 1n)
     expect(await isFinal(1n)).toBe(true)
     await expectError(finalize(w), 'Error', [

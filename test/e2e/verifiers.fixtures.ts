@@ -392,3 +392,38 @@ export async function madeUpWithdrawal(tag: string) {
   const l2 = await buildL2State([w.withdrawalHash], { noise: 0 })
   return { w, l2, recipient }
 }
+
+/** Whether oracle output `index` is frozen (an open challenge names it). */
+export const isFrozen = (index: bigint) =>
+  relayer.readContract({ ...oracle(), functionName: 'frozen', args: [index] })
+
+/** Challenge `id` as `getChallenge` returns it. */
+export const challengeOf = (id: bigint) =>
+  relayer.readContract({ ...quorum(), functionName: 'getChallenge', args: [id] })
+
+/**
+ * A Governor proposal (by dev 0) to `uphold` or `dismiss` challenge `id`, voted for by dev 0 and 1
+ * (the 10 % quorum), queued, and the Timelock delay waited out; returns its execution (a
+ * transaction hash, or the revert of the call it makes).
+ */
+export async function queueChallengeProposal(functionName: 'uphold' | 'dismiss', id: bigint) {
+  const data = encodeFunctionData({ abi: outputQuorumAbi, functionName, args: [id] })
+  const { proposalId } = await propose(
+    dev[0],
+    d.dac.governor,
+    [{ target: d.verifiers.quorum, data }],
+    `edge-l2: ${functionName} challenge ${id}`,
+  )
+  await advance(devnetDac.votingDelay + 1n)
+  for (const voter of dev.slice(0, 2)) await castVote(voter, d.dac.governor, proposalId, 'for')
+  await advance(devnetDac.votingPeriod + 1n)
+  await queue(dev[0], d.dac.governor, proposalId)
+  await advance(devnetDac.timelockDelay + 1n)
+  return () => execute(dev[0], d.dac.governor, proposalId)
+}
+
+/** Dismisses challenge `id` by an executed Governor proposal (the bond goes to the Timelock). */
+export async function dismissByGovernance(id: bigint) {
+  const executeIt = await queueChallengeProposal('dismiss', id)
+  await mined(await executeIt())
+}
