@@ -35,7 +35,7 @@ import {
 
 /**
  * VerifierStaking on anvil (DESIGN.md "Trust model", invariant 8): jailing after maxMissed outputs
- * missed in a row, unjail, minStake, unbonding out of the active set at once with the withdrawal
+ * missed in a row, unjail, minStake (to enter, and to stay active), unbonding out of the active set at once with the withdrawal
  * after the delay, and unbonding stake still slashable. D stakes only here, from dev 9.
  */
 useOutputQuorumDevnet()
@@ -68,6 +68,8 @@ describe('VerifierStaking jailing', () => {
     await mined(await C.wallet.writeContract({ ...staking(), functionName: 'unjail' }))
     expect(await verifierOf(C)).toMatchObject({ missed: 0n, status: Status.Active, bonded: STAKE })
     expect(await activeStake()).toBe(3n * STAKE)
+    // Its stake counts from the next second on (a block's reference time is 1 s before its first signature).
+    await advance(1n)
     await attest(l2BlockNumber, root, [C])
     expect((await candidate(l2BlockNumber, root)).signedStake).toBe(STAKE)
   })
@@ -88,7 +90,7 @@ describe('VerifierStaking jailing', () => {
 })
 
 describe('VerifierStaking stake', () => {
-  const stake = async (op: Operator, amount: bigint) => {
+  const stakeTx = async (op: Operator, amount: bigint) => {
     await mined(
       await dev[9].writeContract({
         ...token(),
@@ -96,22 +98,29 @@ describe('VerifierStaking stake', () => {
         args: [d.verifiers.staking, amount],
       }),
     )
-    await mined(
-      await dev[9].writeContract({
-        ...staking(),
-        functionName: 'stake',
-        args: [op.address, amount],
-      }),
-    )
+    return dev[9].writeContract({ ...staking(), functionName: 'stake', args: [op.address, amount] })
   }
+  const stake = async (op: Operator, amount: bigint) => mined(await stakeTx(op, amount))
   const isActive = (op: Operator) =>
     relayer.readContract({ ...staking(), functionName: 'isActive', args: [op.address] })
 
-  test('default: below minStake is not active; at minStake it is', async () => {
-    await stake(D, PARAMS.minStake - 1n)
+  test('default: a newcomer below minStake is refused; at minStake it is active; a member below it is not', async () => {
+    await expectError(stakeTx(D, PARAMS.minStake - 1n), 'BelowMinStake', [
+      PARAMS.minStake - 1n,
+      PARAMS.minStake,
+    ])
+    expect(await isActive(D)).toBe(false)
+    expect(await activeStake()).toBe(3n * STAKE)
+    await stake(D, PARAMS.minStake)
+    expect(await isActive(D)).toBe(true)
+    expect(await verifierOf(D)).toMatchObject({ bonded: PARAMS.minStake, status: Status.Active })
+    expect(await activeStake()).toBe(3n * STAKE + PARAMS.minStake)
+    // A member that drops below minStake stays listed but is not active; topping up restores it.
+    await mined(await D.wallet.writeContract({ ...staking(), functionName: 'unbond', args: [1n] }))
     expect(await isActive(D)).toBe(false)
     expect(await verifierOf(D)).toMatchObject({
       bonded: PARAMS.minStake - 1n,
+      unbonding: 1n,
       status: Status.Inactive,
     })
     expect(await activeStake()).toBe(3n * STAKE)
