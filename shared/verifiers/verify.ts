@@ -287,14 +287,36 @@ async function nextAction(ctx: VerifierContext) {
       return attest([signature])
     }
     if (signed === root) {
-      const [, exposableAt, , signedStake, activeStake, rejected, open] = await readContract(l1, {
-        ...quorum,
-        functionName: 'candidate',
-        args: [domain.oracle, next, root],
-      })
+      const [[, exposableAt, , signedStake, activeStake, rejected, open], floor] =
+        await Promise.all([
+          readContract(l1, {
+            ...quorum,
+            functionName: 'candidate',
+            args: [domain.oracle, next, root],
+          }),
+          readContract(l1, { ...quorum, functionName: 'minQuorumStake' }),
+        ])
       if (!rejected && open === 0n) {
-        if (activeStake > 0n && signedStake * 3n >= activeStake * 2n) return attest([])
-        if (exposableAt > 0n && l1Head.timestamp >= exposableAt)
+        // A quorum as the contract counts it (2/3 of the stake at the block's reference time and the
+        // floor): retry the proposal. Below the floor, 2/3 alone would retry for ever and never expose.
+        const hasQuorum = activeStake > 0n && signedStake * 3n >= activeStake * 2n
+        if (hasQuorum && signedStake >= floor) return attest([])
+        if (exposableAt > 0n && l1Head.timestamp >= exposableAt) {
+          // `expose` takes only the block's leading root, and the lead moves off a root rejected
+          // since (an upheld challenge) only when a root of the block is attested again: do that.
+          const [leader] = await readContract(l1, {
+            ...quorum,
+            functionName: 'leadingRoot',
+            args: [domain.oracle, next],
+          })
+          if (leader !== root && !/^0x0*$/.test(leader)) {
+            const [, , , , , leaderRejected] = await readContract(l1, {
+              ...quorum,
+              functionName: 'candidate',
+              args: [domain.oracle, next, leader],
+            })
+            if (leaderRejected) return attest([])
+          }
           return {
             to: domain.quorum,
             data: encodeFunctionData({
@@ -308,6 +330,7 @@ async function nextAction(ctx: VerifierContext) {
               outputRoot: root,
             } as VerifierAction,
           }
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 import {
   createPublicClient,
   createWalletClient,
+  encodeFunctionData,
   http,
   parseAbiItem,
   parseEther,
@@ -13,8 +14,16 @@ import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
 import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { devnetOperator } from '../../scripts/devnet-verifiers.js'
+import {
+  castVote,
+  execute,
+  propose,
+  proposalStatus,
+  queue,
+  type ProposalStatus,
+} from '../../scripts/governance.js'
 import { bridgeClients, useBridgeDevnet, type BridgeDevnet } from './bridge.fixtures.js'
-import { devAccount } from './l1.fixtures.js'
+import { devAccount, l1Wallet } from './l1.fixtures.js'
 import { openSocket } from './node.fixtures.js'
 import { getFreePort, type L2Node } from './processes.js'
 
@@ -390,14 +399,47 @@ describe('a faulty verifier', () => {
 
 describe('a colluding quorum', () => {
   // Operators 0 (the sequencer's node) and 1 sign the same corrupted roots: two thirds of the stake.
-  // Operator 2 is honest. A longer finalization period leaves the honest one time to challenge.
+  // Operator 2 is honest. A longer finalization period leaves the honest one time to challenge; a
+  // 120 s dispute period leaves a whole Governor proposal (~36 s on this devnet) room to uphold.
   const d = useBridgeDevnet({
     operators: 3,
     vars: { VERIFIER_FAULT: 'wrong-root' },
     finalizationPeriodSeconds: 30n,
+    verifierParams: { disputePeriod: 120n },
   })
 
-  test('behavior: its wrong root enters, is challenged by the honest verifier, frozen, voted down by the DAC, deleted, and its signers slashed', async () => {
+  /**
+   * Upholds challenge `id` through the DAC in real time: dev 0 proposes `uphold(id)`, dev 0 and 1
+   * (1,000,000 EDGE, the 10 % quorum) vote for it, it is queued and executed by the Timelock, each
+   * step as soon as the proposal's state and the L1 clock allow. Returns the execution's receipt.
+   */
+  async function upholdByGovernor(id: bigint) {
+    const r = reads(d)
+    const governor = d.deployment.dac.governor
+    const [w0, w1] = [0, 1].map((i) => l1Wallet(d.l1Chain, devAccount(i)))
+    const data = encodeFunctionData({ abi: outputQuorumAbi, functionName: 'uphold', args: [id] })
+    const { proposalId } = await propose(
+      w0 as never,
+      governor,
+      [{ target: d.deployment.verifiers.quorum, data }],
+      `edge-l2: uphold challenge ${id}`,
+    )
+    const reached = (what: string, ready: (s: ProposalStatus) => boolean) =>
+      until(`proposal ${proposalId} ${what}`, async () => {
+        const status = await proposalStatus(r.l1, governor, proposalId)
+        return ready(status) && status
+      })
+    await reached('active', (s) => s.state === 'Active')
+    await Promise.all([w0, w1].map((w) => castVote(w as never, governor, proposalId, 'for')))
+    await reached('succeeded', (s) => s.state === 'Succeeded')
+    await queue(w0 as never, governor, proposalId)
+    await reached('executable', (s) => s.state === 'Queued' && s.now >= s.eta)
+    return r.l1.waitForTransactionReceipt({
+      hash: await execute(w0 as never, governor, proposalId),
+    })
+  }
+
+  test('behavior: its wrong root enters, is challenged by the honest verifier, frozen, upheld by a Governor proposal, taken out, and its signers slashed', async () => {
     await Promise.all([
       d.startPeer({ vars: { VERIFIER_KEY: ops[1].key, VERIFIER_FAULT: 'wrong-root' } }),
       d.startPeer({ vars: { VERIFIER_KEY: ops[2].key } }),
@@ -417,21 +459,23 @@ describe('a colluding quorum', () => {
       ),
     ).toBe(true)
     expect(await r.signedRoot(block, ops[2].address)).not.toBe(wrong)
-    // Challenged before its quorum formed, it can no longer enter the oracle; challenged after, it
-    // is in the oracle but frozen: not final, so no withdrawal finalizes against it.
-    const latest = await r.l1.readContract({ ...r.oracle, functionName: 'latestBlockNumber' })
-    const index =
-      latest >= block
-        ? await r.l1.readContract({
-            ...r.oracle,
-            functionName: 'getL2OutputIndexAfter',
-            args: [block],
-          })
-        : undefined
-    if (index !== undefined && (await r.output(index)).outputRoot === wrong) {
-      expect(
-        await r.l1.readContract({ ...r.oracle, functionName: 'frozenFrom' }),
-      ).toBeLessThanOrEqual(index)
+    // Challenged before it entered the oracle, it enters frozen; challenged after, it is frozen
+    // there: either way not final, so no withdrawal finalizes against it.
+    const indexOfWrong = async () => {
+      const latest = await r.l1.readContract({ ...r.oracle, functionName: 'latestBlockNumber' })
+      if (latest < block) return undefined
+      const i = await r.l1.readContract({
+        ...r.oracle,
+        functionName: 'getL2OutputIndexAfter',
+        args: [block],
+      })
+      return (await r.output(i)).outputRoot === wrong ? i : undefined
+    }
+    const index = await indexOfWrong()
+    if (index !== undefined) {
+      expect(await r.l1.readContract({ ...r.oracle, functionName: 'frozen', args: [index] })).toBe(
+        true,
+      )
       expect(
         await r.l1.readContract({ ...r.oracle, functionName: 'isOutputFinalized', args: [index] }),
       ).toBe(false)
@@ -444,56 +488,49 @@ describe('a colluding quorum', () => {
       expect(open).toBe(id + 1n)
     }
 
-    // The DAC votes: dev accounts 0 and 1 (1,000,000 EDGE, the devnet's 10% vote quorum); the
-    // accused cannot.
-    for (const i of [0, 1]) {
-      const voter = createWalletClient({
-        account: devAccount(i),
-        chain: d.l1Chain,
-        transport: http(d.l1Url),
-      })
-      await r.l1.waitForTransactionReceipt({
-        hash: await voter.writeContract({ ...r.quorum, functionName: 'vote', args: [id, true] }),
-      })
-    }
-    // The honest node resolves it once the vote ends (anyone may).
-    const resolved = await until(
-      'the challenge to be resolved',
-      async () => {
-        const c = await r.l1.readContract({ ...r.quorum, functionName: 'getChallenge', args: [id] })
-        return c.outcome !== 0 ? c : undefined
-      },
-      120_000,
-    )
-    expect(resolved.outcome).toBe(1) // Upheld
+    // No token vote: the DAC upholds it with a Governor proposal before the deadline.
+    const receipt = await upholdByGovernor(id)
+    expect(receipt.status).toBe('success')
+    const resolved = await r.l1.readContract({
+      ...r.quorum,
+      functionName: 'getChallenge',
+      args: [id],
+    })
+    expect(resolved).toMatchObject({ outcome: 1, challenger: ops[2].address }) // Upheld
     for (const op of [ops[0], ops[1]]) {
       const s = await r.status(op.address)
       expect(s.status).toBe('jailed')
       expect(s.bonded).toBe(0n)
     }
-    // The wrong output is gone; the honest verifier, now the whole active stake, puts its roots in.
-    await until(
-      'the honest root at that block in the oracle',
-      async () => {
-        const latest = await r.l1.readContract({ ...r.oracle, functionName: 'latestBlockNumber' })
-        if (latest < block) return undefined
-        const i = await r.l1.readContract({
-          ...r.oracle,
-          functionName: 'getL2OutputIndexAfter',
-          args: [block],
-        })
-        const o = await r.output(i)
-        return (
-          o.l2BlockNumber === block && o.outputRoot === (await r.signedRoot(block, ops[2].address))
-        )
-      },
-      120_000,
-    )
     const [, , , , , rejected] = await r.l1.readContract({
       ...r.quorum,
       functionName: 'candidate',
       args: [oracleAddr, block, wrong],
     })
     expect(rejected).toBe(true)
-  }, 300_000)
+    // The wrong root is out of the oracle for good (deleted when it was the latest output, else
+    // invalidated: its root zeroed).
+    expect(await indexOfWrong()).toBeUndefined()
+    // The honest verifier, now the whole active stake, puts its roots in with a quorum of its own.
+    const honest = await until(
+      'an output attested by the honest verifier alone',
+      async () => {
+        for (const l of await r.accepted()) {
+          if (!l.args.quorum || l.blockNumber! <= receipt.blockNumber) continue
+          const [, , signers] = await r.l1.readContract({
+            ...r.quorum,
+            functionName: 'candidate',
+            args: [oracleAddr, l.args.l2BlockNumber!, l.args.outputRoot!],
+          })
+          if (signers.length === 1 && signers[0] === ops[2].address) return l
+        }
+        return undefined
+      },
+      // A block the honest verifier signed before the slashing may take the long window first.
+      240_000,
+    )
+    expect(honest.args.outputRoot).toBe(
+      await r.signedRoot(honest.args.l2BlockNumber!, ops[2].address),
+    )
+  }, 480_000)
 })
