@@ -79,6 +79,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         bool rejected; // lost a challenge (upheld): never enters an oracle
         bool accepted; // entered an oracle once: its signers were credited and the others' misses counted
         bool challenged; // challenged once: never again
+        bool barred; // a challenge of it expired while no quorum signed it: the long path is closed to it
         uint256 openChallenge; // id + 1 of its open challenge, 0 when none
         address[] signers;
         mapping(address => bool) signed;
@@ -112,6 +113,10 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     mapping(bytes32 => uint64) internal refTime;
     /// @dev By challenge id.
     Charge[] internal charges;
+    /// @dev keccak(oracle, block, 0) → the root with the most signed stake there, and that stake (the
+    /// only root `expose` takes for the block; replaced when it is rejected or barred).
+    mapping(bytes32 => bytes32) internal leading;
+    mapping(bytes32 => uint256) internal leadingStake;
 
     error UnknownOracle(address oracle);
     error ZeroRoot();
@@ -228,18 +233,27 @@ contract OutputQuorum is EIP712, GovernedChallenge {
             emit Attested(_oracle, _l2BlockNumber, _outputRoot, signer, STAKING.bondedOf(signer));
             if (lateIndex != 0) STAKING.recordLateAttestation(signer, rewardPerOutput);
         }
+        _lead(_oracle, _l2BlockNumber, _outputRoot, c);
         if (lateIndex == 0) proposed = _tryPropose(_oracle, _l2BlockNumber, _outputRoot, c, false);
     }
 
     /**
      * @notice Puts a root without a quorum into the oracle once `longWindow` has passed since its first
-     * signature, if its block is the oracle's next (with an open challenge it enters frozen).
+     * signature, if its block is the oracle's next, it leads its block (the most signed stake of the
+     * block's roots) and no challenge of it expired (with an open challenge it enters frozen).
      */
     function expose(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot) external {
         if (chainIdOf[_oracle] == 0) revert UnknownOracle(_oracle);
         Candidate storage c = candidates[_key(_oracle, _l2BlockNumber, _outputRoot)];
         if (c.rejected) revert RootRejected();
+        if (c.barred || leading[_key(_oracle, _l2BlockNumber, bytes32(0))] != _outputRoot) revert NotExposable();
         if (!_tryPropose(_oracle, _l2BlockNumber, _outputRoot, c, true)) revert NotExposable();
+    }
+
+    /// @notice The root `expose` takes for `_l2BlockNumber` (the most signed stake there), and that stake.
+    function leadingRoot(address _oracle, uint256 _l2BlockNumber) external view returns (bytes32 root, uint256 stake) {
+        bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
+        return (leading[bk], leadingStake[bk]);
     }
 
     /**
@@ -363,6 +377,35 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         return keccak256(abi.encode(_oracle, _l2BlockNumber, _x));
     }
 
+    function _isQuorum(uint256 _signed, uint256 _active) internal view returns (bool) {
+        return _active > 0 && _signed * 3 >= _active * 2 && _signed >= minQuorumStake;
+    }
+
+    function _hasQuorum(Candidate storage c, uint256 _ref) internal view returns (bool) {
+        (uint256 signed, uint256 active) = _signedStake(c, _ref);
+        return _isQuorum(signed, active);
+    }
+
+    /**
+     * @dev Makes `_outputRoot` its block's leading root when it has more signed stake (at the reference
+     * time: fixed, so a root's only grows) than the leader, or the leader was rejected or barred.
+     */
+    function _lead(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot, Candidate storage c) internal {
+        if (c.barred) return;
+        bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
+        (uint256 signed,) = _signedStake(c, refTime[bk]);
+        bytes32 leader = leading[bk];
+        if (leader == _outputRoot) {
+            leadingStake[bk] = signed;
+            return;
+        }
+        Candidate storage l = candidates[_key(_oracle, _l2BlockNumber, leader)];
+        if (leader == bytes32(0) || l.rejected || l.barred || signed > leadingStake[bk]) {
+            leading[bk] = _outputRoot;
+            leadingStake[bk] = signed;
+        }
+    }
+
     /// @dev The signers' active weight and the active stake, both at `_ref`.
     function _signedStake(Candidate storage c, uint256 _ref) internal view returns (uint256 signed, uint256 active) {
         active = STAKING.getPastActiveStake(_ref);
@@ -423,7 +466,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         uint256 ref = referenceTime(_oracle, _l2BlockNumber);
         if (ref == 0) return false;
         (uint256 signed, uint256 active) = _signedStake(c, ref);
-        bool quorum = active > 0 && signed * 3 >= active * 2 && signed >= minQuorumStake;
+        bool quorum = _isQuorum(signed, active);
         if (!quorum) {
             if (!_long || signed == 0 || block.timestamp < c.firstSeen + longWindow) return false;
         }
@@ -432,8 +475,9 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         // A challenge of a pending root does not stall the oracle: the root enters, frozen.
         if (c.openChallenge != 0) oracle.setFrozen(index, true);
         emit OutputAccepted(_oracle, index, _l2BlockNumber, _outputRoot, quorum, signed, active);
-        // Once per root: one that enters again (after a deletion) earns and costs nothing more.
-        if (!c.accepted) {
+        // Once per root: one that enters again (after a deletion) earns and costs nothing more. A root
+        // without a quorum counts no misses: whoever did not sign it may have been right not to.
+        if (!c.accepted && quorum) {
             c.accepted = true;
             STAKING.recordOutput(c.signers, rewardPerOutput);
         }
@@ -445,8 +489,11 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /**
      * @dev Closes the root's challenge. Upheld: the root is wrong for good; in the oracle it is deleted
      * when it is the latest output, else invalidated alone (later outputs are their own statements and
-     * stay). Dismissed or expired: the root stands: unfrozen in the oracle, and a root not in it
-     * restarts its long window. No loop.
+     * stay). Expired while no quorum (of the stake at the reference time, and the floor) signed the
+     * root: the default goes against a root no quorum vouches for: it is taken out of the oracle the
+     * same way and barred from the long path (a quorum can still put it in). Dismissed, or expired
+     * with a quorum: the root stands: unfrozen in the oracle, and a root not in it restarts its long
+     * window. No loop but over the root's signers.
      */
     function _settle(uint256 _id, Outcome _outcome) internal override {
         Charge storage ch = charges[_id];
@@ -454,8 +501,13 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         c.openChallenge = 0;
         L2OutputOracle oracle = L2OutputOracle(ch.oracle);
         uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
-        if (_outcome == Outcome.Upheld) {
-            c.rejected = true;
+        bool against = _outcome == Outcome.Upheld;
+        if (_outcome == Outcome.Expired && !_hasQuorum(c, referenceTime(ch.oracle, ch.l2BlockNumber))) {
+            c.barred = true;
+            against = true;
+        }
+        if (against) {
+            if (_outcome == Outcome.Upheld) c.rejected = true;
             if (index == 0) return;
             // Still frozen here, so not final: deletable.
             if (index == oracle.nextOutputIndex()) {
