@@ -99,6 +99,8 @@ describe('shards: discovery and routing', () => {
         rpcUrl: `${node.url}/chain/901`,
         wsUrl: `ws://127.0.0.1:${port}/chain/901`,
         role: 'sequencer',
+        // As GET /health reports the shard (no L1 here, so nothing to fail).
+        health: { healthy: true, failures: [] },
       },
       {
         chainId: 902,
@@ -106,6 +108,8 @@ describe('shards: discovery and routing', () => {
         rpcUrl: `${node.url}/chain/902`,
         wsUrl: `ws://127.0.0.1:${port}/chain/902`,
         role: 'sequencer',
+        // As GET /health reports the shard (no L1 here, so nothing to fail).
+        health: { healthy: true, failures: [] },
       },
     ])
     for (const s of shards) {
