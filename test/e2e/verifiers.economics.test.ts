@@ -37,6 +37,7 @@ import {
   staking,
   testClient,
   token,
+  upholdByGovernance,
   useOutputQuorumDevnet,
   verifierOf,
 } from './verifiers.fixtures.js'
@@ -381,5 +382,31 @@ describe('OutputQuorum long path', () => {
     expect(await tryTx(() => expose(next, forged))).toBe(false)
     await mined(await expose(next, honestRoot(next)))
     expect(await outputAt((await nextIndex()) - 1n)).toMatchObject({ outputRoot: honestRoot(next) })
+  })
+})
+
+describe('OutputQuorum after an upheld challenge', () => {
+  test('attack: a colluding quorum\'s roots signed before its slash do not enter after it', async () => {
+    // A and B (2/3 of the stake) sign made-up roots for the next output and the one after, before
+    // either enters; C challenges the first, a Governor proposal upholds it and slashes them.
+    const first = await nextBlock()
+    const interval = await relayer.readContract({ ...oracle(), functionName: 'SUBMISSION_INTERVAL' })
+    const second = first + interval
+    const wrong = (b: bigint) => keccak256(toHex(`colluders' root ${b}`))
+    await attest(second, wrong(second), [A, B])
+    const out = await accept(wrong(first), [A, B])
+    const id = await challengeOf(C, out.l2BlockNumber, wrong(first))
+    await upholdByGovernance(id)
+    for (const op of [A, B]) expect(await verifierOf(op)).toMatchObject({ status: Status.Jailed })
+    // The honest root of the first block comes in by the long path (the rejected root led there).
+    await attest(first, honestRoot(first), [C])
+    await advance(PARAMS.longWindow + 1n)
+    await mined(
+      await C.wallet.writeContract({ ...quorum(), functionName: 'expose', args: [domain.oracle, first, honestRoot(first)] }),
+    )
+    expect(await nextBlock()).toBe(second)
+    // The colluders' second root, signed with a quorum before the slash, has none now.
+    expect(acceptedIn(await attest(second, wrong(second), []))).toEqual([])
+    expect(await nextBlock()).toBe(second)
   })
 })

@@ -240,12 +240,14 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /**
      * @notice Puts a root without a quorum into the oracle once `longWindow` has passed since its first
      * signature, if its block is the oracle's next, it leads its block (the most signed stake of the
-     * block's roots) and no challenge of it expired (with an open challenge it enters frozen).
+     * block's roots, counted now: a leader whose signers were slashed since is overtaken) and no
+     * challenge of it expired (with an open challenge it enters frozen).
      */
     function expose(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot) external {
         if (chainIdOf[_oracle] == 0) revert UnknownOracle(_oracle);
         Candidate storage c = candidates[_key(_oracle, _l2BlockNumber, _outputRoot)];
         if (c.rejected) revert RootRejected();
+        _lead(_oracle, _l2BlockNumber, _outputRoot, c);
         if (c.barred || leading[_key(_oracle, _l2BlockNumber, bytes32(0))] != _outputRoot) revert NotExposable();
         if (!_tryPropose(_oracle, _l2BlockNumber, _outputRoot, c, true)) revert NotExposable();
     }
@@ -391,26 +393,36 @@ contract OutputQuorum is EIP712, GovernedChallenge {
      * time: fixed, so a root's only grows) than the leader, or the leader was rejected or barred.
      */
     function _lead(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot, Candidate storage c) internal {
-        if (c.barred) return;
+        if (c.barred || c.rejected) return;
         bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
-        (uint256 signed,) = _signedStake(c, refTime[bk]);
+        uint256 ref = refTime[bk];
+        (uint256 signed,) = _signedStake(c, ref);
         bytes32 leader = leading[bk];
-        if (leader == _outputRoot) {
-            leadingStake[bk] = signed;
-            return;
+        if (leader != _outputRoot && leader != bytes32(0)) {
+            // The leader's stake now: its signers slashed since no longer count.
+            Candidate storage l = candidates[_key(_oracle, _l2BlockNumber, leader)];
+            (uint256 leaderNow,) = _signedStake(l, ref);
+            if (!l.rejected && !l.barred && signed <= leaderNow) {
+                leadingStake[bk] = leaderNow;
+                return;
+            }
         }
-        Candidate storage l = candidates[_key(_oracle, _l2BlockNumber, leader)];
-        if (leader == bytes32(0) || l.rejected || l.barred || signed > leadingStake[bk]) {
-            leading[bk] = _outputRoot;
-            leadingStake[bk] = signed;
-        }
+        leading[bk] = _outputRoot;
+        leadingStake[bk] = signed;
     }
 
-    /// @dev The signers' active weight and the active stake, both at `_ref`.
+    /**
+     * @dev The signers' active weight and the active stake, both at `_ref`. A signer slashed after `_ref`
+     * (an upheld challenge or an equivocation: proven dishonest since) no longer counts for the root;
+     * the active stake it is measured against stays that of `_ref`, so a slash only ever takes a quorum
+     * away, never makes one.
+     */
     function _signedStake(Candidate storage c, uint256 _ref) internal view returns (uint256 signed, uint256 active) {
         active = STAKING.getPastActiveStake(_ref);
         for (uint256 i = 0; i < c.signers.length; i++) {
-            signed += STAKING.getPastWeight(c.signers[i], _ref);
+            address signer = c.signers[i];
+            if (STAKING.lastSlashedAt(signer) > _ref) continue;
+            signed += STAKING.getPastWeight(signer, _ref);
         }
     }
 

@@ -270,6 +270,7 @@ contract VerifierStaking is Ownable2Step {
         v.unbonding -= amount - fromBonded;
         totalUnbonding -= amount - fromBonded;
         v.jailed = true;
+        lastSlashedAt[_verifier] = uint64(block.timestamp);
         _sync(_verifier);
         uint256 toReporter = (amount * reporterBps) / 10_000;
         emit Slashed(_verifier, _reporter, amount, toReporter);
@@ -354,6 +355,9 @@ contract VerifierStaking is Ownable2Step {
     }
 
     /// @notice `_verifier`'s active weight at `_timestamp` (its bonded stake if active then, else 0).
+    /// @notice When `_verifier` was last slashed (0: never): proven to have signed a wrong root or equivocated.
+    mapping(address => uint64) public lastSlashedAt;
+
     function getPastWeight(address _verifier, uint256 _timestamp) external view returns (uint256) {
         return weightHistory[_verifier].upperLookupRecent(uint48(_timestamp));
     }
