@@ -36,6 +36,7 @@ import {
   madeUpWithdrawal,
   mined,
   nextBlock,
+  now,
   nextIndex,
   outputAt,
   prove,
@@ -298,7 +299,7 @@ describe('OutputQuorum frivolous challenge', () => {
     await expectError(challengeTx(C, out.l2BlockNumber, root), 'OutputFinal', [out.index])
   })
 
-  test('behavior: a pending root challenged once; expired without a quorum, it cannot take the long path', async () => {
+  test('behavior: a pending root challenged while its challenge is open once; after it, challengeable again, its long window restarted', async () => {
     const l2BlockNumber = await nextBlock()
     const root = keccak256(toHex('pending, one signer'))
     expect(acceptedIn(await attest(l2BlockNumber, root, [A]))).toEqual([])
@@ -306,9 +307,11 @@ describe('OutputQuorum frivolous challenge', () => {
     expect((await candidate(l2BlockNumber, root)).openChallenge).toBe(id + 1n)
     await expectError(challengeTx(B, l2BlockNumber, root), 'RootChallenged', [id])
     expect(await resolve(id)).toBe(Outcome.Expired)
-    // Closed: it is not challenged again, and the long window no longer opens for it.
-    await expectError(challengeTx(B, l2BlockNumber, root), 'RootChallenged', [maxUint256])
-    await advance(PARAMS.longWindow + 1n)
+    // Closed while pending, it protected nothing: its long window starts again from the expiry,
+    // and it may be challenged again.
+    const { firstSeen, openChallenge } = await candidate(l2BlockNumber, root)
+    expect(openChallenge).toBe(0n)
+    expect(firstSeen).toBeGreaterThanOrEqual((await now()) - 1n)
     await expectError(
       relayer.writeContract({
         ...quorum(),
@@ -317,10 +320,21 @@ describe('OutputQuorum frivolous challenge', () => {
       }),
       'NotExposable',
     )
-    expect(await nextBlock()).toBe(l2BlockNumber)
-    // The block's honest root enters with its quorum.
+    const again = await challenge(B, l2BlockNumber, root)
+    expect(again).toBe(id + 1n)
+    // The block's honest root enters with its quorum meanwhile.
     const honest = await accept(honestRoot(l2BlockNumber), [B, C])
     expect(honest.l2BlockNumber).toBe(l2BlockNumber)
+  })
+
+  test('attack: an empty attest cannot fix a block\'s reference time', async () => {
+    const l2BlockNumber = await nextBlock()
+    const root = keccak256(toHex('pinned by nobody'))
+    await expectError(
+      relayer.writeContract({ ...quorum(), functionName: 'attest', args: [domain.oracle, l2BlockNumber, root, []] }),
+      'NoStakeAtReference',
+    )
+    expect(await relayer.readContract({ ...quorum(), functionName: 'referenceTime', args: [domain.oracle, l2BlockNumber] })).toBe(0n)
   })
 })
 

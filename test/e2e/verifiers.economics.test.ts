@@ -332,7 +332,7 @@ describe('OutputQuorum long path', () => {
     await advance(2n)
   }
 
-  test('attack: a wrong root its own signer challenged while pending cannot come in through the long window', async () => {
+  test('attack: a wrong root its own signer challenged while pending stays challengeable and never pays', async () => {
     // D signs a made-up root for the output after the next, challenges it itself while it is pending
     // (once challenged, a root could not be challenged again) and lets the challenge expire; the
     // honest operators sign each block only once it is the oracle's next.
@@ -345,13 +345,17 @@ describe('OutputQuorum long path', () => {
     await advance(WAIT)
     await mined(await D.wallet.writeContract({ ...quorum(), functionName: 'resolve', args: [id] }))
     await advance(PARAMS.longWindow + 1n)
-    // The block before it enters with its quorum; D back-runs that with `expose` of its root.
+    // The block before it enters with its quorum; D back-runs that with `expose` of its root (the
+    // block's only signed root, so it leads).
     await accept(honestRoot(first), [A, B, C])
     const exposed = await tryTx(() => expose(target, l2.outputRoot))
-    // An honest verifier challenges a wrong root that got in; D proves its withdrawal against it.
+    // An honest verifier challenges the wrong root that got in (D's own challenge, closed while the
+    // root was pending, does not count); D proves its withdrawal against it.
     const latest = (await nextIndex()) - 1n
+    let again: bigint | undefined
     if ((await outputAt(latest)).outputRoot === l2.outputRoot) {
-      await tryTx(() =>
+      const count = await relayer.readContract({ ...quorum(), functionName: 'challengeCount' })
+      const challenged = await tryTx(() =>
         A.wallet.writeContract({
           ...quorum(),
           functionName: 'challenge',
@@ -359,15 +363,23 @@ describe('OutputQuorum long path', () => {
           value: PARAMS.challengeBond,
         }),
       )
+      if (challenged) again = count
       await tryTx(() => prove(w, latest, l2))
     }
     await advance(FINALIZATION_PERIOD + 1n)
     await tryTx(() => finalize(w))
     expect(await eth(recipient)).toBe(0n)
-    expect(exposed).toBe(false)
-    // The honest root of the block enters with its quorum.
+    expect(exposed && again === undefined).toBe(false)
+    // Unresolved, the challenge expires against a root no quorum signed: it leaves the oracle, and
+    // the honest root of the block enters with its quorum.
+    if (again !== undefined) {
+      await advance(WAIT)
+      await mined(await D.wallet.writeContract({ ...quorum(), functionName: 'resolve', args: [again] }))
+    }
     const honest = await accept(honestRoot(target), [A, B, C])
     expect(await outputAt(honest.index)).toMatchObject({ outputRoot: honestRoot(target) })
+    await expect(finalize(w)).rejects.toThrow()
+    expect(await eth(recipient)).toBe(0n)
   })
 
   test('attack: a root signed by less stake than another for its block cannot be exposed first', async () => {

@@ -21,25 +21,29 @@ import { VerifierStaking } from "./VerifierStaking.sol";
  *   root into the oracle once its block is the oracle's next (`attest`, by anyone). The oracle's
  *   FINALIZATION_PERIOD_SECONDS remains for any one staked verifier to challenge it. Below the floor
  *   no stake attests alone: the long path only.
- * - Long path: a root with signed stake but no quorum may be put into the oracle by anyone (`expose`)
- *   once `longWindow` seconds have passed since its first signature.
+ * - Long path: the root with the most signed stake for its block (`leadingRoot`), without a quorum,
+ *   may be put into the oracle by anyone (`expose`) once `longWindow` has passed since its first
+ *   signature (restarted when a challenge of it closes while it is pending).
  * - Bounded roots: `attest` takes only output blocks (multiples of the submission interval), at most
  *   MAX_AHEAD_OUTPUTS intervals past the oracle's next block, and none whose output is final.
  * - Challenges (GovernedChallenge): an active verifier challenges a root (pending, or in an oracle and
- *   not final) with an ETH bond, once per root. The challenged output alone is frozen (a pending root
+ *   not final) with an ETH bond, once per root while it is in the oracle (a challenge that closes while
+ *   the root is pending leaves it challengeable again). The challenged output alone is frozen (a pending root
  *   still enters, frozen); later outputs finalize normally. Only the owner (the DAC's Timelock, an
  *   executed Governor proposal) upholds, before the deadline (`disputePeriod`): the root is rejected
  *   for good, deleted from the oracle when it is the latest output, else invalidated alone (its root
  *   zeroed), its signers slashed (the challenger gets the reporter's share) and the bond returned.
- *   Dismissed or expired (`resolve`, anyone, at the deadline): the root stands (unfrozen, final once
- *   its finalization period has passed), a root not in the oracle restarts its long window, and the
- *   bond goes to the owner. So a halt costs a bond per root and lasts at most `disputePeriod` per root.
+ *   Dismissed, or expired (`resolve`, anyone, at the deadline) with a quorum (leaving out signers
+ *   slashed since): the root stands (unfrozen, final once its finalization period has passed).
+ *   Expired without a quorum: it is taken out of the oracle like an upheld one (not for good, nobody
+ *   slashed). A root not in the oracle after either restarts its long window. The bond goes to the
+ *   owner. So a halt costs a bond per root and round, and lasts at most `disputePeriod` per round.
  * - Equivocation: one verifier's signatures on two roots for the same block of the same oracle are
  *   slashed at once, by anyone who shows both (`slashEquivocation`).
- * - Incentives: when a root first enters an oracle every active verifier that signed it is credited its
- *   stake's share of `rewardPerOutput` and every other active one has missed an output
- *   (VerifierStaking jails at `maxMissed` in a row); a signature arriving later, before the output is
- *   final, is credited too.
+ * - Incentives: when a root first enters an oracle with a quorum every active verifier that signed it
+ *   is credited its stake's share of `rewardPerOutput` and every other active one has missed an
+ *   output (VerifierStaking jails at `maxMissed` in a row); a signature arriving later, before the
+ *   output is final, is credited too. A long-path root credits and counts nothing.
  * Owner: the DAC's Timelock (parameters, new shards, upholding). Invariants: an output enters an
  * oracle only with a quorum of the stake active at its reference time (and the floor) or after the
  * long window; no token vote rejects a root or slashes; every loop is over one root's signers or the
@@ -78,8 +82,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         uint64 firstSeen; // when its first signature arrived (restarted by an expired challenge)
         bool rejected; // lost a challenge (upheld): never enters an oracle
         bool accepted; // entered an oracle once: its signers were credited and the others' misses counted
-        bool challenged; // challenged once: never again
-        bool barred; // a challenge of it expired while no quorum signed it: the long path is closed to it
+        bool challenged; // challenged while in the oracle, or challenge open: not again
         uint256 openChallenge; // id + 1 of its open challenge, 0 when none
         address[] signers;
         mapping(address => bool) signed;
@@ -114,7 +117,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /// @dev By challenge id.
     Charge[] internal charges;
     /// @dev keccak(oracle, block, 0) → the root with the most signed stake there, and that stake (the
-    /// only root `expose` takes for the block; replaced when it is rejected or barred).
+    /// only root `expose` takes for the block; replaced when it is rejected or overtaken).
     mapping(bytes32 => bytes32) internal leading;
     mapping(bytes32 => uint256) internal leadingStake;
 
@@ -129,6 +132,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     error OutputFinal(uint256 l2OutputIndex);
     error BlockOutOfRange(uint256 l2BlockNumber);
     error NotEquivocation();
+    error NoStakeAtReference();
     error AlreadySlashed(address verifier);
 
     event Attested(
@@ -219,6 +223,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         if (c.rejected) revert RootRejected();
         (bool finalAlready, uint256 lateIndex) = _checkBlock(_oracle, _l2BlockNumber, _outputRoot);
         if (finalAlready) return false;
+        _pin(_oracle, _l2BlockNumber, _signatures.length);
         for (uint256 i = 0; i < _signatures.length; i++) {
             address signer = ECDSA.recover(digest, _signatures[i]);
             if (!STAKING.isActive(signer)) revert NotActiveVerifier(signer);
@@ -231,8 +236,9 @@ contract OutputQuorum is EIP712, GovernedChallenge {
             c.signers.push(signer);
             if (c.firstSeen == 0) c.firstSeen = uint64(block.timestamp);
             emit Attested(_oracle, _l2BlockNumber, _outputRoot, signer, STAKING.bondedOf(signer));
-            if (lateIndex != 0) STAKING.recordLateAttestation(signer, rewardPerOutput);
+            if (lateIndex != 0 && c.accepted) STAKING.recordLateAttestation(signer, rewardPerOutput);
         }
+        _requireStakeIfPinnedNow(c, referenceTime(_oracle, _l2BlockNumber));
         _lead(_oracle, _l2BlockNumber, _outputRoot, c);
         if (lateIndex == 0) proposed = _tryPropose(_oracle, _l2BlockNumber, _outputRoot, c, false);
     }
@@ -240,15 +246,15 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /**
      * @notice Puts a root without a quorum into the oracle once `longWindow` has passed since its first
      * signature, if its block is the oracle's next, it leads its block (the most signed stake of the
-     * block's roots, counted now: a leader whose signers were slashed since is overtaken) and no
-     * challenge of it expired (with an open challenge it enters frozen).
+     * block's roots, counted now: a leader whose signers were slashed since is overtaken); with an
+     * open challenge it enters frozen.
      */
     function expose(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot) external {
         if (chainIdOf[_oracle] == 0) revert UnknownOracle(_oracle);
         Candidate storage c = candidates[_key(_oracle, _l2BlockNumber, _outputRoot)];
         if (c.rejected) revert RootRejected();
         _lead(_oracle, _l2BlockNumber, _outputRoot, c);
-        if (c.barred || leading[_key(_oracle, _l2BlockNumber, bytes32(0))] != _outputRoot) revert NotExposable();
+        if (leading[_key(_oracle, _l2BlockNumber, bytes32(0))] != _outputRoot) revert NotExposable();
         if (!_tryPropose(_oracle, _l2BlockNumber, _outputRoot, c, true)) revert NotExposable();
     }
 
@@ -379,6 +385,25 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         return keccak256(abi.encode(_oracle, _l2BlockNumber, _x));
     }
 
+    /**
+     * @dev Fixes the block's reference time (one second ago) if none is yet. Only signatures do (an
+     * empty attest pinning a block to a moment without stake would keep it from a quorum for ever),
+     * and they must hold stake then (`_requireStakeIfPinnedNow`).
+     */
+    function _pin(address _oracle, uint256 _l2BlockNumber, uint256 _signatures) internal {
+        bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
+        if (refTime[bk] != 0) return;
+        if (_signatures == 0) revert NoStakeAtReference();
+        refTime[bk] = uint64(block.timestamp - 1);
+    }
+
+    /// @dev A root whose signatures fixed the reference time in this block must hold stake at it.
+    function _requireStakeIfPinnedNow(Candidate storage c, uint256 _ref) internal view {
+        if (_ref != block.timestamp - 1) return;
+        (uint256 signed,) = _signedStake(c, _ref);
+        if (signed == 0) revert NoStakeAtReference();
+    }
+
     function _isQuorum(uint256 _signed, uint256 _active) internal view returns (bool) {
         return _active > 0 && _signed * 3 >= _active * 2 && _signed >= minQuorumStake;
     }
@@ -390,10 +415,10 @@ contract OutputQuorum is EIP712, GovernedChallenge {
 
     /**
      * @dev Makes `_outputRoot` its block's leading root when it has more signed stake (at the reference
-     * time: fixed, so a root's only grows) than the leader, or the leader was rejected or barred.
+     * time, leaving out signers slashed since) than the leader, or the leader was rejected.
      */
     function _lead(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot, Candidate storage c) internal {
-        if (c.barred || c.rejected) return;
+        if (c.rejected) return;
         bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
         uint256 ref = refTime[bk];
         (uint256 signed,) = _signedStake(c, ref);
@@ -402,7 +427,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
             // The leader's stake now: its signers slashed since no longer count.
             Candidate storage l = candidates[_key(_oracle, _l2BlockNumber, leader)];
             (uint256 leaderNow,) = _signedStake(l, ref);
-            if (!l.rejected && !l.barred && signed <= leaderNow) {
+            if (!l.rejected && signed <= leaderNow) {
                 leadingStake[bk] = leaderNow;
                 return;
             }
@@ -429,11 +454,12 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /**
      * @dev Checks that `_l2BlockNumber` is an output block at most MAX_AHEAD_OUTPUTS intervals past the
      * oracle's next and that its output (if any) is not final (for the oracle's own root: reports it,
-     * the signatures are ignored); fixes the block's reference time. Returns 1 + the root's index when
+     * the signatures are ignored). Returns 1 + the root's index when
      * it is in the oracle (a late attestation), else 0.
      */
     function _checkBlock(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot)
         internal
+        view
         returns (bool finalAlready, uint256 lateIndex)
     {
         L2OutputOracle oracle = L2OutputOracle(_oracle);
@@ -452,8 +478,6 @@ contract OutputQuorum is EIP712, GovernedChallenge {
             }
             if (isThis) lateIndex = index + 1;
         }
-        bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
-        if (refTime[bk] == 0) refTime[bk] = uint64(block.timestamp - 1);
     }
 
     /// @dev 1 + the oracle index holding exactly this root at this block, or 0.
@@ -501,11 +525,14 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /**
      * @dev Closes the root's challenge. Upheld: the root is wrong for good; in the oracle it is deleted
      * when it is the latest output, else invalidated alone (later outputs are their own statements and
-     * stay). Expired while no quorum (of the stake at the reference time, and the floor) signed the
-     * root: the default goes against a root no quorum vouches for: it is taken out of the oracle the
-     * same way and barred from the long path (a quorum can still put it in). Dismissed, or expired
-     * with a quorum: the root stands: unfrozen in the oracle, and a root not in it restarts its long
-     * window. No loop but over the root's signers.
+     * stay). Expired while no quorum (of the stake at the reference time, with the floor, leaving out
+     * signers slashed since) signed the root: the default goes against a root no quorum vouches for:
+     * it is taken out of the oracle the same way, not for good: it may come back by the long path
+     * after another `longWindow` and be challenged again (each round costs its challenger a bond).
+     * Dismissed, or expired with a quorum: the root stands: unfrozen in the oracle, and a root not in
+     * it restarts its long window. A root that is not in the oracle after this may be challenged
+     * again once it is (a challenge spent on a pending root, by its own signers say, protects
+     * nothing). No loop but over the root's signers.
      */
     function _settle(uint256 _id, Outcome _outcome) internal override {
         Charge storage ch = charges[_id];
@@ -513,14 +540,10 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         c.openChallenge = 0;
         L2OutputOracle oracle = L2OutputOracle(ch.oracle);
         uint256 index = _indexOf(ch.oracle, ch.l2BlockNumber, ch.outputRoot);
-        bool against = _outcome == Outcome.Upheld;
-        if (_outcome == Outcome.Expired && !_hasQuorum(c, referenceTime(ch.oracle, ch.l2BlockNumber))) {
-            c.barred = true;
-            against = true;
-        }
-        if (against) {
-            if (_outcome == Outcome.Upheld) c.rejected = true;
-            if (index == 0) return;
+        bool against = _outcome == Outcome.Upheld
+            || (_outcome == Outcome.Expired && !_hasQuorum(c, referenceTime(ch.oracle, ch.l2BlockNumber)));
+        if (_outcome == Outcome.Upheld) c.rejected = true;
+        if (index != 0 && against) {
             // Still frozen here, so not final: deletable.
             if (index == oracle.nextOutputIndex()) {
                 oracle.deleteL2Outputs(index - 1);
@@ -528,9 +551,12 @@ contract OutputQuorum is EIP712, GovernedChallenge {
                 oracle.invalidateOutput(index - 1);
                 oracle.setFrozen(index - 1, false);
             }
+            index = 0;
         } else if (index != 0) {
             oracle.setFrozen(index - 1, false);
-        } else {
+        }
+        if (index == 0) {
+            c.challenged = false;
             c.firstSeen = uint64(block.timestamp);
         }
     }
