@@ -1,7 +1,5 @@
-import { TransactionReceiptNotFoundError, encodeFunctionData, getAddress, keccak256, maxUint256, parseAbi, parseEther, toHex, type Hex } from 'viem'
+import { TransactionReceiptNotFoundError, getAddress, keccak256, maxUint256, parseAbi, parseEther, toHex, type Hex } from 'viem'
 import { describe, expect, test } from 'vitest'
-import { castVote, execute, propose, queue } from '../../scripts/governance.js'
-import { devnetDac } from '../../scripts/dac-params.js'
 import {
   A,
   B,
@@ -318,19 +316,7 @@ describe('OutputQuorum self-challenge', () => {
     await mined(await prove(w, out.index, l2))
     const id = await challengeOf(A, out.l2BlockNumber, l2.outputRoot)
     // Honest holders (dev 0 and 1, 10 % of the supply) pass a proposal to uphold it.
-    const data = encodeFunctionData({ abi: parseAbi(['function uphold(uint256 id)']), functionName: 'uphold', args: [id] })
-    const { proposalId } = await propose(
-      dev[0],
-      d.dac.governor,
-      [{ target: d.verifiers.quorum, data }],
-      `edge-l2: uphold challenge ${id} of output ${l2.outputRoot} at ${out.l2BlockNumber}`,
-    )
-    await advance(devnetDac.votingDelay + 1n)
-    for (const voter of dev.slice(0, 2)) await castVote(voter, d.dac.governor, proposalId, 'for')
-    await advance(devnetDac.votingPeriod + 1n)
-    await queue(dev[0], d.dac.governor, proposalId)
-    await advance(devnetDac.timelockDelay + 1n)
-    await execute(dev[0], d.dac.governor, proposalId)
+    await upholdByGovernance(id)
     for (const op of [A, B]) expect(await verifierOf(op)).toMatchObject({ status: Status.Jailed })
     await advance(WAIT)
     expect(await eth(recipient)).toBe(0n)
