@@ -302,21 +302,8 @@ async function nextAction(ctx: VerifierContext) {
         const hasQuorum = activeStake > 0n && signedStake * 3n >= activeStake * 2n
         if (hasQuorum && signedStake >= floor) return attest([])
         if (exposableAt > 0n && l1Head.timestamp >= exposableAt) {
-          // `expose` takes only the block's leading root, and the lead moves off a root rejected
-          // since (an upheld challenge) only when a root of the block is attested again: do that.
-          const [leader] = await readContract(l1, {
-            ...quorum,
-            functionName: 'leadingRoot',
-            args: [domain.oracle, next],
-          })
-          if (leader !== root && !/^0x0*$/.test(leader)) {
-            const [, , , , , leaderRejected] = await readContract(l1, {
-              ...quorum,
-              functionName: 'candidate',
-              args: [domain.oracle, next, leader],
-            })
-            if (leaderRejected) return attest([])
-          }
+          // `expose` re-weighs the block's lead itself (a rejected leader, or one whose signers were
+          // slashed since, is overtaken), so ours needs no new attest first.
           return {
             to: domain.quorum,
             data: encodeFunctionData({
