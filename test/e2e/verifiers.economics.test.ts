@@ -42,7 +42,7 @@ import {
 
 /**
  * The attacks of issue 22 on the verifier contracts, on anvil with deployL1's contracts (each failed
- * on the contracts as they were, with ChallengeVote's token vote, the oracle frozen from the
+ * on the contracts as they were, with a token vote (ChallengeVote, since removed), the oracle frozen from the
  * challenged output on, loops over open challenges, and a verifier list anyone could fill):
  * - vote theft: a 10,000 EDGE verifier challenges the honest root and a 10 % holder votes for it;
  *   nothing short of an executed Governor proposal upholds a challenge, so nobody is slashed;
