@@ -87,6 +87,8 @@ const { verifierStakingAbi } = await tsImport(
   '../generated/contracts/VerifierStaking.ts',
   import.meta.url,
 )
+/** @type {import('../generated/contracts/DacToken.ts')} */
+const { dacTokenAbi } = await tsImport('../generated/contracts/DacToken.ts', import.meta.url)
 /** @type {import('./devnet-verifiers.ts')} */
 const { devnetOperator, stakeOperators, DEVNET_STAKE } = await tsImport(
   './devnet-verifiers.ts',
@@ -271,6 +273,26 @@ async function ensureL1Contracts(rpcUrl) {
     operators.map((o) => o.address),
     DEVNET_STAKE,
   )
+  // The operators' votes in the DAC: dev accounts 5, 6 and 7 delegate their 500,000 EDGE each to
+  // operators 0, 1 and 2, whose nodes then propose, vote, queue and execute the uphold of a challenge
+  // of a root they disagree with and vote against one of a root they computed (any two are the 10 %
+  // quorum); a holder takes its votes back with `delegate(itself)`.
+  for (const [i, operator] of operators.entries()) {
+    const holder = mnemonicToAccount(mnemonic, { addressIndex: 5 + i })
+    const hash = await createWalletClient({
+      account: holder,
+      chain: client.chain,
+      transport: http(rpcUrl),
+    }).writeContract({
+      chain: client.chain ?? null,
+      address: d.dac.token,
+      abi: dacTokenAbi,
+      functionName: 'delegate',
+      args: [operator.address],
+    })
+    const receipt = await client.waitForTransactionReceipt({ hash })
+    if (receipt.status !== 'success') throw new Error(`delegation to ${operator.address} reverted`)
+  }
   // genesisLock (wei, decimal) marks a devnet whose portals back the genesis ETH; the node ignores it.
   const config = {
     ...toL1Config(d, rpcUrl, { sequencing: 'pool' }),
@@ -435,7 +457,8 @@ function summary(url, chains, peers, sequencing) {
   lines.push(
     '',
     `  dev accounts (mnemonic "${mnemonic}"); on L1, (8) is the batcher and (9) staked the verifiers;`,
-    `  each holds 500,000 EDGE (self-delegated): a proposal passes in about 40 s`,
+    `  each holds 500,000 EDGE (self-delegated; 5, 6, 7 delegated to the three operators, whose nodes`,
+    `  vote on challenges by themselves): a proposal passes in about 40 s`,
   )
   for (let i = 0; i < 10; i++) {
     const account = mnemonicToAccount(mnemonic, { addressIndex: i })

@@ -3,7 +3,10 @@
  * itself (from the blocks it derived from L1, or sealed and batched itself) and, one L1 transaction
  * at a time (`L1Sender`, so nothing is sent twice across crashes):
  * 1. challenges any root some verifier attested that differs from its own (safety first);
- * 2. resolves challenges whose deadline has passed (expired: the root stands, the bond is lost);
+ * 2. resolves challenges whose deadline has passed (expired: the root stands, the bond is lost),
+ *    and takes part in the DAC's decision on the open ones with its delegated votes (governance.ts:
+ *    proposes, votes, queues and executes `uphold` of a root it disagrees with, votes Against
+ *    upholding its own root);
  * 3. rejoins the active set (`unjail`) once jailed and caught up;
  * 4. signs and attests its root for the oracle's next output (EIP-712), retries the proposal once
  *    the quorum is there, or exposes its root when the long window has passed;
@@ -30,6 +33,7 @@ import type { ChainCore } from '../chain/chainCore.js'
 import { L1Sender, type StepResult } from '../settlement/l1Sender.js'
 import { outputAt } from '../settlement/outputRoot.js'
 import { signOutput, type AttestationDomain } from './attestation.js'
+import { governanceErrors, nextGovernanceRequest, type GovernanceRequest } from './governance.js'
 import type { L1Client, L1Wallet } from '../settlement/l1Sender.js'
 
 /** What the verifier step of one shard needs. */
@@ -43,6 +47,8 @@ export type VerifierContext = {
   /** The sequencer pool, where the operator publishes `publicUrl` and seeds the next epoch. */
   pool?: Address
   publicUrl?: string
+  /** The DAC's Governor; found on L1 from the OutputQuorum's owner (the Timelock) when not given. */
+  governor?: Address
   /** Test only: sign and attest a corrupted root instead of the computed one. */
   fault?: 'wrong-root'
   log?: (line: string) => void
@@ -57,6 +63,7 @@ export type VerifierAction =
   | { kind: 'unjail' }
   | { kind: 'publishUrl'; url: string }
   | { kind: 'seedEpoch'; epoch: string }
+  | GovernanceRequest['tag']
 
 const PENDING = 'verify.tx'
 const CURSOR = 'verify.l1'
@@ -140,6 +147,8 @@ function describe(a: VerifierAction): string {
       return `publication of this node's URL ${a.url} in the sequencer pool`
     case 'seedEpoch':
       return `seeding of sequencer epoch ${a.epoch}`
+    case 'govern':
+      return `${a.step === 'vote' ? `vote ${a.support} on` : a.step} Governor proposal ${a.proposalId} to uphold challenge ${a.id}`
   }
 }
 
@@ -226,6 +235,20 @@ async function nextAction(ctx: VerifierContext) {
   }
   saveWatch(ctx, { roots: unchecked, challenges: stillOpen })
   if (resolve) return resolve
+
+  // 2b. The open ones before their deadline: the DAC's proposal to uphold, with this node's votes.
+  const govern = await nextGovernanceRequest(
+    {
+      l1,
+      quorum: domain.quorum,
+      me,
+      governor: ctx.governor,
+      ownRoot: (n) => ownRoot(ctx, n),
+      log: ctx.log,
+    },
+    stillOpen,
+  )
+  if (govern) return govern
 
   const [next, nextIndex, interval] = await Promise.all([
     readContract(l1, { ...oracle, functionName: 'nextBlockNumber' }),
@@ -517,7 +540,10 @@ async function refusal(
   }
 }
 
-const contractErrors = [...outputQuorumAbi, ...verifierStakingAbi].filter((i) => i.type === 'error')
+const contractErrors = [
+  ...[...outputQuorumAbi, ...verifierStakingAbi].filter((i) => i.type === 'error'),
+  ...governanceErrors,
+]
 
 function hasData(e: unknown): e is { data: Hex } {
   const d = (e as { data?: unknown }).data

@@ -11,6 +11,8 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 import { l2OutputOracleAbi } from '../../generated/contracts/L2OutputOracle.js'
+import { dacGovernorAbi } from '../../generated/contracts/DacGovernor.js'
+import { dacTokenAbi } from '../../generated/contracts/DacToken.js'
 import { outputQuorumAbi } from '../../generated/contracts/OutputQuorum.js'
 import { verifierStakingAbi } from '../../generated/contracts/VerifierStaking.js'
 import { devnetOperator } from '../../scripts/devnet-verifiers.js'
@@ -18,6 +20,7 @@ import {
   castVote,
   execute,
   propose,
+  proposalIdOf,
   proposalStatus,
   queue,
   type ProposalStatus,
@@ -535,4 +538,121 @@ describe('a colluding quorum', () => {
       await r.signedRoot(honest.args.l2BlockNumber!, ops[2].address),
     )
   }, 600_000)
+})
+
+describe('honest nodes in governance', () => {
+  // The sequencer's own verifier (operator 0) signs corrupted roots and acts on them as an honest
+  // node would on its own: it challenges the honest roots and proposes and votes to uphold them.
+  // Three token holders (dev 2, 3, 4: 500,000 EDGE each) delegated their votes to the operators
+  // before anything happened; nobody else takes part: the devnet's 60 s dispute period, no test step
+  // in any proposal.
+  const d = useBridgeDevnet({ operators: 3, vars: { VERIFIER_FAULT: 'wrong-root' } })
+
+  test('behavior: the honest nodes uphold the challenge of a wrong root with their own votes before its deadline (its signer slashed) and vote down the faulty one’s uphold of an honest root', async () => {
+    const r = reads(d)
+    const governor = { address: d.deployment.dac.governor, abi: dacGovernorAbi } as const
+    for (const [op, holder] of [2, 3, 4].entries()) {
+      const w = l1Wallet(d.l1Chain, devAccount(holder))
+      await r.l1.waitForTransactionReceipt({
+        hash: await w.writeContract({
+          address: d.deployment.dac.token,
+          abi: dacTokenAbi,
+          functionName: 'delegate',
+          args: [ops[op].address],
+        }),
+      })
+    }
+    await Promise.all([
+      d.startPeer({ vars: { VERIFIER_KEY: ops[1].key } }),
+      d.startPeer({ vars: { VERIFIER_KEY: ops[2].key } }),
+    ])
+    const proposalOf = (id: bigint) =>
+      proposalIdOf(
+        r.l1,
+        governor.address,
+        [
+          {
+            target: d.deployment.verifiers.quorum,
+            data: encodeFunctionData({ abi: outputQuorumAbi, functionName: 'uphold', args: [id] }),
+          },
+        ],
+        `edge-l2: uphold challenge ${id}`,
+      )
+    const closed = (id: bigint, ms: number) =>
+      until(
+        `challenge ${id} to close`,
+        async () => {
+          const c = await r.l1.readContract({
+            ...r.quorum,
+            functionName: 'getChallenge',
+            args: [id],
+          })
+          return c.outcome !== 0 && c
+        },
+        ms,
+      )
+    const hasVoted = (proposalId: bigint, who: Address) =>
+      r.l1.readContract({ ...governor, functionName: 'hasVoted', args: [proposalId, who] })
+    const honest = [ops[1].address, ops[2].address]
+    const half = parseEther('500000')
+
+    // 1. An honest node challenges the faulty root; the honest nodes' proposal upholds it.
+    const wrong = await until('an honest challenge of the faulty root', async () =>
+      (await r.challenges()).find((l) => honest.includes(l.args.challenger!)),
+    )
+    const id = wrong.args.id!
+    expect(await r.signedRoot(wrong.args.l2BlockNumber!, ops[0].address)).toBe(
+      wrong.args.outputRoot,
+    )
+    const upheld = await closed(id, 120_000)
+    expect(upheld.outcome).toBe(1) // Upheld: by the Timelock, before the deadline
+    const proposalId = await proposalOf(id)
+    const status = await proposalStatus(r.l1, governor.address, proposalId)
+    expect(status.state).toBe('Executed')
+    expect(honest).toContain(
+      await r.l1.readContract({
+        ...governor,
+        functionName: 'proposalProposer',
+        args: [proposalId],
+      }),
+    )
+    for (const op of ops) expect(await hasVoted(proposalId, op.address)).toBe(true)
+    expect(status.votes).toEqual({ for: 2n * half, against: half, abstain: 0n })
+    const s = await r.status(ops[0].address)
+    expect(s).toEqual({ status: 'jailed', bonded: 0n })
+
+    // 2. The faulty node's challenge of an honest root: its own proposal, voted down by the honest.
+    const bogus = await until('the faulty node’s challenge of an honest root', async () =>
+      (await r.challenges()).find((l) => l.args.challenger === ops[0].address),
+    )
+    const bogusId = bogus.args.id!
+    expect(await r.signedRoot(bogus.args.l2BlockNumber!, ops[1].address)).toBe(
+      bogus.args.outputRoot,
+    )
+    const bogusProposal = await proposalOf(bogusId)
+    const defeated = await until(
+      `proposal ${bogusProposal} to be voted down`,
+      async () => {
+        const st = await proposalStatus(r.l1, governor.address, bogusProposal).catch(
+          () => undefined,
+        )
+        return st && st.state === 'Defeated' && st
+      },
+      120_000,
+    )
+    expect(defeated.votes).toEqual({ for: half, against: 2n * half, abstain: 0n })
+    for (const op of honest) expect(await hasVoted(bogusProposal, op)).toBe(true)
+    // Not upheld: it expires at its deadline (a node resolves it), the root stands, the bond is lost.
+    expect((await closed(bogusId, 120_000)).outcome).toBe(3)
+    const [, , , , , rejected] = await r.l1.readContract({
+      ...r.quorum,
+      functionName: 'candidate',
+      args: [
+        d.deployment.shards[0].l2OutputOracle,
+        bogus.args.l2BlockNumber!,
+        bogus.args.outputRoot!,
+      ],
+    })
+    expect(rejected).toBe(false)
+  }, 420_000)
 })
