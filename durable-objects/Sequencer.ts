@@ -17,20 +17,11 @@ import {
   toSignedBlockJson,
   type SignedBlockJson,
 } from '../shared/derivation/signedBlock.js'
-import { forwardRpc } from '../shared/forwarding/forwardRpc.js'
-import { nonceOfRaw, Outbox } from '../shared/forwarding/outbox.js'
-import {
-  afterResend,
-  checkForward,
-  keptAfterFailure,
-  resendStep,
-  retryableForward,
-  type StatusThere,
-} from '../shared/forwarding/forwardPolicy.js'
-import { decodeRawTransaction, restoreTransaction } from '../shared/txpool/decodeRawTransaction.js'
-import { DEFAULT_POOL_LIMITS } from '../shared/txpool/txPool.js'
+import { Outbox } from '../shared/forwarding/outbox.js'
+import { Forwarder } from '../shared/node/forwarder.js'
+import { decodeRawTransaction } from '../shared/txpool/decodeRawTransaction.js'
 import { rewindIndex } from '../shared/db/indexBlocks.js'
-import { BaseError, SequencerUnavailableError } from '../shared/errors.js'
+import { SequencerUnavailableError } from '../shared/errors.js'
 import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
 import { recordEquivocation, stepProveEquivocation } from '../shared/sequencing/equivocation.js'
@@ -79,15 +70,6 @@ const MAX_BLOCK_HASHES = 1024n
 const SIGNED_CACHE = 1024
 /** Feed blocks a peer holds past its head while it fetches the gap. */
 const FEED_MAX_AHEAD = 1024n
-/** A forwarded transaction not seen mined is sent to the sequencer again after this long. */
-const RESEND_MS = 10_000
-/** A forwarded transaction still unmined after this long leaves the outbox. */
-const OUTBOX_EXPIRY_MS = 3_600_000
-/** How long a plain forward waits for the sequencer before saying it is unreachable. */
-const FORWARD_TIMEOUT_MS = 5_000
-/** How long a pooled peer keeps trying a write that meets a sequencer handover, and how often. */
-const HANDOVER_WAIT_MS = 10_000
-const HANDOVER_RETRY_MS = 500
 /** Delay before the live feed's websocket is opened again after it closed. */
 const FEED_RECONNECT_MS = 1_000
 
@@ -143,21 +125,11 @@ export class Sequencer extends DurableObject<Env> {
   ): Promise<RpcResult> {
     try {
       const chain = await this.open(chainId)
-      // In a pool, a write that meets a handover (the holder it went to has just passed the turn on,
-      // or is gone) waits for the next holder, as a wallet would, for up to HANDOVER_WAIT_MS; this
-      // node may be that holder.
-      for (const until = Date.now() + HANDOVER_WAIT_MS; this.role === 'peer';) {
-        if (this.pooled && forwarded)
-          throw new SequencerUnavailableError(
-            'this node is not the sequencer now (the pool is handing over); a forwarded transaction is not forwarded again',
-          )
-        const retry = this.pooled && Date.now() < until
-        try {
-          return { result: await this.forward(chain, s, waitMs) }
-        } catch (err) {
-          if (!retry || !retryableForward(err)) throw err
-        }
-        await new Promise((r) => setTimeout(r, HANDOVER_RETRY_MS))
+      // Not sequencing: the write goes to the sequencer (across a handover in a pool); this node
+      // may become the sequencer meanwhile and admit it itself.
+      if (this.role === 'peer') {
+        const there = await this.forwarder(chain).submit(s, waitMs, forwarded)
+        if (there) return there
       }
       // A synchronous caller is answered from a durable block, or after its row is written.
       const sequencing = this.sequencing!
@@ -718,7 +690,7 @@ export class Sequencer extends DurableObject<Env> {
     for (const sealed of report.derived) this.afterBlock(chain, sealed)
     this.logSync(chain, report, startMs)
     await this.follower?.retry()
-    await this.resendForwarded(chain)
+    if (this.outbox) await this.forwarder(chain).resend()
   }
 
   /**
@@ -969,108 +941,24 @@ export class Sequencer extends DurableObject<Env> {
 
   private feedDownLogged = false
 
-  /**
-   * A peer's write, as the sequencer would answer it (invariant 9): judged against what this node
-   * forwarded for the same sender and nonce (`checkForward`: geth's "already known" and price bump),
-   * kept in the outbox, then sent to the sequencer; the answer is the sequencer's (hash, receipt or
-   * its error, typed by `fromRpcError`). A replacement the sequencer took takes the place of the
-   * transaction it replaces in the outbox. Refused or unreachable: the transaction is not kept
-   * (unless the sequencer pooled it: `keptAfterFailure`) and the caller gets the error. A
-   * synchronous caller's receipt is returned once this node has the block too (at most 2 s more),
-   * so the reads that follow see it here.
-   */
-  private async forward(chain: ChainCore, s: Submission, waitMs?: number): Promise<unknown> {
-    const url = this.sequencerRpcUrl(chain.chainId)
-    if (!url)
-      throw new SequencerUnavailableError(
-        this.pooled
-          ? 'no sequencer to forward to right now (the pool is handing over); retry in a few seconds'
-          : 'no sequencer to forward to (SEQUENCER_URL is not set)',
-      )
-    const hash = s.hash.toLowerCase() as `0x${string}`
-    const sender = s.sender.toLowerCase() as `0x${string}`
-    const outbox = (this.outbox ??= new Outbox(this.ctx.storage.sql))
-    const known = chain.store.tx(hash) !== undefined
-    if (!known) {
-      const tx = restoreTransaction(s.raw, { pubkey: s.pubkey }, chain.chainId)
-      const held = outbox
-        .ofSender(sender, tx.nonce)
-        .filter((f) => f.nonce === tx.nonce && !chain.store.tx(f.hash))
-        .map((f) => ({
-          hash: f.hash,
-          tx: restoreTransaction(f.raw, { address: sender }, chain.chainId),
-        }))
-      const refused = checkForward(tx, hash, held, DEFAULT_POOL_LIMITS.priceBumpPercent)
-      if (refused) throw refused
-      outbox.add({ hash, raw: s.raw, sender }, Date.now())
-    }
-    const raw = bytesToHex(s.raw)
-    let answer: unknown
-    try {
-      answer =
-        waitMs === undefined
-          ? await forwardRpc(url, 'eth_sendRawTransaction', [raw], FORWARD_TIMEOUT_MS)
-          : await forwardRpc(
-              url,
-              'eth_sendRawTransactionSync',
-              [raw, waitMs],
-              waitMs + FORWARD_TIMEOUT_MS,
-            )
-    } catch (err) {
-      if (!known && !keptAfterFailure(err)) outbox.remove(hash)
-      throw err
-    }
-    if (!known) outbox.replacedBy(hash, sender, nonceOfRaw(s.raw))
-    if (waitMs !== undefined) {
-      const until = Date.now() + 2_000
-      while (!chain.store.tx(hash) && Date.now() < until)
-        await new Promise((r) => setTimeout(r, 25))
-    }
-    return answer
+  /** The forwarding policy over this node's outbox and the sequencer it follows now (`Forwarder`). */
+  private forwarder(chain: ChainCore): Forwarder {
+    return (this.forwarding ??= new Forwarder(
+      {
+        fetch: (input, init) => fetch(input, init),
+        now: Date.now,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        log: (line) => console.log(line),
+        sequencerUrl: () => this.sequencerRpcUrl(chain.chainId),
+        sequences: () => this.role === 'sequencer',
+        outbox: () => (this.outbox ??= new Outbox(this.ctx.storage.sql)),
+      },
+      chain,
+      this.pooled,
+    ))
   }
 
-  /**
-   * Sends forwarded transactions not seen mined again (`resendStep`), and lets go of the safely
-   * mined, the expired and the refused (`afterResend`; a refusal of one the sequencer holds, "already
-   * known", keeps it: the sequencer's edge_getTransactionStatus says so).
-   */
-  private async resendForwarded(chain: ChainCore): Promise<void> {
-    const url = this.sequencerRpcUrl(chain.chainId)
-    const outbox = this.outbox
-    if (!url || !outbox) return
-    const now = Date.now()
-    const safe = chain.safeHead()
-    for (const f of outbox.all()) {
-      const step = resendStep(f, chain.store.tx(f.hash)?.blockNumber, safe, now, {
-        resendMs: RESEND_MS,
-        expiryMs: OUTBOX_EXPIRY_MS,
-      })
-      if (step === 'remove') outbox.remove(f.hash)
-      if (step !== 'send') continue
-      let err: unknown
-      let there: StatusThere | undefined
-      try {
-        await forwardRpc(url, 'eth_sendRawTransaction', [bytesToHex(f.raw)], FORWARD_TIMEOUT_MS)
-      } catch (e) {
-        err = e
-        if (!retryableForward(e))
-          there = await forwardRpc(url, 'edge_getTransactionStatus', [f.hash], FORWARD_TIMEOUT_MS)
-            .then((r) => (r as { status: StatusThere }).status)
-            .catch(() => undefined)
-      }
-      const next = afterResend(err, there)
-      // No sequencer to take it now (down, handing over): the next round tries again.
-      if (next === 'later') return
-      if (next === 'drop') {
-        const reason = err instanceof BaseError ? err.shortMessage : String(err)
-        console.log(`outbox: the sequencer refused ${f.hash} again (${reason}); dropped`)
-        outbox.drop(f.hash, `refused by the sequencer: ${reason}`, now)
-      } else {
-        console.log(`outbox: sent ${f.hash} to the sequencer again`)
-        outbox.sent(f.hash, now)
-      }
-    }
-  }
+  private forwarding?: Forwarder
 
   private feedStub?: DurableObjectStub<import('./Feed.js').Feed>
   private feed() {
