@@ -79,13 +79,17 @@ async function stalled(
   )
 }
 
-const skipStalled = (holder: Address, l1Block: bigint, signatures: Hex[]) =>
+const skipStalled = (holder: Address, l1Block: bigint, signatures: Hex[], safeL2Block = 0n) =>
   dev[4].writeContract({
     address: d.sequencing.pool,
     abi: parseAbi(['function skipStalled(uint256,address,uint256,uint256,bytes[])']),
     functionName: 'skipStalled',
-    args: [901n, holder, 0n, l1Block, signatures],
+    args: [901n, holder, safeL2Block, l1Block, signatures],
   })
+
+/** The L1 timestamp of `receipt`'s block. */
+const timeOf = async (receipt: { blockNumber: bigint }) =>
+  (await relayer.getBlock({ blockNumber: receipt.blockNumber })).timestamp
 
 const bondedOf = (a: Address) =>
   relayer.readContract({ ...staking(), functionName: 'bondedOf', args: [a] })
@@ -144,6 +148,44 @@ describe('SequencerPool attacks (issue 22)', () => {
     await mined(await submit(order[1], 20n))
     // Not slashed: a stall is not proven misbehaviour, only a turn that carries nothing.
     expect(await isActive(holder.address)).toBe(true)
+  })
+
+  test('attack: a holder declaring a far-ahead last block claims no reward backlog, only its own turn time, and the next holder\'s real blocks are still credited', async () => {
+    const e = await nextEpoch()
+    const order = (await read.orderOf(901n, e)).map(operatorOf)
+    const [first, liar, next] = order
+    const { l2BlockTime, highestL2Block: real } = await read.shard(901n)
+    expect(l2BlockTime).toBe(1n)
+    // A backlog: 1,000 s in which nobody batched; then the first holder is skipped as silent.
+    await testClient.increaseTime({ seconds: 1_000 })
+    await mineTo((await read.turnOf(901n, e)).skippableAt)
+    const handover = await mined(await skip())
+    expect((await read.turnOf(901n, e)).sequencer).toBe(liar.address)
+    const turnStart = await timeOf(handover)
+
+    // The liar's junk batch claims the last L2 block 10^12 (derivation ignores it).
+    await testClient.increaseTime({ seconds: 100 })
+    const lie = await mined(await submit(liar, 10n ** 12n))
+    const claimed = eventsOf(lie, 'RewardCredited')[0]?.args.blocks ?? 0n
+    // At most one block per L2 block time of its own turn (the backlog before it is nobody's).
+    expect(claimed).toBeGreaterThan(0n)
+    expect(claimed).toBeLessThanOrEqual((await timeOf(lie)) - turnStart)
+
+    // Its batches derive nothing: 2/3 of the other stake signs it stalled at the real safe head.
+    for (let i = 0n; i < PARAMS.maxSilence; i++) await mined(await submit(liar, 10n ** 12n + i))
+    const l1Block = (await latestBlock()) - 1n
+    const m = { epoch: e, holder: liar.address, safeL2Block: real, l1Block }
+    await mined(
+      await skipStalled(liar.address, l1Block, await stalled([first, next], m), real),
+    )
+    expect((await read.turnOf(901n, e)).sequencer).toBe(next.address)
+
+    // The next holder's real blocks, 50 s of them past the real safe head, are credited in full.
+    const before = await read.owed(next.address)
+    await testClient.increaseTime({ seconds: 50 })
+    const honest = await mined(await submit(next, real + 50n))
+    expect(eventsOf(honest, 'RewardCredited')[0]?.args.blocks).toBe(50n)
+    expect(await read.owed(next.address)).toBe(before + 50n * PARAMS.rewardPerBlock)
   })
 
   test('attack: a grinding seeder gains nothing: the next epoch draws the same whoever seeds it and in whichever block', async () => {

@@ -249,6 +249,8 @@ describe('SequencerPool rewards', () => {
     // challenge names this epoch, so the last one's credit is paid out all the same.
     const next = await nextEpoch()
     await turnTo(seq, next)
+    // 30 s of its own turn: a turn is credited only for its own time (a handover may have just happened).
+    await testClient.increaseTime({ seconds: 30 })
     await mined(await submit(seq, 15n))
     const later = 5n * PARAMS.rewardPerBlock
     const challenger = [A, B, C].find((o) => o !== seq)!

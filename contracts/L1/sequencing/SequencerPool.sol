@@ -79,8 +79,13 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  *   the ejection stands. Each proven (shard, height, signer) and each upheld challenge slashes once.
  * - Rewards (SequencerRewards: credit, forfeiture, payout): a batch declares its last L2 block
  *   (derivation ignores a batch whose blocks end elsewhere); the holder is credited `rewardPerBlock`
- *   for each block past the shard's highest credited one, at most one block per L2 block time of L1
- *   time since the shard's registration, so a false declaration cannot credit more than time allows.
+ *   for each block past the shard's highest credited one, at most one block per L2 block time of its
+ *   own turn not yet credited (from the handover, or for an epoch's first turn from the shard's
+ *   previous batch or handover, whichever is later). So a false declaration earns at most what the
+ *   holder's turn time would have earned honestly (no backlog from before the turn), and its own later
+ *   real batches earn nothing until the chain passes it. The next holder loses at most the false
+ *   declaration's overshoot, itself at most the liar's uncredited turn time, and nothing when the liar
+ *   is replaced by `skipStalled`, which lowers the highest credited block to the signed safe head.
  *   An upheld challenge or a proven equivocation forfeits a credit as above; once its epoch is over
  *   and no challenge opened in it against the sequencer is open, anyone's `payout` moves it to
  *   VerifierStaking, where the sequencer claims it from the mining vault's releases.
@@ -90,7 +95,8 @@ import { SequencerRewards } from "./SequencerRewards.sol";
  * seed is known; a holder is replaced only after `maxSilence` blocks of silence, inactivity, an upheld
  * challenge or a proven equivocation; an ejected candidate never holds the turn again in that epoch;
  * an accepted batch's declared L1 origin is one of the `sequencingWindow` L1 blocks before its own;
- * credited blocks never exceed elapsed time over the L2 block time, per shard (and SequencerRewards'
+ * credited blocks never exceed elapsed time over the L2 block time, per shard, nor a turn's its own
+ * time (and SequencerRewards'
  * invariants on credit and payout).
  */
 contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivocation {
@@ -139,12 +145,16 @@ contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivoca
         uint96 weight;
     }
 
+    /// @dev `creditFrom`: the L1 time the current holder's allowance accrues from (its turn's handover,
+    /// moved on by each block credited); `lastBatchAt`: the L1 time of the shard's latest batch.
     struct Shard {
         address oracle;
         uint64 l2BlockTime;
         uint64 registeredAt;
         uint64 highestL2Block;
         uint64 creditedBlocks;
+        uint64 creditFrom;
+        uint64 lastBatchAt;
     }
 
     /// @dev One shard's epoch: the holder, its index in the order, the L1 block its silence counts from
@@ -340,10 +350,12 @@ contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivoca
         if (_lastL1Origin + sequencingWindow < block.number) {
             revert StaleOrigin(_lastL1Origin, block.number - sequencingWindow);
         }
+        // No batch yet in this turn (an epoch's first turn has no handover transaction).
+        bool first = t.since == t.start;
         t.since = uint64(block.number);
         turns[_chainId][epoch] = t;
         emit BatchSubmitted(_chainId, keccak256(_data), msg.sender, epoch, _lastL2Block, _lastL1Origin);
-        _credit(_chainId, epoch, msg.sender, _creditable(s, _lastL2Block));
+        _credit(_chainId, epoch, msg.sender, _creditable(s, _lastL2Block, first));
     }
 
     /// @notice Replaces the holder of shard `_chainId`'s turn once it is silent or no longer active (anyone).
@@ -401,6 +413,10 @@ contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivoca
         uint256 active = STAKING.activeStake();
         if (STAKING.isActive(_holder)) active -= STAKING.bondedOf(_holder);
         if (active == 0 || signed * 3 < active * 2) revert NoStallQuorum(signed, active);
+        // What the stalled turn declared past the signed safe head is not on L2: the next holder's
+        // real blocks there are credited (the stalled holder keeps what its turn time allowed).
+        Shard storage s = shards[_chainId];
+        if (_safeL2Block < s.highestL2Block) s.highestL2Block = uint64(_safeL2Block);
         _advance(_chainId, epoch, t, Change.Stalled);
     }
 
@@ -615,7 +631,9 @@ contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivoca
             l2BlockTime: blockTime.toUint64(),
             registeredAt: uint64(block.timestamp),
             highestL2Block: 0,
-            creditedBlocks: 0
+            creditedBlocks: 0,
+            creditFrom: uint64(block.timestamp),
+            lastBatchAt: uint64(block.timestamp)
         });
         chainIds.push(_chainId);
         emit ShardAdded(_chainId, _oracle);
@@ -709,6 +727,8 @@ contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivoca
         t.since = uint64(block.number);
         t.start = t.since;
         turns[_chainId][_epoch] = t;
+        // The next holder's allowance accrues from now: the time before was the previous holder's.
+        shards[_chainId].creditFrom = uint64(block.timestamp);
         emit SequencerChanged(_chainId, _epoch, previous, t.sequencer, _why);
     }
 
@@ -720,16 +740,26 @@ contract SequencerPool is GovernedChallenge, SequencerRewards, SequencerEquivoca
     }
 
     /**
-     * @dev The blocks a batch ending at `_lastL2Block` adds to shard `s`'s credited ones (past its highest
-     * credited block, within one per L2 block time since its registration), counted as credited.
+     * @dev The blocks a batch ending at `_lastL2Block` adds to shard `s`'s credited ones, counted as
+     * credited: those past its highest credited block, at most one per L2 block time of the holder's
+     * own turn not credited yet. The allowance accrues from `creditFrom` (the turn's handover), or, on
+     * the first batch of an epoch's first turn (`_first`, no handover transaction), from the later of
+     * that and the shard's previous batch; each credited block moves it on by one L2 block time. So
+     * time before the turn (a backlog nobody batched) is nobody's, and turns never share time: the
+     * shard's credited blocks stay within its elapsed time over the L2 block time.
      */
-    function _creditable(Shard storage s, uint256 _lastL2Block) internal returns (uint256 blocks) {
+    function _creditable(Shard storage s, uint256 _lastL2Block, bool _first) internal returns (uint256 blocks) {
+        uint256 from = s.creditFrom;
+        if (_first && s.lastBatchAt > from) from = s.lastBatchAt;
+        s.lastBatchAt = uint64(block.timestamp);
+        s.creditFrom = uint64(from);
         if (_lastL2Block <= s.highestL2Block) return 0;
-        uint256 allowance = (block.timestamp - s.registeredAt) / s.l2BlockTime - s.creditedBlocks;
+        uint256 allowance = block.timestamp > from ? (block.timestamp - from) / s.l2BlockTime : 0;
         blocks = _lastL2Block - s.highestL2Block;
         if (blocks > allowance) blocks = allowance;
         s.highestL2Block += uint64(blocks);
         s.creditedBlocks += uint64(blocks);
+        s.creditFrom = uint64(from + blocks * s.l2BlockTime);
     }
 
     /// @dev The open challenge against `_account` on `_chainId`, if one is open and was opened in `_epoch`.
