@@ -52,7 +52,8 @@ import { settle, type SettleContext, type SettleReport } from '../shared/settlem
 import { stepVerifier, type VerifierContext } from '../shared/verifiers/verify.js'
 import { nextRollupEvents } from '../shared/verifiers/rollupFeed.js'
 import { createL1Clients } from './l1Clients.js'
-import { NodeHealth, type HealthReport } from '../shared/settlement/nodeHealth.js'
+import type { HealthReport } from '../shared/settlement/nodeHealth.js'
+import { L1Round } from '../shared/node/l1Round.js'
 
 /** The jobs one alarm multiplexes (see `Scheduler`). */
 type Job = 'seal' | 'l1' | 'index' | 'feed'
@@ -93,6 +94,15 @@ export class Sequencer extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.config = buildConfig(env)
+    this.l1Round = new L1Round<SettleReport>({
+      now: Date.now,
+      log: (line) => console.error(`[${this.chain?.chainId}] ${line}`),
+      pollMs: this.config.l1PollMs,
+      next: async (delayMs) => {
+        this.jobs.at('l1', Date.now() + delayMs, { replace: true })
+        await this.arm()
+      },
+    })
     // A failed start-up resets the object (the next request tries again); it is logged, not left uncaught.
     ctx
       .blockConcurrencyWhile(async () => {
@@ -159,7 +169,7 @@ export class Sequencer extends DurableObject<Env> {
     return {
       role: this.role,
       sequencing: this.pooled ? 'pool' : 'fixed',
-      health: this.health.report(),
+      health: this.l1Round.report(),
       ...(this.role === 'peer' && { follows: this.sequencerRpcUrl(chainId) }),
     }
   }
@@ -214,56 +224,31 @@ export class Sequencer extends DurableObject<Env> {
   }
 
   /**
-   * One round of the shard's L1 work (`shared/settlement/settle.ts`), one at a time; the next round
-   * is scheduled L1_POLL_MS later whatever happened (an L1 outage is retried, never fatal).
+   * One round of the shard's L1 work (`L1Round`: its parts in order, each failing alone, one round
+   * at a time); the next is scheduled L1_POLL_MS later whatever happened.
    */
   private async settleRound(): Promise<SettleReport | { error: string } | undefined> {
     const ctx = this.settleContext()
     if (!ctx) return undefined
-    this.settling ??= (async () => {
-      const chainId = ctx.chain.chainId
-      // Each part fails alone, and its failure's kind decides what follows (`NodeHealth`): the
-      // node goes on with the parts that still work (reads, the live feed, the pool's turn).
-      const run = (step: string, fn: () => Promise<unknown>) =>
-        this.health.run(step, fn, {
-          now: Date.now,
-          baseMs: this.config.l1PollMs,
-          log: (line) => console.error(`[${chainId}] ${line}`),
-        })
-      let report: SettleReport | { error: string } = { error: 'not run (backing off)' }
-      try {
-        await run('L1 watch, batch and finality', async () => {
-          report = await settle(ctx)
-          if (report.batchRefused)
-            console.log(`L1 refused this node's batch: ${report.batchRefused}`)
-          if (report.watched > 0) await this.schedule()
-        })
-        // Pool-sequenced, the holder derives too: its safe head is what L1 says (forced inclusion).
-        // A derivation failing (or backing off) has no backlog to hurry through.
-        if (this.role === 'peer' || this.pooled)
-          if (!(await run('derivation from L1', () => this.peerRound(ctx)))) this.deriveMore = false
-        if (this.pooled) await run('pool round', () => this.poolRound(ctx))
-        await run('verifier round', () => this.verifierRound(ctx))
-        await run('rollup events', () => this.rollupRound(ctx))
-        await run('batch index', () =>
-          indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId),
-        )
+    // Pool-sequenced, the holder derives too: its safe head is what L1 says (forced inclusion).
+    const derives = this.role === 'peer' || this.pooled
+    return this.l1Round.run({
+      settle: async () => {
+        const report = await settle(ctx)
+        if (report.batchRefused) console.log(`L1 refused this node's batch: ${report.batchRefused}`)
+        if (report.watched > 0) await this.schedule()
         return report
-      } finally {
-        this.settling = undefined
-        this.jobs.at('l1', Date.now() + (this.deriveMore ? 0 : this.config.l1PollMs), {
-          replace: true,
-        })
-        await this.arm()
-      }
-    })()
-    return this.settling
+      },
+      ...(derives && { derive: () => this.peerRound(ctx) }),
+      ...(this.pooled && { pool: () => this.poolRound(ctx) }),
+      verifier: () => this.verifierRound(ctx),
+      rollup: () => this.rollupRound(ctx),
+      batchIndex: () => indexNewBatches(this.env.DB, ctx.chain.store, ctx.chain.chainId),
+    })
   }
 
-  /** The failures of this shard's L1 round, by part (`GET /health`, `GET /chains`). */
-  private readonly health = new NodeHealth()
-
-  private settling?: Promise<SettleReport | { error: string }>
+  /** The shard's L1 round and the failures of its parts, by part (`GET /health`, `GET /chains`). */
+  private readonly l1Round: L1Round<SettleReport>
 
   /**
    * Publishes the round's rollup events to `edge_rollup` subscribers (`nextRollupEvents`: L1's and
@@ -637,7 +622,6 @@ export class Sequencer extends DurableObject<Env> {
   private outbox?: Outbox
   private follower?: FeedFollower
   private feedSocket?: WebSocket
-  private deriveMore = false
   private chainLock: Promise<unknown> = Promise.resolve()
   private syncStats?: { startMs: number; blocks: number; lastLogMs: number }
 
@@ -670,7 +654,7 @@ export class Sequencer extends DurableObject<Env> {
    * L1 contradicts), then retry feed blocks that waited for their L1 origin and resend forwarded
    * transactions the sequencer may have lost.
    */
-  private async peerRound(ctx: SettleContext): Promise<void> {
+  private async peerRound(ctx: SettleContext): Promise<{ more: boolean }> {
     const chain = ctx.chain
     const contracts = ctx.contracts
     const startMs = Date.now()
@@ -683,7 +667,6 @@ export class Sequencer extends DurableObject<Env> {
       exclusive: (fn) => this.exclusive(fn),
       log: (line) => console.log(`[derive ${chain.chainId}] ${line}`),
     })
-    this.deriveMore = report.more
     if (report.unwoundTo !== undefined)
       await rewindIndex(this.env.DB, chain.chainId, report.unwoundTo)
     if (this.pooled && report.unwoundTxs.length > 0) await this.resequence(chain, report.unwoundTxs)
@@ -691,6 +674,7 @@ export class Sequencer extends DurableObject<Env> {
     this.logSync(chain, report, startMs)
     await this.follower?.retry()
     if (this.outbox) await this.forwarder(chain).resend()
+    return { more: report.more }
   }
 
   /**
