@@ -36,7 +36,7 @@ const FUZZ = process.env.BENCH_SKIP_FUZZ ? 0 : Number(process.env.BENCH_FUZZ ?? 
 
 /**
  * `npm run bench -- pool peers` (or BENCH_ONLY=pool,peers) runs only those parts: node, settlement,
- * peers, failover, restart, pool; `node` is the node-and-anvil table and the fuzz run. A part is one
+ * peers, failover, restart, challengeGas, pool; `node` is the node-and-anvil table and the fuzz run. A part is one
  * `if (runs('name'))` block below.
  */
 const ONLY = (
@@ -288,6 +288,17 @@ if (runs('failover') && !process.env.BENCH_SKIP_FAILOVER) {
 // Restart (issue 23): `npm start` on a stopped devnet with state → its first new block (bench/restart.ts).
 if (runs('restart') && !process.env.BENCH_SKIP_RESTART)
   await (await import('./restart.js')).benchRestart()
+
+// OutputQuorum gas (issue 22): attest, challenge and resolve with 1 and with 1,000 open challenges.
+if (runs('challengeGas') && !process.env.BENCH_SKIP_CHALLENGE_GAS) {
+  const { benchChallengeGas, formatChallengeGas } = await import('./challengeGas.js')
+  const g = await benchChallengeGas()
+  console.log(`\n| OutputQuorum gas (devnet parameters), 1 / ${g.open.toLocaleString('en')} open challenges | gas |\n| --- | ---: |`)
+  console.log(`| attest (3 signatures, a quorum: the output enters) | ${g.attest1} / ${g.attestN} |`)
+  console.log(`| challenge (an output in the oracle, frozen) | ${g.challenge1} / ${g.challengeN} |`)
+  console.log(`| resolve (expired, the quorum root stands) | ${g.resolve1} / ${g.resolveN} |`)
+  console.error(`[challengeGas] ${formatChallengeGas(g)}`)
+}
 
 // The pool devnet as `npm start` runs it (issue 24): receipts, throughput, lag, reads, memory, idle CPU.
 if (runs('pool') && !process.env.BENCH_SKIP_POOL) printPool(await measurePool())

@@ -17,7 +17,8 @@ import { SystemConfig } from "./SystemConfig.sol";
  * deleted, so viem's `waitToProve` (which reads `latestOutputIndex`) works on a fresh network;
  * proposer and challenger are read from the shard's SystemConfig (so they rotate without a
  * redeploy); `getL2OutputIndexAfter` for a block past the latest output reverts with the "not been
- * proposed" string viem treats as "waiting to prove"; finality has one definition,
+ * proposed" string viem treats as "waiting to prove", and steps over invalidated outputs (bounded)
+ * to the next valid one, so viem proves a withdrawal there against it; finality has one definition,
  * `isOutputFinalized`, which a later verifier quorum can satisfy early (see `_markOutputFinal`).
  * Challenges: the challenger (deploy-l1: the OutputQuorum) freezes one output while a challenge of it
  * is open (`setFrozen`), never the later ones (each output is its own statement about the L2 state):
@@ -261,12 +262,38 @@ contract L2OutputOracle {
         return l2Outputs[_l2OutputIndex];
     }
 
+    /// @notice Most invalidated outputs in a row `getL2OutputIndexAfter` steps over (~2,100 gas each).
+    uint256 public constant MAX_SKIPPED_INVALID = 256;
+
     /**
-     * @notice Index of the first output at or after L2 block `_l2BlockNumber` (binary search).
-     * Reverts with "L2OutputOracle: cannot get output for a block that has not been proposed" when
-     * no output covers that block yet (viem's getWithdrawalStatus matches this string).
+     * @notice Index of the first valid output at or after L2 block `_l2BlockNumber`: the first output
+     * there (binary search), or, when that one was invalidated (root zeroed: nothing proves against
+     * it), the next output that was not, so viem's op-stack actions (getL2Output, then
+     * buildProveWithdrawal) prove a withdrawal of an invalidated range against the next valid output,
+     * which covers it too. Reverts with "L2OutputOracle: cannot get output for a block that has not
+     * been proposed" when no output covers that block yet (viem's getWithdrawalStatus matches this
+     * string), or when only invalidated ones do (a valid one will follow). Bound: it steps over at
+     * most MAX_SKIPPED_INVALID invalidated outputs in a row (each one needs an upheld challenge, an
+     * executed Governor proposal), then reverts "L2OutputOracle: too many invalidated outputs in a
+     * row". Contracts that need the output at a block itself use `getL2OutputIndexAt`.
      */
     function getL2OutputIndexAfter(uint256 _l2BlockNumber) public view returns (uint256) {
+        uint256 index = getL2OutputIndexAt(_l2BlockNumber);
+        uint256 length = l2Outputs.length;
+        for (uint256 skipped = 0; l2Outputs[index].outputRoot == bytes32(0); skipped++) {
+            require(skipped < MAX_SKIPPED_INVALID, "L2OutputOracle: too many invalidated outputs in a row");
+            index++;
+            require(index < length, "L2OutputOracle: cannot get output for a block that has not been proposed");
+        }
+        return index;
+    }
+
+    /**
+     * @notice Index of the first output at or after L2 block `_l2BlockNumber` (binary search), valid or
+     * invalidated (Bedrock's `getL2OutputIndexAfter`). Reverts with the "not been proposed" string
+     * when no output covers that block yet.
+     */
+    function getL2OutputIndexAt(uint256 _l2BlockNumber) public view returns (uint256) {
         uint256 length = l2Outputs.length;
         require(
             l2Outputs[length - 1].l2BlockNumber >= _l2BlockNumber,
@@ -282,7 +309,7 @@ contract L2OutputOracle {
         return lo;
     }
 
-    /// @notice The first output at or after L2 block `_l2BlockNumber`.
+    /// @notice The first valid output at or after L2 block `_l2BlockNumber` (see `getL2OutputIndexAfter`).
     function getL2OutputAfter(uint256 _l2BlockNumber) external view returns (Types.OutputProposal memory) {
         return l2Outputs[getL2OutputIndexAfter(_l2BlockNumber)];
     }

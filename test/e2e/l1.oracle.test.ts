@@ -1,4 +1,5 @@
-import { getAddress, keccak256, parseEventLogs, type Hex } from 'viem'
+import { defineChain, getAddress, keccak256, parseEventLogs, type Hex } from 'viem'
+import { finalizeWithdrawal, getL2Output, proveWithdrawal } from 'viem/op-stack'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import genesis from '../../genesis.json' with { type: 'json' }
 import type { GenesisSpec } from '../../shared/chain/genesis.js'
@@ -56,6 +57,22 @@ describe('L2OutputOracle', () => {
   const oracle = () =>
     ({ address: deployment.shards[1].l2OutputOracle, abi: l2OutputOracleAbi }) as const
   const root = (i: number) => keccak256(`0x${i.toString(16).padStart(2, '0')}`)
+  /** A withdrawal of 1,000 wei to a fresh recipient, a made-up L2 state holding it, and shard 902's portal funded for it. */
+  const withdrawalOf = async (nonce: bigint, tag: Hex) => {
+    const recipient = getAddress(keccak256(`${tag}ee`).slice(0, 42))
+    const w = withHash({
+      nonce,
+      sender: devAccount(5).address,
+      target: recipient,
+      value: 1000n,
+      gasLimit: 21_000n,
+      data: '0x',
+    })
+    const l2 = await buildL2State([w.withdrawalHash], { noise: 3, blockHash: keccak256(tag) })
+    const portal = { address: deployment.shards[1].portal, abi: optimismPortalAbi } as const
+    await mined(await user.writeContract({ ...portal, functionName: 'donateETH', value: w.value }))
+    return { w, l2, recipient }
+  }
 
   test('default', async () => {
     const read = oracle()
@@ -231,17 +248,7 @@ describe('L2OutputOracle', () => {
     const cannotFreeze = 'L2OutputOracle: cannot freeze a final or missing output'
 
     // A withdrawal proven against output `proven`, between `before` and `later`.
-    const recipient = getAddress(keccak256('0xf4ee').slice(0, 42))
-    const w = withHash({
-      nonce: 1n,
-      sender: devAccount(5).address,
-      target: recipient,
-      value: 1000n,
-      gasLimit: 21_000n,
-      data: '0x',
-    })
-    const l2 = await buildL2State([w.withdrawalHash], { noise: 3, blockHash: keccak256('0xf4') })
-    await mined(await user.writeContract({ ...portal, functionName: 'donateETH', value: w.value }))
+    const { w, l2, recipient } = await withdrawalOf(1n, '0xf4')
     const before = await propose(root(20), read.address)
     const proven = await propose(l2.outputRoot, read.address)
     const later = await propose(root(21), read.address)
@@ -324,17 +331,7 @@ describe('L2OutputOracle', () => {
     const cannot = 'L2OutputOracle: cannot delete outputs that have already been finalized'
 
     // A withdrawal proven against output `wrong`, with an output after it.
-    const recipient = getAddress(keccak256('0xf5ee').slice(0, 42))
-    const w = withHash({
-      nonce: 2n,
-      sender: devAccount(5).address,
-      target: recipient,
-      value: 1000n,
-      gasLimit: 21_000n,
-      data: '0x',
-    })
-    const l2 = await buildL2State([w.withdrawalHash], { noise: 3, blockHash: keccak256('0xf5') })
-    await mined(await user.writeContract({ ...portal, functionName: 'donateETH', value: w.value }))
+    const { w, l2, recipient } = await withdrawalOf(2n, '0xf5')
     const wrong = await propose(l2.outputRoot, read.address)
     const later = await propose(root(30), read.address)
     await mined(
@@ -392,5 +389,76 @@ describe('L2OutputOracle', () => {
     const next = await user.readContract({ ...read, functionName: 'nextOutputIndex' })
     for (const index of [0n, later]) await expectRevert(invalidate(challenger, index), cannot)
     await expectRevert(invalidate(challenger, next), cannot)
+  })
+  test('behavior: viem proves and finalizes a withdrawal of an invalidated range against the next valid output', async () => {
+    // viem's op-stack actions unchanged (getL2Output, proveWithdrawal, finalizeWithdrawal); only
+    // the proof comes from buildL2State's made-up L2 state instead of an L2 node's eth_getProof
+    // (buildProveWithdrawal's part), as no L2 runs here.
+    const read = oracle()
+    const shard = deployment.shards[1]
+    const targetChain = defineChain({
+      id: 902,
+      name: 'shard 902',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [] } },
+      sourceId: devnet.chain.id,
+      contracts: {
+        portal: { [devnet.chain.id]: { address: shard.portal } },
+        l2OutputOracle: { [devnet.chain.id]: { address: shard.l2OutputOracle } },
+      },
+    })
+    const { w, l2, recipient } = await withdrawalOf(3n, '0xf6')
+    // The output covering the withdrawal's block is wrong and invalidated (an upheld challenge);
+    // the next output, valid, covers that block too.
+    await advance(60n)
+    const wrong = await propose(root(40), read.address)
+    const valid = await propose(l2.outputRoot, read.address)
+    await mined(
+      await challenger.writeContract({ ...read, functionName: 'invalidateOutput', args: [wrong] }),
+    )
+    const { l2BlockNumber } = await user.readContract({
+      ...read,
+      functionName: 'getL2Output',
+      args: [wrong],
+    })
+    // The oracle's lookup steps over the invalidated output; the one at the block itself stays readable.
+    expect(
+      await user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [l2BlockNumber] }),
+    ).toBe(valid)
+    expect(
+      await user.readContract({ ...read, functionName: 'getL2OutputIndexAt', args: [l2BlockNumber] }),
+    ).toBe(wrong)
+    const output = await getL2Output(user, { targetChain, l2BlockNumber })
+    expect(output).toMatchObject({ outputIndex: valid, outputRoot: l2.outputRoot })
+    const proven = await proveWithdrawal(user, {
+      account: user.account,
+      targetChain,
+      l2OutputIndex: output.outputIndex,
+      outputRootProof: l2.outputRootProof,
+      withdrawalProof: l2.proofs.get(w.withdrawalHash)!,
+      withdrawal: w,
+      chain: user.chain,
+    })
+    await mined(proven)
+    await advance(PERIOD + 1n)
+    const before = await user.getBalance({ address: recipient })
+    await mined(
+      await finalizeWithdrawal(user, { account: user.account, targetChain, withdrawal: w, chain: user.chain }),
+    )
+    expect((await user.getBalance({ address: recipient })) - before).toBe(w.value)
+
+    // Only invalidated outputs at or after a block: none is proposed there yet, as viem reads it
+    // ("waiting to prove"), until a valid one follows.
+    await advance(30n)
+    const last = await propose(root(41), read.address)
+    await mined(
+      await challenger.writeContract({ ...read, functionName: 'invalidateOutput', args: [last] }),
+    )
+    const lastBlock = (await user.readContract({ ...read, functionName: 'getL2Output', args: [last] }))
+      .l2BlockNumber
+    await expectRevert(
+      user.readContract({ ...read, functionName: 'getL2OutputIndexAfter', args: [lastBlock] }),
+      'L2OutputOracle: cannot get output for a block that has not been proposed',
+    )
   })
 })

@@ -1,5 +1,6 @@
-import { TransactionReceiptNotFoundError, getAddress, keccak256, maxUint256, parseAbi, parseEther, toHex, type Hex } from 'viem'
+import { getAddress, keccak256, maxUint256, parseAbi, parseEther, toHex, type Hex } from 'viem'
 import { describe, expect, test } from 'vitest'
+import { formatChallengeGas, measureChallengeGas } from '../../bench/challengeGas.js'
 import {
   A,
   B,
@@ -14,6 +15,8 @@ import {
   acceptedIn,
   advance,
   attest,
+  attestTx,
+  candidate,
   d,
   dev,
   domain,
@@ -24,10 +27,12 @@ import {
   isFinal,
   madeUpWithdrawal,
   mined,
+  now,
   nextBlock,
   nextIndex,
   oracle,
   outputAt,
+  owed,
   prove,
   quorum,
   relayer,
@@ -48,7 +53,8 @@ import {
  *   nothing short of an executed Governor proposal upholds a challenge, so nobody is slashed;
  * - the free halt: a challenge nobody upholds costs its bond (to the Timelock), freezes only the
  *   challenged output (the next one finalizes meanwhile), and the honest output becomes final;
- * - 1,000 open challenges: challenge, resolve and attest cost the same as with one;
+ * - 1,000 open challenges: challenge, resolve and attest cost the same as with one (bench/challengeGas.ts's
+ *   steps, which `npm run bench -- challengeGas` prints);
  * - dust stakes cannot lock out a 100,000 EDGE operator, and a verifier can leave the list;
  * - slashing after a root's reference time does not shrink its quorum's denominator, and an active
  *   stake below the floor cannot attest alone;
@@ -177,73 +183,114 @@ describe('OutputQuorum free halt', () => {
 describe('OutputQuorum 1,000 open challenges', () => {
   /** Open challenges before the second measurement (fewer only to try the test out). */
   const OPEN = Number(process.env.OPEN_CHALLENGES ?? 1000)
-  // Each receipt read as soon as anvil has it (a few ms): 2,000 transactions waited on at the
-  // fixtures' 100 ms polling took most of this test's 10 minutes.
-  const gasOf = async (hash: Hex) => {
-    for (;;) {
-      const receipt = await relayer.getTransactionReceipt({ hash }).catch((err: unknown) => {
-        if (err instanceof TransactionReceiptNotFoundError) return undefined
-        throw err
-      })
-      if (receipt) {
-        expect(receipt.status).toBe('success')
-        return receipt.gasUsed
-      }
-      await new Promise((r) => setTimeout(r, 5))
-    }
-  }
-
-  const challengeTx = (l2BlockNumber: bigint, root: Hex) =>
-    C.wallet.writeContract({
-      address: d.verifiers.quorum,
-      abi: legacy,
-      functionName: 'challenge',
-      args: [domain.oracle, l2BlockNumber, root],
-      value: PARAMS.challengeBond,
-    })
-  const attestGas = async (l2BlockNumber: bigint, root: Hex) => {
-    // C signs too, so that it is not jailed for missed outputs and can go on challenging.
-    const sigs = await Promise.all([A, B, C].map((s) => sign(s, l2BlockNumber, root)))
-    return gasOf(
-      await relayer.writeContract({
-        ...quorum(),
-        functionName: 'attest',
-        args: [domain.oracle, l2BlockNumber, root, sigs],
-      }),
-    )
-  }
 
   test('attack: challenge, resolve and attest cost the same with 1 and with 1,000 open', { timeout: 600_000 }, async () => {
     await testClient.setBalance({ address: C.address, value: parseEther('1000') })
-    const first = await nextBlock()
-    const attest1 = await attestGas(first, honestRoot(first))
-    const challenge1 = await gasOf(await challengeTx(first, honestRoot(first)))
-    let block = first
-    for (let i = 1; i < OPEN; i++) {
-      block = await nextBlock()
-      await attestGas(block, honestRoot(block))
-      await gasOf(await challengeTx(block, honestRoot(block)))
+    // The steps and figures of `npm run bench -- challengeGas` (C signs too, so that it is not
+    // jailed for missed outputs and can go on challenging).
+    const gas = await measureChallengeGas(
+      {
+        relayer,
+        challenger: C.wallet,
+        resolver: dev[3],
+        signers: [A, B, C].map((op) => op.account),
+        domain,
+        bond: PARAMS.challengeBond,
+        wait: WAIT,
+        advance,
+      },
+      OPEN,
+    )
+    console.log(formatChallengeGas(gas))
+    for (const g of [gas.attestN, gas.challengeN, gas.resolveN]) expect(g).toBeLessThan(30_000_000n)
+    // Bounded: no per-challenge term (a cold slot or two of difference, nothing like 7,700 per challenge).
+    expect(gas.challengeN - gas.challenge1).toBeLessThan(50_000n)
+    expect(gas.attestN - gas.attest1).toBeLessThan(50_000n)
+    expect(gas.resolveN).toBeLessThan(300_000n)
+  })
+})
+
+describe('OutputQuorum withholding', () => {
+  const expose = (l2BlockNumber: bigint, root: Hex) =>
+    relayer.writeContract({ ...quorum(), functionName: 'expose', args: [domain.oracle, l2BlockNumber, root] })
+
+  test('attack: a verifier that signs nothing is jailed after maxMissed long-path entries; one that signed another root is not', async () => {
+    // A full list (61 minimum stakes beside A, B, C), so that the long path's loop runs over 64.
+    const filler = (i: number) => getAddress(keccak256(toHex(`withholding filler ${i}`)).slice(0, 42))
+    for (let i = 0; i < 61; i++) await mined(await stakeFrom(i < 30 ? dev[2] : dev[3], filler(i), PARAMS.minStake))
+    expect(await relayer.readContract({ ...staking(), functionName: 'verifierCount' })).toBe(64n)
+    await advance(2n)
+    // No quorum for any block: A signs the honest root, B another one, C (and the fillers) nothing;
+    // A's root leads (first, and B's equal stake does not overtake it) and enters by the long path.
+    let gas = 0n
+    for (let i = 1n; i <= PARAMS.maxMissed; i++) {
+      const l2BlockNumber = await nextBlock()
+      await attest(l2BlockNumber, honestRoot(l2BlockNumber), [A])
+      await attest(l2BlockNumber, keccak256(toHex(`B's root ${l2BlockNumber}`)), [B])
+      await advance(PARAMS.longWindow + 1n)
+      const receipt = await mined(await expose(l2BlockNumber, honestRoot(l2BlockNumber)))
+      expect(acceptedIn(receipt)[0].args).toMatchObject({ outputRoot: honestRoot(l2BlockNumber), quorum: false })
+      gas = receipt.gasUsed
+      expect(await verifierOf(C)).toMatchObject({
+        missed: i,
+        status: i < PARAMS.maxMissed ? Status.Active : Status.Jailed,
+      })
+      // B signed a different root: withholding is what costs, not disagreeing.
+      expect(await verifierOf(B)).toMatchObject({ missed: 0n, status: Status.Active })
+      expect(await verifierOf(A)).toMatchObject({ missed: 0n, status: Status.Active })
     }
-    block = await nextBlock()
-    const attestN = await attestGas(block, honestRoot(block))
-    const challengeN = await gasOf(await challengeTx(block, honestRoot(block)))
-    await advance(WAIT)
-    const resolveN = await gasOf(
+    console.log(`gas of expose (long path, 64 verifiers, 61 absent counted): ${gas}`)
+    expect(gas).toBeLessThan(30_000_000n)
+    // A long-path root still credits nothing.
+    expect(await owed(A)).toBe(0n)
+  })
+})
+
+describe('OutputQuorum signers judged at the reference time', () => {
+  test('attack: a signer with stake at the reference time signs with it (unbonding since; slashed since it counts nothing); a newcomer counts nothing; withdrawn stake cannot sign', async () => {
+    const interval = await relayer.readContract({ ...oracle(), functionName: 'SUBMISSION_INTERVAL' })
+    const b1 = await nextBlock()
+    const [b2, b3] = [b1 + interval, b1 + 2n * interval]
+    // A's signatures fix the three blocks' reference time, with A, B and C active (300,000 EDGE).
+    for (const b of [b1, b2, b3]) await attest(b, honestRoot(b), [A])
+    const ref = await relayer.readContract({ ...quorum(), functionName: 'referenceTime', args: [domain.oracle, b3] })
+    await advance(1n)
+    // D enters after the reference time: it may sign (so it is not counted absent) but counts
+    // nothing, and its made-up root does not start a long window.
+    await mined(await stakeFrom(dev[9], D.address, parseEther('10000')))
+    await advance(2n)
+    const forged = keccak256(toHex('newcomer root'))
+    await attest(b3, forged, [D])
+    expect(await candidate(b3, forged)).toMatchObject({ firstSeen: 0n, exposableAt: 0n, signedStake: 0n })
+    // B unbonds everything after the reference time: inactive now, still slashable, and its stake
+    // is in the denominator: its signature counts (it was refused, NotActiveVerifier, so the block
+    // lost its quorum and had to wait for the long path).
+    await mined(await B.wallet.writeContract({ ...staking(), functionName: 'unbond', args: [STAKE] }))
+    await advance(1n)
+    expect(await verifierOf(B)).toMatchObject({ status: Status.Inactive, unbonding: STAKE })
+    const [event] = acceptedIn(await attest(b1, honestRoot(b1), [B]))
+    expect(event.args).toMatchObject({ outputRoot: honestRoot(b1), quorum: true, signedStake: 2n * STAKE, activeStake: 3n * STAKE })
+    // C is slashed (an equivocation) after the reference time: its signature is taken without
+    // failing the batch, and counts nothing.
+    const x = keccak256(toHex('x'))
+    const y = keccak256(toHex('y'))
+    const far = b1 + 4n * interval
+    await mined(
       await dev[3].writeContract({
-        address: d.verifiers.quorum,
-        abi: legacy,
-        functionName: 'resolve',
-        args: [0n],
+        ...quorum(),
+        functionName: 'slashEquivocation',
+        args: [domain.oracle, far, x, await sign(C, far, x), y, await sign(C, far, y)],
       }),
     )
-    console.log(
-      `gas with 1 / 1,000 open challenges: attest ${attest1} / ${attestN}, challenge ${challenge1} / ${challengeN}, resolve (1,000 open) ${resolveN}`,
-    )
-    for (const g of [attestN, challengeN, resolveN]) expect(g).toBeLessThan(30_000_000n)
-    // Bounded: no per-challenge term (a cold slot or two of difference, nothing like 7,700 per challenge).
-    expect(challengeN - challenge1).toBeLessThan(50_000n)
-    expect(attestN - attest1).toBeLessThan(50_000n)
-    expect(resolveN).toBeLessThan(300_000n)
+    expect(await verifierOf(C)).toMatchObject({ status: Status.Jailed })
+    await attest(b2, honestRoot(b2), [B, C])
+    expect(await candidate(b2, honestRoot(b2))).toMatchObject({ signedStake: 2n * STAKE, active: 3n * STAKE })
+    expect((await outputAt((await nextIndex()) - 1n)).outputRoot).toBe(honestRoot(b2))
+    // B withdraws: its weight at the reference time is no longer slashable, so it no longer signs.
+    await advance(PARAMS.unbondingDelay)
+    await mined(await B.wallet.writeContract({ ...staking(), functionName: 'withdraw' }))
+    await expectError(attestTx(b3, honestRoot(b3), [B]), 'StakeWithdrawn', [B.address, STAKE, 0n])
+    expect(ref).toBeLessThan(await now())
   })
 })
 

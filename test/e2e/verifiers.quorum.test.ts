@@ -176,10 +176,11 @@ describe('OutputQuorum long path', () => {
       activeStake: 3n * STAKE,
     })
     expect(await outputAt(index)).toMatchObject({ outputRoot: root, l2BlockNumber })
-    // A root without a quorum earns its signer nothing and costs the others no miss: whoever did
-    // not sign it may have been right not to.
+    // A root without a quorum earns its signer nothing; whoever signed no root at all for the block
+    // (B and C here) has missed it (withholding is what halts the quorum path); one that signed
+    // another root has not (verifiers.economics, withholding).
     expect(await owed(A)).toBe(0n)
-    expect((await verifierOf(B)).missed).toBe(0n)
+    expect((await verifierOf(B)).missed).toBe(1n)
     // Once in, not again.
     await expectError(expose(), 'NotExposable')
   })

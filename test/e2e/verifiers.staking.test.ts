@@ -50,6 +50,9 @@ describe('VerifierStaking jailing', () => {
       })
     }
     expect(await activeStake()).toBe(2n * STAKE)
+    // Who signs is judged at the block's reference time (1 s before its first signature): a second
+    // after the jailing, C had no stake then.
+    await advance(1n)
     const l2BlockNumber = await nextBlock()
     const root = honestRoot(l2BlockNumber)
     await expectError(attestTx(l2BlockNumber, root, [C]), 'NotActiveVerifier', [C.address])
@@ -152,6 +155,7 @@ describe('VerifierStaking stake', () => {
       status: Status.Inactive,
     })
     expect(await activeStake()).toBe(2n * STAKE)
+    await advance(1n) // a reference time after the unbonding (signers are judged there)
     const l2BlockNumber = await nextBlock()
     await expectError(
       attestTx(l2BlockNumber, honestRoot(l2BlockNumber), [A]),

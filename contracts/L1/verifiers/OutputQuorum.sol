@@ -120,6 +120,8 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     /// only root `expose` takes for the block; replaced when it is rejected or overtaken).
     mapping(bytes32 => bytes32) internal leading;
     mapping(bytes32 => uint256) internal leadingStake;
+    /// @dev keccak(oracle, block, 0) → the absent verifiers' misses were counted (a long-path entry).
+    mapping(bytes32 => bool) internal absenceCounted;
 
     error UnknownOracle(address oracle);
     error ZeroRoot();
@@ -134,6 +136,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     error NotEquivocation();
     error NoStakeAtReference();
     error AlreadySlashed(address verifier);
+    error StakeWithdrawn(address verifier, uint256 weightAtReference, uint256 slashable);
 
     event Attested(
         address indexed oracle, uint256 indexed l2BlockNumber, bytes32 indexed outputRoot, address verifier, uint256 stake
@@ -225,18 +228,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         if (finalAlready) return false;
         _pin(_oracle, _l2BlockNumber, _signatures.length);
         for (uint256 i = 0; i < _signatures.length; i++) {
-            address signer = ECDSA.recover(digest, _signatures[i]);
-            if (!STAKING.isActive(signer)) revert NotActiveVerifier(signer);
-            bytes32 sk = _key(_oracle, _l2BlockNumber, bytes32(uint256(uint160(signer))));
-            bytes32 prev = signedRoot[sk];
-            if (prev != bytes32(0) && prev != _outputRoot) revert AlreadySignedAnotherRoot(signer, prev);
-            if (c.signed[signer]) continue;
-            signedRoot[sk] = _outputRoot;
-            c.signed[signer] = true;
-            c.signers.push(signer);
-            if (c.firstSeen == 0) c.firstSeen = uint64(block.timestamp);
-            emit Attested(_oracle, _l2BlockNumber, _outputRoot, signer, STAKING.bondedOf(signer));
-            if (lateIndex != 0 && c.accepted) STAKING.recordLateAttestation(signer, rewardPerOutput);
+            _record(_oracle, _l2BlockNumber, _outputRoot, c, ECDSA.recover(digest, _signatures[i]), lateIndex != 0);
         }
         _requireStakeIfPinnedNow(c, referenceTime(_oracle, _l2BlockNumber));
         _lead(_oracle, _l2BlockNumber, _outputRoot, c);
@@ -397,6 +389,75 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         refTime[bk] = uint64(block.timestamp - 1);
     }
 
+    /**
+     * @dev Records `_signer`'s signature on the root (skipped when already recorded). Who may sign is
+     * judged at the block's reference time, like the stake the root is measured against: a verifier
+     * with weight then signs with that weight even when jailed or unbonding since (its stake is what
+     * the quorum's denominator holds, and it is still slashable), unless it was slashed since (it
+     * signs, counting nothing: no batch of signatures fails for one such signer) or has withdrawn
+     * stake since (`StakeWithdrawn`: its weight is no longer slashable). A verifier without weight
+     * then must be active now (one that entered since: it may sign, so that it is not counted absent,
+     * but it counts nothing and does not start the root's long window).
+     */
+    function _record(
+        address _oracle,
+        uint256 _l2BlockNumber,
+        bytes32 _outputRoot,
+        Candidate storage c,
+        address _signer,
+        bool _late
+    ) internal {
+        uint256 weight = _weightAtReference(_signer, referenceTime(_oracle, _l2BlockNumber));
+        bytes32 sk = _key(_oracle, _l2BlockNumber, bytes32(uint256(uint160(_signer))));
+        bytes32 prev = signedRoot[sk];
+        if (prev != bytes32(0) && prev != _outputRoot) revert AlreadySignedAnotherRoot(_signer, prev);
+        if (c.signed[_signer]) return;
+        signedRoot[sk] = _outputRoot;
+        c.signed[_signer] = true;
+        c.signers.push(_signer);
+        if (c.firstSeen == 0 && weight > 0) c.firstSeen = uint64(block.timestamp);
+        emit Attested(_oracle, _l2BlockNumber, _outputRoot, _signer, STAKING.bondedOf(_signer));
+        if (_late && c.accepted) STAKING.recordLateAttestation(_signer, rewardPerOutput);
+    }
+
+    /// @dev What `_signer`'s signature weighs for a block of reference time `_ref` (see `_record`).
+    function _weightAtReference(address _signer, uint256 _ref) internal view returns (uint256 weight) {
+        weight = STAKING.getPastWeight(_signer, _ref);
+        if (weight == 0) {
+            if (!STAKING.isActive(_signer)) revert NotActiveVerifier(_signer);
+            return 0;
+        }
+        if (STAKING.lastSlashedAt(_signer) > _ref) return 0;
+        uint256 slashable = STAKING.slashableOf(_signer);
+        if (slashable < weight) revert StakeWithdrawn(_signer, weight, slashable);
+    }
+
+    /**
+     * @dev On a block's first entry by the long path: every active verifier that signed no root at
+     * all for the block has missed an output (withholding, which halts the quorum path, is not free),
+     * and whoever signed some root has not (it may have been right not to sign this one). Once per
+     * block. One loop over the verifier list (≤ MAX_VERIFIERS) and one over those who signed.
+     */
+    function _countAbsent(address _oracle, uint256 _l2BlockNumber) internal {
+        bytes32 bk = _key(_oracle, _l2BlockNumber, bytes32(0));
+        if (absenceCounted[bk]) return;
+        absenceCounted[bk] = true;
+        uint256 n = STAKING.verifierCount();
+        address[] memory present = new address[](n);
+        uint256 k;
+        for (uint256 i = 0; i < n; i++) {
+            address a = STAKING.verifierAt(i);
+            if (signedRoot[_key(_oracle, _l2BlockNumber, bytes32(uint256(uint160(a))))] != bytes32(0)) {
+                present[k++] = a;
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(present, k)
+        }
+        // No reward: whoever signed some root ends its run of misses; every other active one misses.
+        STAKING.recordOutput(present, 0);
+    }
+
     /// @dev A root whose signatures fixed the reference time in this block must hold stake at it.
     function _requireStakeIfPinnedNow(Candidate storage c, uint256 _ref) internal view {
         if (_ref != block.timestamp - 1) return;
@@ -470,7 +531,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
                 || _l2BlockNumber > oracle.nextBlockNumber() + MAX_AHEAD_OUTPUTS * interval
         ) revert BlockOutOfRange(_l2BlockNumber);
         if (_l2BlockNumber <= oracle.latestBlockNumber()) {
-            uint256 index = oracle.getL2OutputIndexAfter(_l2BlockNumber);
+            uint256 index = oracle.getL2OutputIndexAt(_l2BlockNumber);
             bool isThis = oracle.getL2Output(index).outputRoot == _outputRoot;
             if (oracle.isOutputFinalized(index)) {
                 if (isThis) return (true, 0);
@@ -484,7 +545,7 @@ contract OutputQuorum is EIP712, GovernedChallenge {
     function _indexOf(address _oracle, uint256 _l2BlockNumber, bytes32 _outputRoot) internal view returns (uint256) {
         L2OutputOracle oracle = L2OutputOracle(_oracle);
         if (_l2BlockNumber > oracle.latestBlockNumber()) return 0;
-        uint256 index = oracle.getL2OutputIndexAfter(_l2BlockNumber);
+        uint256 index = oracle.getL2OutputIndexAt(_l2BlockNumber);
         Types.OutputProposal memory output = oracle.getL2Output(index);
         return output.l2BlockNumber == _l2BlockNumber && output.outputRoot == _outputRoot ? index + 1 : 0;
     }
@@ -516,6 +577,8 @@ contract OutputQuorum is EIP712, GovernedChallenge {
         if (!c.accepted && quorum) {
             c.accepted = true;
             STAKING.recordOutput(c.signers, rewardPerOutput);
+        } else if (!quorum) {
+            _countAbsent(_oracle, _l2BlockNumber);
         }
         return true;
     }

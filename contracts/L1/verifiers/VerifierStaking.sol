@@ -349,6 +349,12 @@ contract VerifierStaking is Ownable2Step {
         return verifier[_verifier].bonded;
     }
 
+    /// @notice `_verifier`'s stake a slash can still take: bonded plus unbonding (not withdrawn yet).
+    function slashableOf(address _verifier) external view returns (uint256) {
+        Verifier storage v = verifier[_verifier];
+        return v.bonded + v.unbonding;
+    }
+
     /// @notice The active stake: the sum of the active verifiers' bonded stake.
     function activeStake() external view returns (uint256) {
         return totalActive;
