@@ -30,6 +30,7 @@ import { formatTransaction } from './format.js'
 import { feeHistory, suggestTip } from './feeHistory.js'
 import * as p from './params.js'
 import { optimismMethods } from './optimismMethods.js'
+import { stallMethods } from './stallMethods.js'
 
 /** The per-request bounds of the EVM methods (wrangler.toml vars; see `Config`). */
 export type CallLimits = Pick<Config, 'rpcGasCap' | 'rpcEvmTimeoutMs' | 'rpcTraceMaxBytes'>
@@ -473,7 +474,7 @@ const methods: Record<string, SequencerMethod> = {
  * (`toString`, `constructor`, `__proto__` are unknown methods, -32601).
  */
 export const sequencerMethods: ReadonlyMap<string, SequencerMethod> = new Map(
-  Object.entries(methods),
+  Object.entries({ ...methods, ...stallMethods }),
 )
 
 const TRACERS = new Set(['', 'callTracer', 'prestateTracer'])
