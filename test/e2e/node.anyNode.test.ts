@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { HDNodeWallet, JsonRpcProvider } from 'ethers'
 import {
   createPublicClient,
@@ -6,20 +8,24 @@ import {
   http,
   type Address,
   type Hex,
+  parseEther,
   type PublicClient,
 } from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { devAccount } from './l1.fixtures.js'
 import { MNEMONIC } from './node.fixtures.js'
 import { l2Rpc, POOL_CHAIN_ID, usePoolDevnet } from './pool.fixtures.js'
+import { foundryTool } from './processes.js'
 
 /**
  * Any node answers as the sequencer would (DESIGN.md invariant 9, issue 23): on the pool devnet (three
  * operators' nodes and a keyless peer, the sequencing turn moving every epoch of 20 L1 blocks), a
  * wallet with its library's default nonce handling (`eth_getTransactionCount(addr, "pending")` before
  * each send, no waiting for receipts) sends through every node, across handovers, and nothing is
- * refused; a replacement through a node that is not sequencing follows geth's rules.
- * (cast is not installed here, `@foundry-rs/cast` is no dependency: viem and ethers only.)
+ * refused; a replacement through a node that is not sequencing follows geth's rules. The wallets:
+ * viem's wallet client, ethers' Wallet, and Foundry's `cast send` (a process per send, the native
+ * binary of `@foundry-rs/cast`, which waits for each receipt).
  */
 const SEQUENCING = { epochLength: 20n, maxSilence: 6n, sequencingWindow: 16n }
 const d = usePoolDevnet({ sequencing: SEQUENCING })
@@ -131,6 +137,48 @@ function ethersRun(nodeUrl: string, account: number, more: () => boolean) {
   ).finally(() => provider.destroy())
 }
 
+const run = promisify(execFile)
+/** The accounts cast sends from: past the genesis' ten dev accounts, funded by dev 9 first. */
+const CAST_FIRST_INDEX = 10
+const castAccount = (i: number) =>
+  mnemonicToAccount(MNEMONIC, { addressIndex: CAST_FIRST_INDEX + i })
+
+function castRun(nodeUrl: string, i: number, more: () => boolean) {
+  const [exe, ...pre] = foundryTool('cast')
+  const to = devAccount(19).address
+  return walletRun(
+    `cast via ${nodeUrl}`,
+    nodeUrl,
+    castAccount(i).address,
+    async () => {
+      // cast as people use it: the key, the node and the transfer; it waits for the receipt. (cast
+      // takes its nonce at "latest", so `--async` sends in a row reuse a nonce on any chain whose
+      // blocks are not instant, geth's included: checked by hand, refused as geth refuses them.)
+      const { stdout } = await run(exe, [
+        ...pre,
+        'send',
+        '--json',
+        '--rpc-url',
+        rpcOf(nodeUrl),
+        '--mnemonic',
+        MNEMONIC,
+        '--mnemonic-index',
+        String(CAST_FIRST_INDEX + i),
+        '--value',
+        '1',
+        to,
+      ])
+      const { transactionHash, status } = JSON.parse(stdout) as {
+        transactionHash: Hex
+        status: Hex
+      }
+      if (status !== '0x1') throw new Error(`cast's transfer ${transactionHash} failed`)
+      return transactionHash
+    },
+    more,
+  )
+}
+
 /** The error a node answers eth_sendRawTransaction of `raw` with (its code and message). */
 async function refusalOf(nodeUrl: string, raw: Hex) {
   const err = await l2Rpc(nodeUrl, 'eth_sendRawTransaction', [raw]).then(
@@ -149,7 +197,7 @@ async function blocksOf(nodeUrl: string, to: bigint) {
 }
 
 describe('any node answers as the sequencer would', () => {
-  it("wallets with viem's and ethers' default nonce handling send 50 transfers in a row through every node across two handovers: none refused, each node knows each one while pending, every hash mined once, the same blocks everywhere", async () => {
+  it("wallets with viem's, ethers' and cast's default nonce handling send 50 transfers in a row through every node across two handovers: none refused, each node knows each one while pending, every hash mined once, the same blocks everywhere", async () => {
     await waitFor(
       'the first blocks on the peer',
       async () => (await client(d.peer.url).getBlockNumber()) > 2n,
@@ -167,8 +215,29 @@ describe('any node answers as the sequencer would', () => {
     })()
     const more = () => holders.length < 3
     const urls = allUrls()
+    // cast's accounts (one per node) get their ETH from dev 9 first.
+    const funder = createWalletClient({
+      account: devAccount(9),
+      chain: l2,
+      transport: http(rpcOf(urls[0])),
+    })
+    const fundings: Hex[] = []
+    for (let i = 0; i < urls.length; i++)
+      fundings.push(
+        await funder.sendTransaction({ to: castAccount(i).address, value: parseEther('1') }),
+      )
+    for (const hash of fundings)
+      await waitFor(
+        `cast's funding ${hash}`,
+        () => client(urls[0]).getTransactionReceipt({ hash }),
+        60_000,
+      )
     const runs = await Promise.all(
-      urls.flatMap((url, i) => [viemRun(url, 1 + 2 * i, more), ethersRun(url, 2 + 2 * i, more)]),
+      urls.flatMap((url, i) => [
+        viemRun(url, 1 + 2 * i, more),
+        ethersRun(url, 2 + 2 * i, more),
+        castRun(url, i, more),
+      ]),
     )
     watching = false
     await watch

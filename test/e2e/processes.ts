@@ -77,16 +77,17 @@ type Group = {
 const live = new Set<Group>()
 
 /**
- * The native anvil binary of @foundry-rs/anvil's platform package, spawned directly so that its
- * pid is anvil's own; the package's node shim (node_modules/.bin/anvil) when there is none.
+ * The native binary of a Foundry tool (`anvil`, `cast`) from its npm package's platform package,
+ * spawned directly so that its pid is the tool's own; the package's node shim
+ * (node_modules/.bin/<tool>) when there is none.
  */
-function anvil(): string[] {
+export function foundryTool(tool: 'anvil' | 'cast'): string[] {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch
-  const exe = process.platform === 'win32' ? 'anvil.exe' : 'anvil'
+  const exe = process.platform === 'win32' ? `${tool}.exe` : tool
   try {
-    return [localRequire.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/${exe}`)]
+    return [localRequire.resolve(`@foundry-rs/${tool}-${process.platform}-${arch}/bin/${exe}`)]
   } catch {
-    return [process.execPath, bin('anvil')]
+    return [process.execPath, bin(tool)]
   }
 }
 
@@ -122,7 +123,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
     if (opts.hardfork) args.push('--hardfork', opts.hardfork)
     if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime))
     if (opts.stateFile) args.push('--state', opts.stateFile)
-    const group = spawnGroup([...anvil(), ...args, ...extra], {
+    const group = spawnGroup([...foundryTool('anvil'), ...args, ...extra], {
       cwd: root,
       env: { ...process.env, HOME: dir },
       cleanup: [dir],
