@@ -26,6 +26,7 @@ import { recoverPublicKeyWasm } from './wasmSecp256k1.js'
 import { adoptOutbox, handPoolToOutbox } from '../shared/sequencing/handover.js'
 import { recordEquivocation, stepProveEquivocation } from '../shared/sequencing/equivocation.js'
 import { stepPayout } from '../shared/sequencing/payout.js'
+import { stepStall } from '../shared/sequencing/stallStep.js'
 import { SignedChildren } from '../shared/sequencing/signedChildren.js'
 import {
   dutyOf,
@@ -759,6 +760,23 @@ export class Sequencer extends DurableObject<Env> {
       if (paid.kind !== 'idle' && paid.kind !== 'waiting')
         say(
           `reward of epoch ${paid.pending.tag.epoch} (${formatEther(BigInt(paid.pending.tag.amount))} EDGE): payout ${paid.kind}`,
+        )
+      // Last: its L1 reads and the other nodes it asks fail alone (the round's health reports it).
+      const stall = await stepStall(
+        {
+          l1: ctx.l1,
+          wallet,
+          meta: chain.store,
+          pool,
+          chainId: chain.chainId,
+          derived: { through: derivedThrough(chain), lastBatch: chain.store.lastBatch() },
+          fetch: (input, init) => fetch(input, init),
+        },
+        turn,
+      )
+      if (stall.kind === 'sent')
+        say(
+          `the sequencer ${turn.holder} derived nothing through L1 block ${stall.pending.tag.l1Block}: skipStalled sent`,
         )
     }
     await this.schedule()
