@@ -289,6 +289,9 @@ async function ensureL1Contracts(rpcUrl) {
       abi: dacTokenAbi,
       functionName: 'delegate',
       args: [operator.address],
+      // Vote checkpoints take a fresh slot when the block lands a second after the estimate's:
+      // an estimated limit ran out once (devnet.restart in a CI dry run).
+      gas: 300_000n,
     })
     const receipt = await client.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success') throw new Error(`delegation to ${operator.address} reverted`)

@@ -157,22 +157,35 @@ describe('three honest verifiers', () => {
     const used = accepted.find((l) => l.args.l2OutputIndex === output.outputIndex)!
     expect(used.args.quorum).toBe(true)
     expect(used.args.signedStake! * 3n).toBeGreaterThanOrEqual(used.args.activeStake! * 2n)
-    // Every operator computed the same root for that block and signed it (the third one late).
-    const block = output.l2BlockNumber
-    const onchain = (await r.output(output.outputIndex)).outputRoot
-    for (const op of ops)
-      expect(
-        await until(`operator ${op.address}'s signature`, async () => {
-          const s = await r.signedRoot(block, op.address)
-          return /^0x0*$/.test(s) ? undefined : s
-        }),
-      ).toBe(onchain)
+    // Every operator computes the same roots and signs them, the third one late: on an output from
+    // that one on (its signature on the withdrawal's own output may come after that output is final,
+    // when attest refuses it by design, as the third node starts with the test and syncs first).
+    await until(
+      'an output every operator signed',
+      async () => {
+        for (let i = await r.latestIndex(); i >= output.outputIndex; i--) {
+          const o = await r.output(i)
+          const roots = await Promise.all(
+            ops.map((op) => r.signedRoot(o.l2BlockNumber, op.address)),
+          )
+          if (roots.every((root) => root === o.outputRoot)) return true
+        }
+        return undefined
+      },
+      150_000,
+    )
+    // The withdrawal's own output: two of the three equal stakes (its quorum) signed its root.
+    const root = (await r.output(output.outputIndex)).outputRoot
+    const signed = await Promise.all(
+      ops.map((op) => r.signedRoot(output.l2BlockNumber, op.address)),
+    )
+    expect(signed.filter((s) => s === root).length).toBeGreaterThanOrEqual(2)
     // Rewards: each was credited for outputs it signed.
     for (const op of ops)
       expect(
         await r.l1.readContract({ ...r.staking, functionName: 'rewardsOwed', args: [op.address] }),
       ).toBeGreaterThan(0n)
-  }, 240_000)
+  }, 360_000)
 
   test('default: every node shows the network (GET /network) and streams rollup events (edge_rollup), its own computed roots among them', async () => {
     const ws = await openSocket(`${peers[1]!.url.replace('http', 'ws')}/chain/901`)
@@ -553,14 +566,17 @@ describe('honest nodes in governance', () => {
     const governor = { address: d.deployment.dac.governor, abi: dacGovernorAbi } as const
     for (const [op, holder] of [2, 3, 4].entries()) {
       const w = l1Wallet(d.l1Chain, devAccount(holder))
-      await r.l1.waitForTransactionReceipt({
+      const receipt = await r.l1.waitForTransactionReceipt({
         hash: await w.writeContract({
           address: d.deployment.dac.token,
           abi: dacTokenAbi,
           functionName: 'delegate',
           args: [ops[op].address],
+          // Vote checkpoints cost a fresh slot when the block lands a second after the estimate's.
+          gas: 300_000n,
         }),
       })
+      expect(receipt.status).toBe('success')
     }
     await Promise.all([
       d.startPeer({ vars: { VERIFIER_KEY: ops[1].key } }),
