@@ -289,8 +289,6 @@ export class Sequencer extends DurableObject<Env> {
         oracle: contracts.l2OutputOracle as Address,
       },
       pool: contracts.sequencerPool as Address | undefined,
-      // The Governor as deploy-l1 reports it: else found on L1 by a log scan from block 0.
-      governor: contracts.governor as Address | undefined,
       publicUrl: this.config.publicUrl,
       fault: this.config.verifierFault,
       log: (line) => console.log(`[verify ${chain.chainId}] ${line}`),

@@ -41,7 +41,7 @@ export type StallView = {
   chainId: bigint
   epoch: bigint
   holder: Address
-  /** The turn's start: the epoch's last SequencerChanged (a handover), else the epoch's start. */
+  /** SequencerPool.turnStartOf: the turn's handover, else the epoch's start. */
   turnStart: bigint
   maxSilence: bigint
   head: bigint
